@@ -1,0 +1,56 @@
+using System.CommandLine;
+using MlPipeline.Cli.Commands;
+
+namespace MlPipeline.Cli;
+
+/// <summary>Builds the command tree and runs one command line, mapping failures to the documented exit codes.</summary>
+internal static class CliApp
+{
+    internal static readonly Option<bool> Verbose = new("--verbose")
+    {
+        Description = "Show stack traces with errors.",
+        Recursive = true,
+    };
+
+    public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken)
+    {
+        var root = new RootCommand("MlPipeline: train, export, score and evaluate image classifiers.")
+        {
+            DataCommand.Create(console),
+            TrainCommand.Create(console),
+        };
+        root.Options.Add(Verbose);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors) { await console.Error.WriteLineAsync($"error: {error.Message}"); }
+            await console.Error.WriteLineAsync("Run 'mlpipeline --help' for usage.");
+            return ExitCodes.Usage;
+        }
+        var configuration = new InvocationConfiguration
+        {
+            Output = console.Out,
+            Error = console.Error,
+            ProcessTerminationTimeout = null,
+            EnableDefaultExceptionHandler = false,
+        };
+        try
+        {
+            return await parse.InvokeAsync(configuration, cancellationToken);
+        }
+        catch (Exception e) when (IsUserError(e))
+        {
+            await console.Error.WriteLineAsync($"error: {e.Message}");
+            if (parse.GetValue(Verbose)) { await console.Error.WriteLineAsync(e.ToString()); }
+            return ExitCodes.Failure;
+        }
+        catch (OperationCanceledException)
+        {
+            await console.Error.WriteLineAsync("Interrupted.");
+            return ExitCodes.Interrupted;
+        }
+    }
+
+    static bool IsUserError(Exception e) => e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException
+        or InvalidOperationException or NotSupportedException or FormatException;
+}

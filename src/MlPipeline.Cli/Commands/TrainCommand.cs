@@ -1,0 +1,75 @@
+using System.CommandLine;
+using System.Globalization;
+using MlPipeline.Training.Data;
+using MlPipeline.Training.Models;
+using MlPipeline.Training.Training;
+
+namespace MlPipeline.Cli.Commands;
+
+/// <summary><c>mlpipeline train</c>: trains a classifier on MNIST with a Keras-like progress bar.</summary>
+internal static class TrainCommand
+{
+    static readonly Option<string?> Data = new("--data") { Description = "MNIST folder (default: the per-user cache, fetched when missing)" };
+    static readonly Option<string> Model = CliOptions.OneOf("--model", "Architecture", "cnn", ModelSpec.BuiltInNames);
+    static readonly Option<int> Epochs = CliOptions.Positive("--epochs", "Passes over the training set", 5);
+    static readonly Option<int> BatchSize = CliOptions.Positive("--batch-size", "Images per step", 64);
+    static readonly Option<double> LearningRate = CreateLearningRate();
+    static readonly Option<int> Seed = new("--seed") { Description = "Seed for weights and shuffling (default 42)", DefaultValueFactory = _ => 42 };
+    static readonly Option<int?> Threads = CliOptions.OptionalPositive("--threads", "libtorch threads (default: one per core)");
+    static readonly Option<int?> Limit = CliOptions.OptionalPositive("--limit", "Train on the first N images only");
+    static readonly Option<string> Out = new("--out") { Description = "Run folder (default runs/mnist-<model>)" };
+    static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its checkpoint" };
+    static readonly Option<bool> Normalize = new("--normalize") { Description = "Standardise pixels with the training mean and std instead of scaling to [0,1]" };
+
+    public static Command Create(CliConsole console)
+    {
+        var command = new Command("train", "Train a classifier on MNIST.")
+        {
+            Data, Model, Epochs, BatchSize, LearningRate, Seed, Threads, Limit, Out, Resume, Normalize,
+        };
+        command.SetAction((parse, cancellationToken) => Task.FromResult(Run(parse, console, cancellationToken)));
+        return command;
+    }
+
+    static Option<double> CreateLearningRate()
+    {
+        var option = new Option<double>("--lr") { Description = "Adam learning rate (default 0.001)", DefaultValueFactory = _ => 0.001 };
+        option.Validators.Add(result =>
+        {
+            if (CliOptions.TryGet(result, out double value) && (!(value > 0) || !double.IsFinite(value))) { result.AddError($"--lr must be a positive number, but was {value.ToString(CultureInfo.InvariantCulture)}."); }
+        });
+        return option;
+    }
+
+    static int Run(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
+    {
+        string model = parse.GetValue(Model)!;
+        var options = new TrainingOptions
+        {
+            Model = model,
+            Epochs = parse.GetValue(Epochs),
+            BatchSize = parse.GetValue(BatchSize),
+            LearningRate = parse.GetValue(LearningRate),
+            Seed = parse.GetValue(Seed),
+            Threads = parse.GetValue(Threads),
+            Limit = parse.GetValue(Limit),
+            OutputDirectory = parse.GetValue(Out) ?? Path.Combine("runs", $"mnist-{model}"),
+            Resume = parse.GetValue(Resume),
+            Normalize = parse.GetValue(Normalize),
+        };
+        string dir = DataCommand.EnsureMnist(parse.GetValue(Data), console, cancellationToken);
+        var data = Mnist.Load(dir);
+        var bar = new TrainingProgressBar(console);
+        var result = ClassifierTrainer.Train(data, options, new SyncProgress<TrainingProgress>(bar.Report), cancellationToken);
+        if (!result.Completed)
+        {
+            console.Error.WriteLine($"Stopped; checkpoint saved. Continue with: mlpipeline train --out {result.RunDirectory} --resume (and the same options).");
+            return ExitCodes.Interrupted;
+        }
+        if (result.TestAccuracy is { } accuracy)
+        {
+            console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Test accuracy {accuracy:P2} after {result.History.Count} epochs. Run folder: {result.RunDirectory}"));
+        }
+        return ExitCodes.Success;
+    }
+}

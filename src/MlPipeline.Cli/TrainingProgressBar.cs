@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using System.Globalization;
+using MlPipeline.Training.Training;
+
+namespace MlPipeline.Cli;
+
+/// <summary>
+/// Draws Keras's per-epoch progress bar (<c>938/938 [=====] - 14s 15ms/step - loss: 0.1 - accuracy: 0.97</c>) on a
+/// terminal, redrawn at most ten times a second; when standard error is redirected it writes only each epoch's summary.
+/// </summary>
+internal sealed class TrainingProgressBar(CliConsole console)
+{
+    const int Width = 30;
+    readonly Stopwatch sinceDraw = Stopwatch.StartNew();
+    int epochShown;
+
+    public void Report(TrainingProgress p)
+    {
+        if (p.Epoch != epochShown)
+        {
+            epochShown = p.Epoch;
+            console.Error.WriteLine($"Epoch {p.Epoch}/{p.Epochs}");
+        }
+        if (p.CompletedEpoch is { } m)
+        {
+            string line = Bar(p) + string.Create(CultureInfo.InvariantCulture,
+                $" - val_loss: {m.TestLoss:F4} - val_accuracy: {m.TestAccuracy:F4}");
+            console.Error.WriteLine(console.Interactive ? "\r" + line : line);
+            return;
+        }
+        if (!console.Interactive || (sinceDraw.ElapsedMilliseconds < 100 && p.Step != 1)) { return; }
+        sinceDraw.Restart();
+        console.Error.Write("\r" + Bar(p) + "\u001b[K");
+    }
+
+    static string Bar(TrainingProgress p)
+    {
+        int done = p.Steps == 0 ? Width : (int)((long)Width * p.Step / p.Steps);
+        string bar = done >= Width ? new string('=', Width) : new string('=', done) + ">" + new string('.', Width - done - 1);
+        double perStep = p.Step == 0 ? 0 : p.Elapsed.TotalMilliseconds / p.Step;
+        string timing = p.Step >= p.Steps
+            ? string.Create(CultureInfo.InvariantCulture, $"{p.Elapsed.TotalSeconds:F0}s {perStep:F0}ms/step")
+            : string.Create(CultureInfo.InvariantCulture, $"ETA: {TimeSpan.FromMilliseconds(perStep * (p.Steps - p.Step)):m\\:ss}");
+        string width = p.Steps.ToString(CultureInfo.InvariantCulture).Length.ToString(CultureInfo.InvariantCulture);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{p.Step.ToString(CultureInfo.InvariantCulture).PadLeft(int.Parse(width, CultureInfo.InvariantCulture))}/{p.Steps} [{bar}] - {timing} - loss: {p.Loss:F4} - accuracy: {p.Accuracy:F4} - {p.ImagesPerSecond:F0} img/s");
+    }
+}

@@ -1,0 +1,31 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace MlPipeline.Training.Internals;
+
+/// <summary>The one JSON configuration for run files: camelCase, indented, enums as strings.</summary>
+internal static class Json
+{
+    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    public static T Read<T>(string path)
+    {
+        if (!File.Exists(path)) { throw new FileNotFoundException($"'{path}' does not exist.", path); }
+        try
+        {
+            return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Options)
+                ?? throw new InvalidDataException($"'{path}' holds JSON null; expected a {typeof(T).Name}.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"'{path}' is not a valid {typeof(T).Name} JSON file: {e.Message}", e);
+        }
+    }
+
+    public static void Write<T>(string path, T value) =>
+        MlPipeline.Internals.AtomicFile.WriteAllText(path, JsonSerializer.Serialize(value, Options) + "\n");
+}

@@ -1,0 +1,86 @@
+namespace MlPipeline.Training.Models;
+
+/// <summary>A sequential image classifier described as data: its input shape and its layers in order.</summary>
+/// <param name="Name">Architecture name recorded with the model (for example <c>cnn</c>).</param>
+/// <param name="InputChannels">Channels of the input image.</param>
+/// <param name="InputHeight">Input height in pixels.</param>
+/// <param name="InputWidth">Input width in pixels.</param>
+/// <param name="Layers">The layers, first to last; the last produces one score (logit) per class.</param>
+public sealed record ModelSpec(string Name, int InputChannels, int InputHeight, int InputWidth, IReadOnlyList<LayerSpec> Layers)
+{
+    /// <summary>The built-in architectures by name.</summary>
+    public static IReadOnlyList<string> BuiltInNames { get; } = ["cnn", "mlp"];
+
+    /// <summary>
+    /// The Keras MNIST CNN: Conv(32,3)-ReLU-MaxPool(2), Conv(64,3)-ReLU-MaxPool(2), Conv(64,3)-ReLU, Flatten, Linear(64)-ReLU, Linear(classes).
+    /// </summary>
+    public static ModelSpec Cnn(int classes = 10, int channels = 1, int height = 28, int width = 28)
+    {
+        var convolutions = new LayerSpec[]
+        {
+            new Conv2dLayer(channels, 32, 3), new ActivationLayer(Activation.Relu), new MaxPool2dLayer(2),
+            new Conv2dLayer(32, 64, 3), new ActivationLayer(Activation.Relu), new MaxPool2dLayer(2),
+            new Conv2dLayer(64, 64, 3), new ActivationLayer(Activation.Relu), new FlattenLayer(),
+        };
+        var features = Shape(channels, height, width, convolutions);
+        return new ModelSpec("cnn", channels, height, width,
+        [
+            .. convolutions,
+            new LinearLayer(features[0], 64), new ActivationLayer(Activation.Relu), new LinearLayer(64, classes),
+        ]);
+    }
+
+    /// <summary>The tutorial's small network: Flatten, Linear(10)-Sigmoid, Linear(10)-Sigmoid, Linear(classes).</summary>
+    public static ModelSpec Mlp(int classes = 10, int channels = 1, int height = 28, int width = 28) =>
+        new("mlp", channels, height, width,
+        [
+            new FlattenLayer(),
+            new LinearLayer(channels * height * width, 10), new ActivationLayer(Activation.Sigmoid),
+            new LinearLayer(10, 10), new ActivationLayer(Activation.Sigmoid),
+            new LinearLayer(10, classes),
+        ]);
+
+    /// <summary>A built-in architecture by name (see <see cref="BuiltInNames"/>).</summary>
+    /// <exception cref="ArgumentException">The name is not a built-in architecture.</exception>
+    public static ModelSpec FromName(string name, int classes = 10, int channels = 1, int height = 28, int width = 28) => name switch
+    {
+        "cnn" => Cnn(classes, channels, height, width),
+        "mlp" => Mlp(classes, channels, height, width),
+        _ => throw new ArgumentException($"Unknown model '{name}'; expected one of {string.Join(", ", BuiltInNames)}.", nameof(name)),
+    };
+
+    /// <summary>Number of classes: the width of the last layer's output. Validates the whole layer chain.</summary>
+    public int ClassCount
+    {
+        get
+        {
+            var shape = OutputShapes()[^1];
+            if (shape.Count != 1) { throw new ArgumentException($"Model '{Name}' ends in shape [{string.Join(", ", shape)}]; expected one score per class."); }
+            return shape[0];
+        }
+    }
+
+    /// <summary>The output shape of every layer in turn (batch excluded); throws naming the first layer that does not fit.</summary>
+    public IReadOnlyList<IReadOnlyList<int>> OutputShapes()
+    {
+        if (Layers.Count == 0) { throw new ArgumentException($"Model '{Name}' has no layers."); }
+        var shapes = new List<IReadOnlyList<int>>();
+        IReadOnlyList<int> shape = [InputChannels, InputHeight, InputWidth];
+        for (int i = 0; i < Layers.Count; i++)
+        {
+            try
+            {
+                shape = Layers[i].OutputShape(shape);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"Model '{Name}', layer {i}: {e.Message}", e);
+            }
+            shapes.Add(shape);
+        }
+        return shapes;
+    }
+
+    static IReadOnlyList<int> Shape(int channels, int height, int width, IEnumerable<LayerSpec> layers) =>
+        layers.Aggregate((IReadOnlyList<int>)[channels, height, width], (shape, layer) => layer.OutputShape(shape));
+}

@@ -1,0 +1,36 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MlPipeline.Training.Models;
+
+/// <summary>Builds the TorchSharp module a <see cref="ModelSpec"/> describes; layer i is named "i" in the state dict.</summary>
+internal static class ModuleFactory
+{
+    public static Sequential Build(ModelSpec spec)
+    {
+        _ = spec.ClassCount; // validates the whole chain before any native allocation
+        var modules = new List<(string, nn.Module<Tensor, Tensor>)>();
+        for (int i = 0; i < spec.Layers.Count; i++)
+        {
+            modules.Add((i.ToString(System.Globalization.CultureInfo.InvariantCulture), Build(spec.Layers[i])));
+        }
+        return nn.Sequential(modules);
+    }
+
+    static nn.Module<Tensor, Tensor> Build(LayerSpec layer) => layer switch
+    {
+        Conv2dLayer c => nn.Conv2d(c.InChannels, c.OutChannels, c.KernelSize, stride: c.Stride, padding: c.Padding, dilation: c.Dilation, groups: c.Groups, bias: c.Bias),
+        MaxPool2dLayer p => nn.MaxPool2d(p.KernelSize, p.EffectiveStride, p.Padding),
+        AvgPool2dLayer p => nn.AvgPool2d(p.KernelSize, p.EffectiveStride, p.Padding),
+        BatchNorm2dLayer b => nn.BatchNorm2d(b.Features, b.Epsilon, b.Momentum),
+        ActivationLayer { Function: Activation.Relu } => nn.ReLU(),
+        ActivationLayer { Function: Activation.Sigmoid } => nn.Sigmoid(),
+        ActivationLayer { Function: Activation.Tanh } => nn.Tanh(),
+        ActivationLayer { Function: Activation.Softmax } => nn.Softmax(-1),
+        FlattenLayer => nn.Flatten(),
+        LinearLayer l => nn.Linear(l.InFeatures, l.OutFeatures, l.Bias),
+        DropoutLayer d => nn.Dropout(d.Probability),
+        _ => throw new ArgumentException($"Layer {layer} is not supported by the TorchSharp builder."),
+    };
+}

@@ -1,0 +1,89 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using MlPipeline.Internals;
+using MlPipeline.Training.Internals;
+using TorchSharp;
+using TorchSharp.Modules;
+
+namespace MlPipeline.Training.Training;
+
+/// <summary>
+/// One file holds the run's state, the model's weights and Adam's moments, so a checkpoint is complete or absent:
+/// it is written to a temporary file and renamed into place.
+/// </summary>
+internal static class Checkpoint
+{
+    public const string FileName = "checkpoint.bin";
+    static readonly byte[] Magic = "MLPCKPT1"u8.ToArray();
+
+    public static void Save(string path, CheckpointState state, torch.nn.Module model, torch.optim.Optimizer optimizer)
+    {
+        using var atomic = AtomicFile.Begin(path);
+        using (var writer = new BinaryWriter(atomic.Stream, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(Magic);
+            byte[] json = JsonSerializer.SerializeToUtf8Bytes(state, Json.Options);
+            writer.Write(json.Length);
+            writer.Write(json);
+            model.save(writer);
+            ((OptimizerHelper)optimizer).save_state_dict(writer);
+        }
+        atomic.Commit();
+    }
+
+    /// <summary>Reads only the state at the head of the checkpoint.</summary>
+    public static CheckpointState ReadState(string path)
+    {
+        using var stream = OpenRead(path);
+        using var reader = new BinaryReader(stream);
+        return ReadState(reader, path);
+    }
+
+    /// <summary>Reads the state and loads weights (and, when given, the optimizer's moments).</summary>
+    public static CheckpointState Load(string path, torch.nn.Module model, torch.optim.Optimizer? optimizer)
+    {
+        using var stream = OpenRead(path);
+        using var reader = new BinaryReader(stream);
+        var state = ReadState(reader, path);
+        try
+        {
+            model.load(reader, strict: true);
+            if (optimizer is not null) { ((OptimizerHelper)optimizer).load_state_dict(reader); }
+        }
+        catch (Exception e) when (e is EndOfStreamException or ArgumentException or InvalidOperationException or IOException or ExternalException or FormatException)
+        {
+            throw new InvalidDataException($"Checkpoint '{path}' is corrupt or belongs to another architecture: {e.Message}", e);
+        }
+        return state;
+    }
+
+    static FileStream OpenRead(string path)
+    {
+        if (!File.Exists(path)) { throw new FileNotFoundException($"Checkpoint '{path}' does not exist; train first with 'mlpipeline train --out {Path.GetDirectoryName(path)}'.", path); }
+        return File.OpenRead(path);
+    }
+
+    static CheckpointState ReadState(BinaryReader reader, string path)
+    {
+        try
+        {
+            byte[] magic = reader.ReadBytes(Magic.Length);
+            if (!magic.AsSpan().SequenceEqual(Magic))
+            {
+                throw new InvalidDataException($"Checkpoint '{path}' does not start with the MlPipeline checkpoint signature MLPCKPT1.");
+            }
+            int length = reader.ReadInt32();
+            if (length <= 0 || length > reader.BaseStream.Length - reader.BaseStream.Position)
+            {
+                throw new InvalidDataException($"Checkpoint '{path}' declares a {length}-byte header that does not fit in the file.");
+            }
+            return JsonSerializer.Deserialize<CheckpointState>(reader.ReadBytes(length), Json.Options)
+                ?? throw new InvalidDataException($"Checkpoint '{path}' has an empty header.");
+        }
+        catch (Exception e) when (e is EndOfStreamException or JsonException)
+        {
+            throw new InvalidDataException($"Checkpoint '{path}' is truncated or corrupt: {e.Message}", e);
+        }
+    }
+}

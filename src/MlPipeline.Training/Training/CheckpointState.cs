@@ -1,0 +1,17 @@
+namespace MlPipeline.Training.Training;
+
+/// <summary>Where a run stands, stored at the head of its checkpoint: enough to continue bit-for-bit.</summary>
+internal sealed record CheckpointState(
+    string ArchitectureJson,
+    int BatchSize,
+    double LearningRate,
+    int Seed,
+    int TrainingImages,
+    bool Normalize,
+    int EpochsDone,
+    int StepsDone,
+    double LossSum,
+    long Correct,
+    long Seen,
+    double Seconds,
+    IReadOnlyList<EpochMetrics> History);

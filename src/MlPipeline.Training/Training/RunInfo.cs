@@ -1,0 +1,29 @@
+using MlPipeline.Scoring;
+using MlPipeline.Training.Models;
+
+namespace MlPipeline.Training.Training;
+
+/// <summary>The description of a trained model stored as <c>model.json</c> in its run folder.</summary>
+/// <param name="Architecture">The layers, as data.</param>
+/// <param name="Preprocessing">How images become inputs (size, colour, offset and scale).</param>
+/// <param name="Labels">Class names, indexed by the model's output.</param>
+/// <param name="Seed">Seed of the run.</param>
+/// <param name="Epochs">Epochs finished.</param>
+/// <param name="BatchSize">Batch size of the run.</param>
+/// <param name="LearningRate">Adam learning rate of the run.</param>
+/// <param name="TrainingImages">Training images used.</param>
+/// <param name="DataChecksums">Checksums of the training data files.</param>
+/// <param name="TestAccuracy">Test accuracy after the last epoch, when one finished.</param>
+/// <param name="Version">MlPipeline version that trained it.</param>
+public sealed record RunInfo(
+    ModelSpec Architecture,
+    ImagePreprocessing Preprocessing,
+    IReadOnlyList<string> Labels,
+    int Seed,
+    int Epochs,
+    int BatchSize,
+    double LearningRate,
+    int TrainingImages,
+    IReadOnlyDictionary<string, string> DataChecksums,
+    double? TestAccuracy,
+    string Version);

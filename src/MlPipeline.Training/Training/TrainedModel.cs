@@ -1,0 +1,83 @@
+using MlPipeline.Training.Internals;
+using MlPipeline.Training.Models;
+using MlPipeline.Training.Native;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MlPipeline.Training.Training;
+
+/// <summary>A trained model loaded from its run folder, in inference mode. Owns native TorchSharp memory: dispose it.</summary>
+public sealed class TrainedModel : IDisposable
+{
+    readonly Sequential module;
+
+    TrainedModel(RunInfo info, Sequential module)
+    {
+        Info = info;
+        this.module = module;
+    }
+
+    /// <summary>The model's description (architecture, preprocessing, labels, provenance).</summary>
+    public RunInfo Info { get; }
+
+    /// <summary>The architecture.</summary>
+    public ModelSpec Architecture => Info.Architecture;
+
+    internal Sequential Module => module;
+
+    /// <summary>Loads the weights of the last checkpoint in <paramref name="runDirectory"/> with its <c>model.json</c>.</summary>
+    /// <exception cref="FileNotFoundException">The folder lacks model.json or the checkpoint.</exception>
+    /// <exception cref="InvalidDataException">A file is corrupt or does not match the architecture.</exception>
+    public static TrainedModel Load(string runDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(runDirectory);
+        if (!Directory.Exists(runDirectory)) { throw new DirectoryNotFoundException($"Run folder '{runDirectory}' does not exist."); }
+        var info = Json.Read<RunInfo>(Path.Combine(runDirectory, ClassifierTrainer.ModelInfoFileName));
+        if (info.Architecture?.Layers is null || info.Preprocessing is null || info.Labels is null)
+        {
+            throw new InvalidDataException($"'{Path.Combine(runDirectory, ClassifierTrainer.ModelInfoFileName)}' lacks the architecture, preprocessing or labels.");
+        }
+        TorchNative.EnsureLoaded();
+        var module = ModuleFactory.Build(info.Architecture);
+        try
+        {
+            Checkpoint.Load(Path.Combine(runDirectory, Checkpoint.FileName), module, optimizer: null);
+            module.eval();
+            return new TrainedModel(info, module);
+        }
+        catch
+        {
+            module.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs the model on <paramref name="batch"/> images already preprocessed ([N, C, H, W] floats, row-major) and
+    /// returns the logits, [N, classes] row-major.
+    /// </summary>
+    public float[] Logits(ReadOnlySpan<float> batch, int count)
+    {
+        var spec = Architecture;
+        long imageSize = (long)spec.InputChannels * spec.InputHeight * spec.InputWidth;
+        if (count < 1 || batch.Length != imageSize * count)
+        {
+            throw new ArgumentException($"Expected {count} images of {spec.InputChannels}x{spec.InputHeight}x{spec.InputWidth} ({imageSize * count} floats) but got {batch.Length} floats.", nameof(batch));
+        }
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var input = tensor(batch.ToArray(), [count, spec.InputChannels, spec.InputHeight, spec.InputWidth]);
+        return module.forward(input).data<float>().ToArray();
+    }
+
+    /// <summary>Every parameter and buffer by state-dict name, as flat float arrays (for comparing runs).</summary>
+    public IReadOnlyDictionary<string, float[]> Weights()
+    {
+        using var scope = torch.NewDisposeScope();
+        return module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.to_type(ScalarType.Float32).data<float>().ToArray());
+    }
+
+    /// <summary>Frees the native weights.</summary>
+    public void Dispose() => module.Dispose();
+}

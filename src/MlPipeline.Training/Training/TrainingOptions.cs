@@ -1,0 +1,60 @@
+using MlPipeline.Training.Models;
+
+namespace MlPipeline.Training.Training;
+
+/// <summary>How <see cref="ClassifierTrainer"/> trains. Every property has a documented default; <see cref="Validate"/> checks them once.</summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Folder of the run: checkpoint, <c>history.json</c>, <c>model.json</c>. Default: <c>runs/default</c>.</summary>
+    public string OutputDirectory { get; init; } = Path.Combine("runs", "default");
+
+    /// <summary>Built-in architecture name (<c>cnn</c> or <c>mlp</c>), used unless <see cref="Architecture"/> is set. Default: <c>cnn</c>.</summary>
+    public string Model { get; init; } = "cnn";
+
+    /// <summary>A custom architecture; overrides <see cref="Model"/>. Default: null.</summary>
+    public ModelSpec? Architecture { get; init; }
+
+    /// <summary>Passes over the training set. Default: 5.</summary>
+    public int Epochs { get; init; } = 5;
+
+    /// <summary>Images per optimisation step. Default: 64.</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>Adam's learning rate. Default: 0.001.</summary>
+    public double LearningRate { get; init; } = 0.001;
+
+    /// <summary>Seed for the initial weights and the per-epoch shuffle. Default: 42.</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>libtorch's intra-op threads; null leaves libtorch's default (one per core). Default: null.</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>Use only the first N training images (the test set is kept whole). Default: null (all).</summary>
+    public int? Limit { get; init; }
+
+    /// <summary>Standardise pixels with the training set's mean and standard deviation instead of scaling to [0, 1]. Default: false.</summary>
+    public bool Normalize { get; init; }
+
+    /// <summary>Continue from the run folder's checkpoint instead of starting afresh. Default: false.</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>The architecture to train for images of the given shape.</summary>
+    public ModelSpec ResolveArchitecture(int classes, int channels, int height, int width) =>
+        Architecture ?? ModelSpec.FromName(Model, classes, channels, height, width);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
+    public TrainingOptions Validate()
+    {
+        if (string.IsNullOrWhiteSpace(OutputDirectory)) { throw new ArgumentException("OutputDirectory must name a folder.", nameof(OutputDirectory)); }
+        if (Architecture is null && !ModelSpec.BuiltInNames.Contains(Model))
+        {
+            throw new ArgumentException($"Model '{Model}' is unknown; expected one of {string.Join(", ", ModelSpec.BuiltInNames)}.", nameof(Model));
+        }
+        if (Epochs < 1) { throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be at least 1."); }
+        if (BatchSize < 1) { throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1."); }
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) { throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be a positive finite number."); }
+        if (Threads is < 1) { throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be at least 1."); }
+        if (Limit is < 1) { throw new ArgumentOutOfRangeException(nameof(Limit), Limit, "Limit must be at least 1."); }
+        return this;
+    }
+}

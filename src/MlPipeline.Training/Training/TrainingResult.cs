@@ -1,0 +1,11 @@
+namespace MlPipeline.Training.Training;
+
+/// <summary>What a training run produced.</summary>
+/// <param name="RunDirectory">The run folder (checkpoint, history.json, model.json).</param>
+/// <param name="History">Every finished epoch, including those of earlier sessions of a resumed run.</param>
+/// <param name="Completed">False when cancellation stopped the run early; the checkpoint then resumes it.</param>
+public sealed record TrainingResult(string RunDirectory, IReadOnlyList<EpochMetrics> History, bool Completed)
+{
+    /// <summary>Test accuracy after the last finished epoch, or null when none finished.</summary>
+    public double? TestAccuracy => History.Count > 0 ? History[^1].TestAccuracy : null;
+}

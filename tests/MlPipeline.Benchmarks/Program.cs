@@ -1,0 +1,16 @@
+using MlPipeline.Benchmarks;
+
+// Benchmarks print measured numbers; they assert nothing. See README "Measured numbers" for how each is run.
+string which = args.Length > 0 ? args[0] : "help";
+string[] rest = args.Length > 0 ? args[1..] : [];
+return which switch
+{
+    "train" => TrainBenchmark.Run(rest),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: MlPipeline.Benchmarks train [--epochs N] [--threads N] [--python PATH]");
+    return 2;
+}

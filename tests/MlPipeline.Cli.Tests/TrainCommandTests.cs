@@ -1,0 +1,73 @@
+using MlPipeline.Training.Data;
+
+namespace MlPipeline.Cli.Tests;
+
+public sealed class TrainCommandTests
+{
+    [TestCase("--batch-size", "0", "--batch-size must be at least 1, but was 0")]
+    [TestCase("--epochs", "-1", "--epochs must be at least 1, but was -1")]
+    [TestCase("--model", "resnet", "--model must be one of cnn, mlp, but was 'resnet'")]
+    [TestCase("--lr", "0", "--lr must be a positive number")]
+    [TestCase("--threads", "0", "--threads must be at least 1")]
+    [TestCase("--epochs", "many", "many")]
+    public async Task Train_BadOptionValue_ExitsTwoNamingTheOption(string option, string value, string message)
+    {
+        var (exit, _, error) = await CliRunner.Run("train", option, value);
+
+        Assert.That(exit, Is.EqualTo(ExitCodes.Usage));
+        Assert.That(error, Does.Contain(message));
+    }
+
+    [Test]
+    public async Task Run_UnknownCommand_ExitsTwo()
+    {
+        var (exit, _, error) = await CliRunner.Run("fly");
+
+        Assert.That(exit, Is.EqualTo(ExitCodes.Usage));
+        Assert.That(error, Does.Contain("fly"));
+    }
+
+    [Test]
+    public async Task Train_SmallRun_WritesRunFolderAndReportsEpochs()
+    {
+        string dir = CliRunner.TempDirectory();
+        try
+        {
+            string mnist = Mnist.Ensure();
+            string run = Path.Combine(dir, "run");
+
+            var (exit, output, error) = await CliRunner.Run("train", "--data", mnist, "--limit", "256", "--epochs", "2", "--threads", "1", "--out", run);
+
+            Assert.That(exit, Is.EqualTo(ExitCodes.Success), error);
+            Assert.That(error, Does.Contain("Epoch 2/2").And.Contain("val_accuracy:"));
+            Assert.That(output, Does.Contain("Test accuracy").And.Contain(run));
+            Assert.That(Directory.GetFiles(run).Select(Path.GetFileName), Is.EquivalentTo(new[] { "checkpoint.bin", "history.json", "model.json" }));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task Train_ExistingRun_ExitsOneWithoutStackTrace()
+    {
+        string dir = CliRunner.TempDirectory();
+        try
+        {
+            string mnist = Mnist.Ensure();
+            string[] args = ["train", "--data", mnist, "--limit", "64", "--epochs", "1", "--threads", "1", "--out", dir];
+            await CliRunner.Run(args);
+
+            var (exit, _, error) = await CliRunner.Run(args);
+
+            Assert.That(exit, Is.EqualTo(ExitCodes.Failure));
+            Assert.That(error, Does.Contain("error: Run folder").And.Contain("--resume"));
+            Assert.That(error, Does.Not.Contain("   at "));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

