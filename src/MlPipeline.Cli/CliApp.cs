@@ -18,6 +18,7 @@ internal static class CliApp
         {
             DataCommand.Create(console),
             TrainCommand.Create(console),
+            ExportCommand.Create(console),
         };
         root.Options.Add(Verbose);
         var parse = root.Parse(args);

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using MlPipeline.Training.Training;
+using MlPipeline.Training;
 
 namespace MlPipeline.Cli;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using MlPipeline.Training;
 using MlPipeline.Training.Data;
-using MlPipeline.Training.Training;
 
 namespace MlPipeline.Benchmarks;
 
@@ -24,7 +24,7 @@ internal static class TrainBenchmark
         string run = Path.Combine(Path.GetTempPath(), "mlpipeline-bench-" + Guid.NewGuid().ToString("N"));
 
         Console.WriteLine($"Training the cnn on full MNIST: {epochs} epoch(s), batch 64, Adam 1e-3, {threads} thread(s), {Environment.ProcessorCount} cores");
-        var ours = ClassifierTrainer.Train(data, new TrainingOptions { OutputDirectory = run, Epochs = epochs, Threads = threads });
+        var ours = ClassifierTrainer.Train(data, new TrainingOptions { OutputDirectory = run, Epochs = epochs, Threads = threads, Initialization = WeightInitialization.PyTorch });
         Directory.Delete(run, recursive: true);
         double peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
         var theirs = RunPyTorch(python, mnist, epochs, threads);

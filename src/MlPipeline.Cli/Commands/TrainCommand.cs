@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using MlPipeline.Training;
 using MlPipeline.Training.Data;
 using MlPipeline.Training.Models;
-using MlPipeline.Training.Training;
 
 namespace MlPipeline.Cli.Commands;
 
@@ -18,6 +18,8 @@ internal static class TrainCommand
     static readonly Option<int?> Threads = CliOptions.OptionalPositive("--threads", "libtorch threads (default: one per core)");
     static readonly Option<int?> Limit = CliOptions.OptionalPositive("--limit", "Train on the first N images only");
     static readonly Option<string> Out = new("--out") { Description = "Run folder (default runs/mnist-<model>)" };
+    static readonly Option<string> Init = CliOptions.OneOf("--init", "Weight initialisation", "glorot", ["glorot", "pytorch"]);
+    static readonly Option<string?> Onnx = new("--onnx") { Description = "Export the trained model to this ONNX file and verify it" };
     static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its checkpoint" };
     static readonly Option<bool> Normalize = new("--normalize") { Description = "Standardise pixels with the training mean and std instead of scaling to [0,1]" };
 
@@ -25,7 +27,7 @@ internal static class TrainCommand
     {
         var command = new Command("train", "Train a classifier on MNIST.")
         {
-            Data, Model, Epochs, BatchSize, LearningRate, Seed, Threads, Limit, Out, Resume, Normalize,
+            Data, Model, Epochs, BatchSize, LearningRate, Seed, Threads, Limit, Out, Resume, Normalize, Init, Onnx,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(Run(parse, console, cancellationToken)));
         return command;
@@ -56,6 +58,7 @@ internal static class TrainCommand
             OutputDirectory = parse.GetValue(Out) ?? Path.Combine("runs", $"mnist-{model}"),
             Resume = parse.GetValue(Resume),
             Normalize = parse.GetValue(Normalize),
+            Initialization = parse.GetValue(Init) == "pytorch" ? WeightInitialization.PyTorch : WeightInitialization.Glorot,
         };
         string dir = DataCommand.EnsureMnist(parse.GetValue(Data), console, cancellationToken);
         var data = Mnist.Load(dir);
@@ -69,6 +72,11 @@ internal static class TrainCommand
         if (result.TestAccuracy is { } accuracy)
         {
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Test accuracy {accuracy:P2} after {result.History.Count} epochs. Run folder: {result.RunDirectory}"));
+        }
+        if (parse.GetValue(Onnx) is { } onnx)
+        {
+            using var trained = TrainedModel.Load(result.RunDirectory);
+            if (!ExportCommand.ExportAndReport(trained, onnx, 17, verify: true, images: 1000, dir, console, cancellationToken)) { return ExitCodes.Failure; }
         }
         return ExitCodes.Success;
     }

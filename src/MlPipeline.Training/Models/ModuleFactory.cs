@@ -33,4 +33,15 @@ internal static class ModuleFactory
         DropoutLayer d => nn.Dropout(d.Probability),
         _ => throw new ArgumentException($"Layer {layer} is not supported by the TorchSharp builder."),
     };
+
+    /// <summary>Keras's default initialisation: Glorot-uniform weights and zero biases for convolutions and linear layers.</summary>
+    public static void InitializeGlorot(Sequential model)
+    {
+        using var noGrad = torch.no_grad();
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            if (parameter.dim() < 2 && name.EndsWith(".bias", StringComparison.Ordinal)) { nn.init.zeros_(parameter); }
+            else if (parameter.dim() >= 2) { nn.init.xavier_uniform_(parameter); }
+        }
+    }
 }

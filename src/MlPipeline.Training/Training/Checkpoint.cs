@@ -6,7 +6,7 @@ using MlPipeline.Training.Internals;
 using TorchSharp;
 using TorchSharp.Modules;
 
-namespace MlPipeline.Training.Training;
+namespace MlPipeline.Training;
 
 /// <summary>
 /// One file holds the run's state, the model's weights and Adam's moments, so a checkpoint is complete or absent:

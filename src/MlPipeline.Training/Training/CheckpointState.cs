@@ -1,4 +1,4 @@
-namespace MlPipeline.Training.Training;
+namespace MlPipeline.Training;
 
 /// <summary>Where a run stands, stored at the head of its checkpoint: enough to continue bit-for-bit.</summary>
 internal sealed record CheckpointState(

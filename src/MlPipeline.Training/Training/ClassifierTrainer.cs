@@ -10,7 +10,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace MlPipeline.Training.Training;
+namespace MlPipeline.Training;
 
 /// <summary>
 /// Trains a sequential image classifier with Adam and cross-entropy, reshuffling every epoch from the seed, and keeps
@@ -59,6 +59,7 @@ public static class ClassifierTrainer
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(options.Seed);
         var model = ModuleFactory.Build(spec);
+        if (options.Initialization == WeightInitialization.Glorot) { ModuleFactory.InitializeGlorot(model); }
         var optimizer = optim.Adam(model.parameters(), options.LearningRate);
         var state = fresh;
         if (resuming)
@@ -165,7 +166,8 @@ public static class ClassifierTrainer
     /// <summary>The epoch's visiting order: a Fisher–Yates shuffle seeded from the run seed and the epoch, so a resumed run sees the same order.</summary>
     internal static long[] Permutation(int seed, int epoch, int count)
     {
-        var random = new Random(HashCode.Combine(seed, epoch) ^ (seed * 31 + epoch));
+        // Not HashCode.Combine: it is randomised per process, and the order must be the same in every process.
+        var random = new Random(unchecked((seed * 1_000_003) + epoch));
         long[] order = new long[count];
         for (int i = 0; i < count; i++) { order[i] = i; }
         for (int i = count - 1; i > 0; i--)

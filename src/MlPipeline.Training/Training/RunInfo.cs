@@ -1,7 +1,7 @@
 using MlPipeline.Scoring;
 using MlPipeline.Training.Models;
 
-namespace MlPipeline.Training.Training;
+namespace MlPipeline.Training;
 
 /// <summary>The description of a trained model stored as <c>model.json</c> in its run folder.</summary>
 /// <param name="Architecture">The layers, as data.</param>

@@ -5,7 +5,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace MlPipeline.Training.Training;
+namespace MlPipeline.Training;
 
 /// <summary>A trained model loaded from its run folder, in inference mode. Owns native TorchSharp memory: dispose it.</summary>
 public sealed class TrainedModel : IDisposable
@@ -43,6 +43,43 @@ public sealed class TrainedModel : IDisposable
         try
         {
             Checkpoint.Load(Path.Combine(runDirectory, Checkpoint.FileName), module, optimizer: null);
+            module.eval();
+            return new TrainedModel(info, module);
+        }
+        catch
+        {
+            module.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Builds a model from its description and explicit weights (state-dict names such as <c>0.weight</c>), for
+    /// models trained elsewhere or made by hand. Every parameter of the architecture must be given, with its exact size.
+    /// </summary>
+    public static TrainedModel FromWeights(RunInfo info, IReadOnlyDictionary<string, float[]> weights)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        ArgumentNullException.ThrowIfNull(weights);
+        TorchNative.EnsureLoaded();
+        var module = ModuleFactory.Build(info.Architecture);
+        try
+        {
+            using var noGrad = torch.no_grad();
+            foreach (var (name, target) in module.state_dict())
+            {
+                if (!weights.TryGetValue(name, out var values))
+                {
+                    if (target.dtype != ScalarType.Float32) { continue; } // counters such as num_batches_tracked
+                    throw new ArgumentException($"Weights for '{name}' are missing; expected {target.numel()} values.", nameof(weights));
+                }
+                if (values.LongLength != target.numel())
+                {
+                    throw new ArgumentException($"Weights for '{name}' hold {values.LongLength} values; expected {target.numel()} for shape [{string.Join(", ", target.shape)}].", nameof(weights));
+                }
+                using var source = tensor(values).reshape(target.shape);
+                target.copy_(source);
+            }
             module.eval();
             return new TrainedModel(info, module);
         }

@@ -1,6 +1,6 @@
 using MlPipeline.Training.Models;
 
-namespace MlPipeline.Training.Training;
+namespace MlPipeline.Training;
 
 /// <summary>How <see cref="ClassifierTrainer"/> trains. Every property has a documented default; <see cref="Validate"/> checks them once.</summary>
 public sealed record TrainingOptions
@@ -34,6 +34,9 @@ public sealed record TrainingOptions
 
     /// <summary>Standardise pixels with the training set's mean and standard deviation instead of scaling to [0, 1]. Default: false.</summary>
     public bool Normalize { get; init; }
+
+    /// <summary>How weights start: PyTorch's default (Kaiming-uniform) or Keras's (Glorot-uniform, zero biases). Default: <see cref="WeightInitialization.Glorot"/>.</summary>
+    public WeightInitialization Initialization { get; init; } = WeightInitialization.Glorot;
 
     /// <summary>Continue from the run folder's checkpoint instead of starting afresh. Default: false.</summary>
     public bool Resume { get; init; }

@@ -1,4 +1,4 @@
-namespace MlPipeline.Training.Training;
+namespace MlPipeline.Training;
 
 /// <summary>A progress report: after every step, and once more when an epoch finishes (then <see cref="CompletedEpoch"/> is set).</summary>
 /// <param name="Epoch">1-based epoch number.</param>

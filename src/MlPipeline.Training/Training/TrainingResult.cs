@@ -1,4 +1,4 @@
-namespace MlPipeline.Training.Training;
+namespace MlPipeline.Training;
 
 /// <summary>What a training run produced.</summary>
 /// <param name="RunDirectory">The run folder (checkpoint, history.json, model.json).</param>

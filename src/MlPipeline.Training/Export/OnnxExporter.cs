@@ -1,0 +1,192 @@
+using System.Globalization;
+using Google.Protobuf;
+using MlPipeline.Internals;
+using MlPipeline.Scoring;
+using MlPipeline.Training.Models;
+using Onnx;
+
+namespace MlPipeline.Training.Export;
+
+/// <summary>
+/// Writes a trained model as ONNX by walking the same layer description that built the TorchSharp module. Input
+/// <c>input</c> is float32 [batch, C, H, W] with a symbolic batch; outputs are <c>logits</c> and <c>probabilities</c>
+/// (a softmax inside the graph), both [batch, classes]. The model describes itself in <c>metadata_props</c>.
+/// </summary>
+public static class OnnxExporter
+{
+    /// <summary>Name of the input tensor.</summary>
+    public const string InputName = "input";
+
+    /// <summary>Name of the logits output.</summary>
+    public const string LogitsName = "logits";
+
+    /// <summary>Name of the probabilities output.</summary>
+    public const string ProbabilitiesName = "probabilities";
+
+    /// <summary>ONNX IR version written (ONNX 1.8+, read by every current runtime).</summary>
+    public const long IrVersion = 8;
+
+    /// <summary>Exports <paramref name="model"/> to <paramref name="path"/> atomically: an existing file is replaced only by a complete one.</summary>
+    /// <exception cref="NotSupportedException">A layer or parameter has no ONNX equivalent here; nothing is written.</exception>
+    public static void Export(TrainedModel model, string path, OnnxExportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var proto = Build(model.Info, model.Weights(), (options ?? new OnnxExportOptions()).Validate());
+        using var writer = AtomicFile.Begin(path);
+        proto.WriteTo(writer.Stream);
+        writer.Commit();
+    }
+
+    internal static ModelProto Build(RunInfo info, IReadOnlyDictionary<string, float[]> weights, OnnxExportOptions options)
+    {
+        var spec = info.Architecture;
+        int classes = spec.ClassCount;
+        var graph = new GraphProto { Name = spec.Name };
+        graph.Input.Add(TensorInfo(InputName, "batch", spec.InputChannels, spec.InputHeight, spec.InputWidth));
+
+        string current = InputName;
+        for (int i = 0; i < spec.Layers.Count; i++)
+        {
+            current = AddLayer(graph, spec.Layers[i], i, current, weights);
+        }
+        graph.Node.Add(Node("Identity", "logits_identity", [current], [LogitsName]));
+        graph.Node.Add(Node("Softmax", "softmax", [LogitsName], [ProbabilitiesName], Int("axis", 1)));
+        graph.Output.Add(TensorInfo(LogitsName, "batch", classes));
+        graph.Output.Add(TensorInfo(ProbabilitiesName, "batch", classes));
+
+        var proto = new ModelProto
+        {
+            IrVersion = IrVersion,
+            ProducerName = "MlPipeline",
+            ProducerVersion = info.Version,
+            ModelVersion = 1,
+            DocString = string.Create(CultureInfo.InvariantCulture,
+                $"{spec.Name} image classifier trained by MlPipeline {info.Version} ({info.Epochs} epochs, seed {info.Seed}, test accuracy {info.TestAccuracy:P2}). Input '{InputName}' float32 [batch, {spec.InputChannels}, {spec.InputHeight}, {spec.InputWidth}], pixels as (p - {info.Preprocessing.Offset}) * {info.Preprocessing.Scale}; outputs '{LogitsName}' and '{ProbabilitiesName}' [batch, {classes}]."),
+            Graph = graph,
+        };
+        proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = options.Opset });
+        var metadata = new ClassifierMetadata(info.Labels, info.Preprocessing, spec.Name, info.DataChecksums, info.Epochs, info.TestAccuracy, info.Version);
+        foreach (var (key, value) in metadata.ToProperties().OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+        }
+        return proto;
+    }
+
+    static string AddLayer(GraphProto graph, LayerSpec layer, int index, string input, IReadOnlyDictionary<string, float[]> weights)
+    {
+        string name = index.ToString(CultureInfo.InvariantCulture);
+        string output = $"layer{name}";
+        string Weight(string suffix, params long[] dims)
+        {
+            string key = $"{name}.{suffix}";
+            if (!weights.TryGetValue(key, out var values))
+            {
+                throw new NotSupportedException($"Layer {index} ({layer}) has no '{key}' weights in the trained model.");
+            }
+            graph.Initializer.Add(Initializer(key, values, dims));
+            return key;
+        }
+        switch (layer)
+        {
+            case Conv2dLayer c:
+                {
+                    var inputs = new List<string> { input, Weight("weight", c.OutChannels, c.InChannels / c.Groups, c.KernelSize, c.KernelSize) };
+                    if (c.Bias) { inputs.Add(Weight("bias", c.OutChannels)); }
+                    graph.Node.Add(Node("Conv", $"conv{name}", inputs, [output],
+                        Ints("kernel_shape", c.KernelSize, c.KernelSize), Ints("strides", c.Stride, c.Stride),
+                        Ints("pads", c.Padding, c.Padding, c.Padding, c.Padding), Ints("dilations", c.Dilation, c.Dilation), Int("group", c.Groups)));
+                    return output;
+                }
+            case MaxPool2dLayer p:
+                graph.Node.Add(Node("MaxPool", $"maxpool{name}", [input], [output],
+                    Ints("kernel_shape", p.KernelSize, p.KernelSize), Ints("strides", p.EffectiveStride, p.EffectiveStride),
+                    Ints("pads", p.Padding, p.Padding, p.Padding, p.Padding)));
+                return output;
+            case AvgPool2dLayer p:
+                // PyTorch counts zero padding in the average by default; ONNX does not unless asked.
+                graph.Node.Add(Node("AveragePool", $"avgpool{name}", [input], [output],
+                    Ints("kernel_shape", p.KernelSize, p.KernelSize), Ints("strides", p.EffectiveStride, p.EffectiveStride),
+                    Ints("pads", p.Padding, p.Padding, p.Padding, p.Padding), Int("count_include_pad", 1)));
+                return output;
+            case BatchNorm2dLayer b:
+                graph.Node.Add(Node("BatchNormalization", $"batchnorm{name}", [input, Weight("weight", b.Features), Weight("bias", b.Features),
+                    Weight("running_mean", b.Features), Weight("running_var", b.Features)], [output], Float("epsilon", (float)b.Epsilon)));
+                return output;
+            case ActivationLayer { Function: Activation.Relu }:
+                graph.Node.Add(Node("Relu", $"relu{name}", [input], [output]));
+                return output;
+            case ActivationLayer { Function: Activation.Sigmoid }:
+                graph.Node.Add(Node("Sigmoid", $"sigmoid{name}", [input], [output]));
+                return output;
+            case ActivationLayer { Function: Activation.Tanh }:
+                graph.Node.Add(Node("Tanh", $"tanh{name}", [input], [output]));
+                return output;
+            case ActivationLayer { Function: Activation.Softmax }:
+                graph.Node.Add(Node("Softmax", $"softmax{name}", [input], [output], Int("axis", -1)));
+                return output;
+            case FlattenLayer:
+                graph.Node.Add(Node("Flatten", $"flatten{name}", [input], [output], Int("axis", 1)));
+                return output;
+            case LinearLayer l:
+                {
+                    var inputs = new List<string> { input, Weight("weight", l.OutFeatures, l.InFeatures) };
+                    if (l.Bias) { inputs.Add(Weight("bias", l.OutFeatures)); }
+                    graph.Node.Add(Node("Gemm", $"linear{name}", inputs, [output], Int("transB", 1)));
+                    return output;
+                }
+            case DropoutLayer:
+                return input; // the identity at inference
+            default:
+                throw new NotSupportedException($"Layer {index} ({layer.GetType().Name}: {layer}) is not supported by the ONNX exporter; supported: Conv2d, MaxPool2d, AvgPool2d, BatchNorm2d, ReLU, Sigmoid, Tanh, Softmax, Flatten, Linear, Dropout.");
+        }
+    }
+
+    static NodeProto Node(string op, string name, IEnumerable<string> inputs, IEnumerable<string> outputs, params AttributeProto[] attributes)
+    {
+        var node = new NodeProto { OpType = op, Name = name };
+        node.Input.AddRange(inputs);
+        node.Output.AddRange(outputs);
+        node.Attribute.AddRange(attributes);
+        return node;
+    }
+
+    static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+
+    static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
+
+    static AttributeProto Ints(string name, params long[] values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+        attribute.Ints.AddRange(values);
+        return attribute;
+    }
+
+    static TensorProto Initializer(string name, float[] values, long[] dims)
+    {
+        long expected = dims.Aggregate(1L, (a, b) => a * b);
+        if (values.LongLength != expected)
+        {
+            throw new NotSupportedException($"Weights '{name}' hold {values.LongLength} values; the layer description expects [{string.Join(", ", dims)}] ({expected}).");
+        }
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+        tensor.Dims.AddRange(dims);
+        byte[] raw = new byte[values.Length * sizeof(float)];
+        Buffer.BlockCopy(values, 0, raw, 0, raw.Length); // ONNX raw_data is little-endian, as is every platform .NET runs on here
+        tensor.RawData = ByteString.CopyFrom(raw);
+        return tensor;
+    }
+
+    static ValueInfoProto TensorInfo(string name, string batch, params int[] dims)
+    {
+        var shape = new TensorShapeProto();
+        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = batch });
+        foreach (int d in dims) { shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d }); }
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
+        };
+    }
+}

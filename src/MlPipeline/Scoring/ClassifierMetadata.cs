@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace MlPipeline.Scoring;
+
+/// <summary>
+/// What an MlPipeline ONNX model says about itself in <c>metadata_props</c>, so scoring needs no preprocessing flags.
+/// Foreign models carry none of it; then the user supplies preprocessing and labels.
+/// </summary>
+/// <param name="Labels">Class names, indexed by the model's output.</param>
+/// <param name="Preprocessing">Size, colour mode, and ExtractPixels' offset and scale.</param>
+/// <param name="Architecture">Architecture name (for example <c>cnn</c>).</param>
+/// <param name="TrainingDataChecksums">Checksum of each training data file, by file name.</param>
+/// <param name="Epochs">Epochs trained.</param>
+/// <param name="TestAccuracy">Test accuracy at export, when known.</param>
+/// <param name="Version">MlPipeline version that wrote the model.</param>
+public sealed record ClassifierMetadata(
+    IReadOnlyList<string> Labels,
+    ImagePreprocessing Preprocessing,
+    string Architecture,
+    IReadOnlyDictionary<string, string> TrainingDataChecksums,
+    int Epochs,
+    double? TestAccuracy,
+    string Version)
+{
+    /// <summary>Key of the JSON array of class labels.</summary>
+    public const string LabelsKey = "mlpipeline.labels";
+
+    /// <summary>Key of the input width in pixels.</summary>
+    public const string WidthKey = "mlpipeline.image_width";
+
+    /// <summary>Key of the input height in pixels.</summary>
+    public const string HeightKey = "mlpipeline.image_height";
+
+    /// <summary>Key of the colour mode: gray, rgb or bgr.</summary>
+    public const string ColorModeKey = "mlpipeline.color_mode";
+
+    /// <summary>Key of ExtractPixels' offset: input = (pixel - offset) * scale.</summary>
+    public const string OffsetKey = "mlpipeline.pixel_offset";
+
+    /// <summary>Key of ExtractPixels' scale.</summary>
+    public const string ScaleKey = "mlpipeline.pixel_scale";
+
+    /// <summary>Key of the architecture name.</summary>
+    public const string ArchitectureKey = "mlpipeline.architecture";
+
+    /// <summary>Key of the JSON object of training data checksums.</summary>
+    public const string ChecksumsKey = "mlpipeline.training_data_md5";
+
+    /// <summary>Key of the number of epochs trained.</summary>
+    public const string EpochsKey = "mlpipeline.epochs";
+
+    /// <summary>Key of the test accuracy.</summary>
+    public const string TestAccuracyKey = "mlpipeline.test_accuracy";
+
+    /// <summary>Key of the MlPipeline version.</summary>
+    public const string VersionKey = "mlpipeline.version";
+
+    /// <summary>The metadata as ONNX <c>metadata_props</c> entries.</summary>
+    public IReadOnlyDictionary<string, string> ToProperties()
+    {
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [LabelsKey] = JsonSerializer.Serialize(Labels),
+            [WidthKey] = Preprocessing.Width.ToString(CultureInfo.InvariantCulture),
+            [HeightKey] = Preprocessing.Height.ToString(CultureInfo.InvariantCulture),
+            [ColorModeKey] = Preprocessing.ColorMode.ToString().ToLowerInvariant(),
+            [OffsetKey] = Preprocessing.Offset.ToString("R", CultureInfo.InvariantCulture),
+            [ScaleKey] = Preprocessing.Scale.ToString("R", CultureInfo.InvariantCulture),
+            [ArchitectureKey] = Architecture,
+            [ChecksumsKey] = JsonSerializer.Serialize(TrainingDataChecksums),
+            [EpochsKey] = Epochs.ToString(CultureInfo.InvariantCulture),
+            [VersionKey] = Version,
+        };
+        if (TestAccuracy is { } accuracy) { properties[TestAccuracyKey] = accuracy.ToString("R", CultureInfo.InvariantCulture); }
+        return properties;
+    }
+
+    /// <summary>
+    /// Reads the metadata back from <c>metadata_props</c>; returns null when the model carries none (a foreign model).
+    /// </summary>
+    /// <exception cref="InvalidDataException">Some MlPipeline keys are present but missing or malformed; the message names the key.</exception>
+    public static ClassifierMetadata? FromProperties(IReadOnlyDictionary<string, string> properties, string source)
+    {
+        ArgumentNullException.ThrowIfNull(properties);
+        if (!properties.ContainsKey(LabelsKey) && !properties.ContainsKey(WidthKey)) { return null; }
+        string Get(string key) => properties.TryGetValue(key, out var value)
+            ? value
+            : throw new InvalidDataException($"Model '{source}' has MlPipeline metadata but lacks '{key}'.");
+        T Parse<T>(string key, Func<string, T> parse)
+        {
+            string raw = Get(key);
+            try { return parse(raw); }
+            catch (Exception e) when (e is FormatException or JsonException or OverflowException or ArgumentException)
+            {
+                throw new InvalidDataException($"Model '{source}' has an invalid '{key}' value '{raw}': {e.Message}", e);
+            }
+        }
+        var labels = Parse(LabelsKey, s => JsonSerializer.Deserialize<string[]>(s) ?? throw new FormatException("null"));
+        var preprocessing = new ImagePreprocessing(
+            Parse(WidthKey, s => int.Parse(s, CultureInfo.InvariantCulture)),
+            Parse(HeightKey, s => int.Parse(s, CultureInfo.InvariantCulture)),
+            Parse(ColorModeKey, s => Enum.Parse<ColorMode>(s, ignoreCase: true)),
+            Parse(OffsetKey, s => float.Parse(s, CultureInfo.InvariantCulture)),
+            Parse(ScaleKey, s => float.Parse(s, CultureInfo.InvariantCulture)));
+        var checksums = properties.ContainsKey(ChecksumsKey)
+            ? Parse(ChecksumsKey, s => JsonSerializer.Deserialize<Dictionary<string, string>>(s) ?? [])
+            : [];
+        double? accuracy = properties.ContainsKey(TestAccuracyKey) ? Parse(TestAccuracyKey, s => double.Parse(s, CultureInfo.InvariantCulture)) : null;
+        int epochs = properties.ContainsKey(EpochsKey) ? Parse(EpochsKey, s => int.Parse(s, CultureInfo.InvariantCulture)) : 0;
+        return new ClassifierMetadata(labels, preprocessing.Validate(), properties.GetValueOrDefault(ArchitectureKey, ""), checksums, epochs, accuracy,
+            properties.GetValueOrDefault(VersionKey, ""));
+    }
+}

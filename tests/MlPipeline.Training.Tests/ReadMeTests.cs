@@ -1,0 +1,69 @@
+using System.Text.RegularExpressions;
+using MlPipeline.Training.Data;
+
+namespace MlPipeline.Training.Tests;
+
+/// <summary>Runs the README's C# examples and checks the README shows them exactly as they are here, so the docs cannot drift.</summary>
+public sealed partial class ReadMeTests
+{
+    static string RepositoryFile(string name)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string path = Path.Combine(dir.FullName, name);
+            if (File.Exists(path) && File.Exists(Path.Combine(dir.FullName, "MlPipeline.sln"))) { return path; }
+        }
+        throw new FileNotFoundException($"{name} not found above {AppContext.BaseDirectory}");
+    }
+
+    /// <summary>The code between "// README:NAME" and "// END" in this file, as the README shows it.</summary>
+    static string Example(string name)
+    {
+        string source = File.ReadAllText(RepositoryFile(Path.Combine("tests", "MlPipeline.Training.Tests", "ReadMeTests.cs")));
+        var match = Regex.Match(source, $@"// README:{name}\r?\n(.*?)\r?\n\s*// END", RegexOptions.Singleline);
+        var lines = match.Groups[1].Value.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        int indent = lines.Where(l => l.Trim().Length > 0).Min(l => l.Length - l.TrimStart().Length);
+        return string.Join("\n", lines.Select(l => l.Length >= indent ? l[indent..] : l.TrimStart()));
+    }
+
+    [TestCase("train")]
+    public void ReadMe_ShowsExample_Verbatim(string name)
+    {
+        string readme = File.ReadAllText(RepositoryFile("README.md")).Replace("\r\n", "\n", StringComparison.Ordinal);
+
+        Assert.That(readme, Does.Contain("```csharp\n" + Example(name) + "\n```"));
+    }
+
+    [Test]
+    public void ReadMe_TrainExample_Runs()
+    {
+        string runs = TestData.TempDirectory();
+        string previous = Environment.CurrentDirectory;
+        Environment.CurrentDirectory = runs;
+        try
+        {
+            var lines = new List<string>();
+            void WriteLine(string line) => lines.Add(line);
+            // README:train
+            string mnist = Mnist.Ensure();          // verified idx files, fetched once into ~/.cache/mlpipeline/mnist
+            TrainingData data = Mnist.Load(mnist);
+            var options = new TrainingOptions { OutputDirectory = "runs/quick", Epochs = 1, Limit = 2000, Threads = 2 };
+            var progress = new Progress<TrainingProgress>(p =>
+            {
+                if (p.CompletedEpoch is { } epoch) { WriteLine($"epoch {epoch.Epoch}: test accuracy {epoch.TestAccuracy:P2}"); }
+            });
+            TrainingResult result = ClassifierTrainer.Train(data, options, progress, CancellationToken.None);
+            WriteLine($"{result.TestAccuracy:P2}, run folder {result.RunDirectory}");
+            // END
+
+            Assert.That(result.Completed, Is.True);
+            Assert.That(File.Exists(Path.Combine(runs, "runs", "quick", "model.json")), Is.True);
+            Assert.That(lines, Has.Some.Contains("run folder"));
+        }
+        finally
+        {
+            Environment.CurrentDirectory = previous;
+            Directory.Delete(runs, recursive: true);
+        }
+    }
+}
