@@ -19,6 +19,7 @@ internal static class CliApp
             DataCommand.Create(console),
             TrainCommand.Create(console),
             ExportCommand.Create(console),
+            ScoreCommand.Create(console),
         };
         root.Options.Add(Verbose);
         var parse = root.Parse(args);

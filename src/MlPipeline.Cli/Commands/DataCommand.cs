@@ -20,7 +20,19 @@ internal static class DataCommand
             console.Out.WriteLine(ready);
             return Task.FromResult(ExitCodes.Success);
         });
-        return new Command("data", "Manage data sets.") { mnist };
+        var pngOut = new Option<string>("--out") { Description = "Folder to write DIR/<label>/<index>.png into", Required = true };
+        var split = CliOptions.OneOf("--split", "Which set", "test", ["test", "train"]);
+        var limit = CliOptions.OptionalPositive("--limit", "Write only the first N images");
+        var png = new Command("mnist-png", "Write MNIST images as PNG files in a folder per digit.") { Dir, pngOut, split, limit };
+        png.SetAction((parse, cancellationToken) =>
+        {
+            var data = Mnist.Load(EnsureMnist(parse.GetValue(Dir), console, cancellationToken));
+            var set = parse.GetValue(split) == "train" ? data.Train : data.Test;
+            int written = set.WritePngFolder(parse.GetValue(pngOut)!, parse.GetValue(limit), cancellationToken);
+            console.Out.WriteLine($"Wrote {written} PNG files to {Path.GetFullPath(parse.GetValue(pngOut)!)}");
+            return Task.FromResult(ExitCodes.Success);
+        });
+        return new Command("data", "Manage data sets.") { mnist, png };
     }
 
     /// <summary>Resolves the MNIST folder a command should use: <paramref name="dir"/> (fetched into if needed) or the cache.</summary>

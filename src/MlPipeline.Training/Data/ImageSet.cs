@@ -73,4 +73,24 @@ public sealed class ImageSet
         if (count >= Count) { return this; }
         return new ImageSet(pixels[..(count * ImageSize)], labels[..count], Channels, Height, Width, ClassNames);
     }
+
+    /// <summary>
+    /// Writes grayscale images as PNG files in a folder per class (<c>DIR/&lt;label&gt;/&lt;index&gt;.png</c>, index zero-padded),
+    /// the layout <c>mlpipeline evaluate</c> reads. Each file is written atomically. Returns the number written.
+    /// </summary>
+    public int WritePngFolder(string directory, int? limit = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        if (Channels != 1) { throw new NotSupportedException($"Only grayscale image sets can be written as PNG folders; this one has {Channels} channels."); }
+        int count = Math.Min(limit ?? Count, Count);
+        int digits = Math.Max(5, (count - 1).ToString(System.Globalization.CultureInfo.InvariantCulture).Length);
+        foreach (string label in ClassNames) { Directory.CreateDirectory(Path.Combine(directory, label)); }
+        for (int i = 0; i < count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            string name = i.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(digits, '0') + ".png";
+            MlPipeline.Internals.GrayPng.Write(Path.Combine(directory, ClassNames[labels[i]], name), Image(i), Width, Height);
+        }
+        return count;
+    }
 }

@@ -1,0 +1,131 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using MlPipeline.Internals;
+using MlPipeline.Scoring;
+
+namespace MlPipeline.Cli.Commands;
+
+/// <summary><c>mlpipeline score</c>: batch-scores an image folder to CSV or JSON Lines, continuing past bad files.</summary>
+internal static class ScoreCommand
+{
+    static readonly ScoringOptions Scoring = new();
+    static readonly Option<string> Input = new("--input") { Description = "Folder of images", Required = true };
+    static readonly Option<string?> Output = new("--output") { Description = "predictions.csv or predictions.jsonl (default: CSV on standard output)" };
+    static readonly Option<int> TopK = CliOptions.Positive("--top-k", "Most probable classes per image", 3);
+    static readonly Option<bool> Recursive = new("--recursive") { Description = "Include subfolders (symbolic-link loops are cut)" };
+    static readonly Option<bool> Probabilities = new("--probabilities") { Description = "Add every class probability to each row" };
+
+    public static Command Create(CliConsole console)
+    {
+        var command = new Command("score", "Classify every image in a folder.") { Input, Output, TopK, Recursive, Probabilities };
+        foreach (var option in Scoring.All) { command.Options.Add(option); }
+        command.SetAction((parse, cancellationToken) => Task.FromResult(Run(parse, console, cancellationToken)));
+        return command;
+    }
+
+    static int Run(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
+    {
+        string input = parse.GetValue(Input)!;
+        string? output = parse.GetValue(Output);
+        bool jsonl = output is not null && output.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);
+        if (output is not null && !jsonl && !output.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"--output must end in .csv or .jsonl, but was '{output}'.");
+        }
+        int topK = parse.GetValue(TopK);
+        bool probabilities = parse.GetValue(Probabilities);
+        using var classifier = Scoring.Load(parse, topK, probabilities);
+        var (images, ignored) = ImageClassifier.ListFolder(input, parse.GetValue(Recursive));
+        if (images.Count == 0)
+        {
+            throw new InvalidDataException($"Input folder '{input}' holds no images (png, jpg, jpeg, bmp, gif, webp){(ignored > 0 ? $"; {ignored} other files were ignored" : "")}.");
+        }
+
+        using var predictions = output is null ? null : AtomicFile.Begin(output);
+        using var errorsFile = output is null ? null : AtomicFile.Begin(Path.ChangeExtension(output, null) + ".errors.csv");
+        var writer = predictions is null ? console.Out : new StreamWriter(predictions.Stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+        var errorWriter = errorsFile is null ? null : new StreamWriter(errorsFile.Stream, new UTF8Encoding(false), 1 << 12, leaveOpen: true);
+        if (!jsonl) { writer.WriteLine(Header(topK, probabilities, classifier.Labels)); }
+        errorWriter?.WriteLine("path,error");
+
+        int scored = 0, failed = 0;
+        var clock = Stopwatch.StartNew();
+        var draw = Stopwatch.StartNew();
+        foreach (var result in classifier.ScoreFiles(input, images, cancellationToken))
+        {
+            if (result.Prediction is { } p)
+            {
+                writer.WriteLine(jsonl ? Json(p) : Csv(p, topK));
+                scored++;
+            }
+            else
+            {
+                failed++;
+                if (errorWriter is null) { console.Error.WriteLine($"failed: {result.Path}: {result.Error}"); }
+                else { errorWriter.WriteLine($"{CsvField(result.Path)},{CsvField(result.Error!)}"); }
+            }
+            if (console.Interactive && draw.ElapsedMilliseconds > 100)
+            {
+                draw.Restart();
+                double rate = (scored + failed) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+                console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"\r{scored + failed}/{images.Count} [{Bar(scored + failed, images.Count)}] {rate:F0} img/s\u001b[K"));
+            }
+        }
+        writer.Flush();
+        errorWriter?.Flush();
+        predictions?.Commit();
+        if (failed > 0) { errorsFile?.Commit(); }
+        double seconds = clock.Elapsed.TotalSeconds;
+        if (console.Interactive) { console.Error.WriteLine(); }
+        console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Scored {scored}, skipped {ignored} non-image files, failed {failed}, in {seconds:F1} s ({scored / Math.Max(seconds, 1e-9):F0} images/s) with {classifier.ModelSource}."));
+        if (output is not null) { console.Error.WriteLine($"Predictions: {Path.GetFullPath(output)}"); }
+        if (failed > 0 && errorsFile is not null) { console.Error.WriteLine($"Errors: {errorsFile.TargetPath}"); }
+        return failed > 0 ? ExitCodes.PartialFailure : ExitCodes.Success;
+    }
+
+    static string Bar(int done, int total)
+    {
+        int filled = total == 0 ? 30 : 30 * done / total;
+        return new string('=', filled) + new string('.', 30 - filled);
+    }
+
+    static string Header(int topK, bool probabilities, IReadOnlyList<string> labels)
+    {
+        var columns = new List<string> { "path", "label", "confidence" };
+        for (int i = 1; i <= topK; i++) { columns.Add($"top{i}_label"); columns.Add($"top{i}_probability"); }
+        if (probabilities) { columns.AddRange(labels.Select(l => CsvField("p_" + l))); }
+        return string.Join(',', columns);
+    }
+
+    static string Csv(Prediction p, int topK)
+    {
+        var fields = new List<string> { CsvField(p.Path ?? ""), CsvField(p.Label), Number(p.Confidence) };
+        for (int i = 0; i < topK; i++)
+        {
+            fields.Add(i < p.TopK.Count ? CsvField(p.TopK[i].Label) : "");
+            fields.Add(i < p.TopK.Count ? Number(p.TopK[i].Probability) : "");
+        }
+        if (p.Probabilities is { } all) { fields.AddRange(all.Select(Number)); }
+        return string.Join(',', fields);
+    }
+
+    static string Json(Prediction p) => JsonSerializer.Serialize(new
+    {
+        path = p.Path,
+        label = p.Label,
+        confidence = p.Confidence,
+        topK = p.TopK.Select(t => new { label = t.Label, probability = t.Probability }),
+        probabilities = p.Probabilities,
+    }, JsonOptions);
+
+    static readonly JsonSerializerOptions JsonOptions = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+
+    static string Number(float value) => value.ToString("0.######", CultureInfo.InvariantCulture);
+
+    internal static string CsvField(string value) =>
+        value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+}

@@ -1,0 +1,36 @@
+using Microsoft.ML.Data;
+using SkiaSharp;
+
+namespace MlPipeline.Internals;
+
+/// <summary>
+/// Decodes one image file strictly: empty, unknown, oversized (checked from the header, before any pixel memory is
+/// allocated) and truncated images are rejected with a reason, where SkiaSharp alone would return a half-grey picture.
+/// </summary>
+internal static class ImageDecoder
+{
+    public static MLImage Decode(byte[] bytes, long maxPixels)
+    {
+        if (bytes.Length == 0) { throw new InvalidDataException("the file is empty (0 bytes)"); }
+        using var data = SKData.CreateCopy(bytes);
+        using var codec = SKCodec.Create(data)
+            ?? throw new InvalidDataException("not a readable image (expected PNG, JPEG, BMP, GIF or WebP)");
+        var size = codec.Info;
+        long pixels = (long)size.Width * size.Height;
+        if (size.Width <= 0 || size.Height <= 0) { throw new InvalidDataException($"the image declares an empty size {size.Width}x{size.Height}"); }
+        if (pixels > maxPixels)
+        {
+            throw new InvalidDataException($"the image is {size.Width}x{size.Height} = {pixels:N0} pixels, over the limit of {maxPixels:N0} (MaxImagePixels)");
+        }
+        var target = new SKImageInfo(size.Width, size.Height, SKColorType.Bgra8888, SKAlphaType.Unpremul);
+        using var bitmap = new SKBitmap(target);
+        var result = codec.GetPixels(target, bitmap.GetPixels());
+        if (result != SKCodecResult.Success)
+        {
+            throw new InvalidDataException(result == SKCodecResult.IncompleteInput
+                ? "the image data is truncated (the header is valid but the pixel data ends early)"
+                : $"the image could not be decoded ({result})");
+        }
+        return MLImage.CreateFromPixels(size.Width, size.Height, MLPixelFormat.Bgra32, bitmap.GetPixelSpan());
+    }
+}

@@ -1,0 +1,419 @@
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Microsoft.ML.Transforms.Image;
+using MlPipeline.Internals;
+
+namespace MlPipeline.Scoring;
+
+/// <summary>
+/// An ONNX image classifier behind an ML.NET preprocessing pipeline (ResizeImages → ConvertToGrayscale for 1-channel
+/// models → ExtractPixels with offset and scale) feeding ONNX Runtime in batches. Images are decoded strictly first, so
+/// one bad file is reported and skipped instead of aborting the batch. Safe for concurrent callers; dispose it.
+/// </summary>
+public sealed class ImageClassifier : IDisposable
+{
+    const string ImageColumn = "image";
+    const string BuiltInResource = "MlPipeline.mnist-cnn.onnx";
+    readonly InferenceSession session;
+    readonly MLContext ml = new(seed: 0);
+    readonly ITransformer preprocess;
+    readonly ImageClassifierOptions options;
+    readonly string outputName;
+    readonly int imageSize;
+
+    ImageClassifier(InferenceSession session, string source, ImageClassifierOptions options)
+    {
+        this.session = session;
+        this.options = options;
+        ModelSource = source;
+        Metadata = ClassifierMetadata.FromProperties(session.ModelMetadata.CustomMetadataMap, source);
+        (InputName, Channels, int? modelHeight, int? modelWidth) = ReadInput(session, source);
+        (outputName, int? classes) = ReadOutput(session, source);
+        Preprocessing = ResolvePreprocessing(options, Metadata, Channels, modelHeight, modelWidth, source);
+        Labels = ResolveLabels(options, Metadata, classes, source);
+        imageSize = Channels * Preprocessing.Height * Preprocessing.Width;
+        preprocess = BuildPreprocessing().Fit(ml.Data.LoadFromEnumerable(Array.Empty<ImageRow>()));
+    }
+
+    /// <summary>Where the model came from (a path, or "built-in mnist-cnn").</summary>
+    public string ModelSource { get; }
+
+    /// <summary>The model's own MlPipeline metadata, or null for a foreign model.</summary>
+    public ClassifierMetadata? Metadata { get; }
+
+    /// <summary>The preprocessing in force (metadata, model shape and options combined).</summary>
+    public ImagePreprocessing Preprocessing { get; }
+
+    /// <summary>Class labels, one per model output.</summary>
+    public IReadOnlyList<string> Labels { get; }
+
+    /// <summary>Name of the model's input tensor (also the ML.NET pixel column).</summary>
+    public string InputName { get; }
+
+    /// <summary>Input channels of the model.</summary>
+    public int Channels { get; }
+
+    /// <summary>Loads a classifier from an ONNX file and checks the whole schema before any image is read.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not a usable image-classifier model; the message names the mismatch.</exception>
+    public static ImageClassifier Load(string modelPath, ImageClassifierOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
+        if (!File.Exists(modelPath)) { throw new FileNotFoundException($"Model file '{modelPath}' does not exist.", modelPath); }
+        return Create(() => new InferenceSession(modelPath, SessionOptions(options)), modelPath, options);
+    }
+
+    /// <summary>Loads the built-in MNIST digit classifier (<c>onnx/mnist-cnn.onnx</c>, 99.25 % test accuracy).</summary>
+    public static ImageClassifier LoadBuiltInMnist(ImageClassifierOptions? options = null)
+    {
+        using var stream = typeof(ImageClassifier).Assembly.GetManifestResourceStream(BuiltInResource)
+            ?? throw new InvalidOperationException($"The built-in model resource '{BuiltInResource}' is missing from the MlPipeline assembly.");
+        using var memory = new MemoryStream();
+        stream.CopyTo(memory);
+        byte[] model = memory.ToArray();
+        return Create(() => new InferenceSession(model, SessionOptions(options)), "built-in mnist-cnn", options);
+    }
+
+    static ImageClassifier Create(Func<InferenceSession> open, string source, ImageClassifierOptions? options)
+    {
+        options = (options ?? new ImageClassifierOptions()).Validate();
+        InferenceSession session;
+        try
+        {
+            session = open();
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InvalidDataException($"Model '{source}' is not a valid ONNX model: {e.Message}", e);
+        }
+        try
+        {
+            return new ImageClassifier(session, source, options);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    static SessionOptions SessionOptions(ImageClassifierOptions? options)
+    {
+        var sessionOptions = new SessionOptions();
+        if (options?.Threads is { } threads) { sessionOptions.IntraOpNumThreads = threads; }
+        return sessionOptions;
+    }
+
+    /// <summary>Classifies one image file.</summary>
+    /// <exception cref="InvalidDataException">The file is not a readable image; the message says why.</exception>
+    public Prediction Predict(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return Single(ReadFile(path), path);
+    }
+
+    /// <summary>Classifies one image from a stream.</summary>
+    public Prediction Predict(Stream image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        using var memory = new MemoryStream();
+        image.CopyTo(memory);
+        return Single(memory.ToArray(), null);
+    }
+
+    /// <summary>Classifies one encoded image (PNG, JPEG, BMP, GIF or WebP bytes).</summary>
+    public Prediction Predict(byte[] image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return Single(image, null);
+    }
+
+    Prediction Single(byte[] bytes, string? path)
+    {
+        var result = ScoreBatch([(path ?? "<image>", () => bytes)]).Single();
+        return result.Prediction is { } prediction
+            ? prediction with { Path = path }
+            : throw new InvalidDataException($"Image '{path ?? "<bytes>"}' cannot be scored: {result.Error}.");
+    }
+
+    /// <summary>
+    /// Scores files in order, <see cref="ImageClassifierOptions.BatchSize"/> at a time, yielding each result as soon as
+    /// its batch is done (nothing is collected). A file that cannot be read or decoded yields a result with the reason.
+    /// </summary>
+    /// <param name="root">Folder the result paths are made relative to.</param>
+    /// <param name="files">Files to score.</param>
+    /// <param name="cancellationToken">Stops between batches.</param>
+    public IEnumerable<ScoreResult> ScoreFiles(string root, IEnumerable<string> files, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(files);
+        string fullRoot = Path.GetFullPath(root);
+        foreach (var chunk in files.Chunk(options.BatchSize))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var batch = chunk.Select(f => (ImageFolder.Relative(fullRoot, Path.GetFullPath(f)), (Func<byte[]>)(() => ReadFile(f)))).ToList();
+            foreach (var result in ScoreBatch(batch)) { yield return result; }
+        }
+    }
+
+    /// <summary>Scores every image in a folder (see <see cref="ListFolder"/>), streaming the results in a deterministic order.</summary>
+    public IEnumerable<ScoreResult> ScoreFolder(string folder, bool recursive = false, CancellationToken cancellationToken = default) =>
+        ScoreFiles(folder, ListFolder(folder, recursive).Images, cancellationToken);
+
+    /// <summary>
+    /// The image files of a folder (png, jpg, jpeg, bmp, gif, webp; case-insensitive) sorted by relative path, and how
+    /// many other files were ignored. With <paramref name="recursive"/> subfolders are included, symbolic-link loops cut.
+    /// </summary>
+    public static (IReadOnlyList<string> Images, int Ignored) ListFolder(string folder, bool recursive = false) =>
+        ImageFolder.List(folder, recursive);
+
+    /// <summary>The exact tensor the pipeline feeds the model for one encoded image: [C, H, W] floats.</summary>
+    public float[] Preprocess(byte[] image)
+    {
+        using var decoded = ImageDecoder.Decode(image, options.MaxImagePixels);
+        return Pixels([decoded]);
+    }
+
+    IEnumerable<ScoreResult> ScoreBatch(IReadOnlyList<(string Path, Func<byte[]> Read)> batch)
+    {
+        var images = new List<MLImage>(batch.Count);
+        var errors = new string?[batch.Count];
+        var slots = new List<int>(batch.Count);
+        try
+        {
+            for (int i = 0; i < batch.Count; i++)
+            {
+                try
+                {
+                    images.Add(ImageDecoder.Decode(batch[i].Read(), options.MaxImagePixels));
+                    slots.Add(i);
+                }
+                catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)
+                {
+                    errors[i] = e.Message;
+                }
+            }
+            var predictions = images.Count > 0 ? Run(Pixels(images), images.Count) : [];
+            var results = new ScoreResult[batch.Count];
+            for (int i = 0; i < batch.Count; i++) { results[i] = new ScoreResult(batch[i].Path, null, errors[i]); }
+            for (int k = 0; k < slots.Count; k++)
+            {
+                results[slots[k]] = new ScoreResult(batch[slots[k]].Path, predictions[k] with { Path = batch[slots[k]].Path }, null);
+            }
+            return results;
+        }
+        finally
+        {
+            foreach (var image in images) { image.Dispose(); }
+        }
+    }
+
+    static byte[] ReadFile(string path)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException(e is FileNotFoundException or DirectoryNotFoundException ? "the file does not exist" : $"the file cannot be read ({e.Message})", e);
+        }
+    }
+
+    /// <summary>Runs the ML.NET preprocessing over decoded images and stacks the pixel vectors [N, C, H, W].</summary>
+    float[] Pixels(IReadOnlyList<MLImage> images)
+    {
+        var view = preprocess.Transform(ml.Data.LoadFromEnumerable(images.Select(i => new ImageRow { Image = i })));
+        var column = view.Schema[InputName];
+        float[] batch = new float[images.Count * imageSize];
+        using var cursor = view.GetRowCursor([column]);
+        var getter = cursor.GetGetter<VBuffer<float>>(column);
+        VBuffer<float> buffer = default;
+        int row = 0;
+        while (cursor.MoveNext())
+        {
+            getter(ref buffer);
+            if (buffer.Length != imageSize)
+            {
+                throw new InvalidOperationException($"ExtractPixels produced {buffer.Length} values; the model expects {imageSize} ({Channels}x{Preprocessing.Height}x{Preprocessing.Width}).");
+            }
+            buffer.DenseValues().ToArray().CopyTo(batch, row * imageSize);
+            row++;
+        }
+        return batch;
+    }
+
+    List<Prediction> Run(float[] pixels, int count)
+    {
+        using var input = OrtValue.CreateTensorValueFromMemory(pixels, [count, Channels, Preprocessing.Height, Preprocessing.Width]);
+        using var runOptions = new RunOptions();
+        using var outputs = session.Run(runOptions, [InputName], [input], [outputName]);
+        var values = outputs[0].GetTensorDataAsSpan<float>();
+        int classes = Labels.Count;
+        if (values.Length != count * classes)
+        {
+            throw new InvalidDataException($"Model '{ModelSource}' output '{outputName}' gave {values.Length / Math.Max(count, 1)} values per image; expected {classes} (one per label).");
+        }
+        var predictions = new List<Prediction>(count);
+        for (int row = 0; row < count; row++)
+        {
+            predictions.Add(ToPrediction(values.Slice(row * classes, classes)));
+        }
+        return predictions;
+    }
+
+    Prediction ToPrediction(ReadOnlySpan<float> scores)
+    {
+        float[] probabilities = LooksLikeProbabilities(scores) ? scores.ToArray() : Softmax(scores);
+        var order = Enumerable.Range(0, probabilities.Length).OrderByDescending(i => probabilities[i]).ThenBy(i => i).ToList();
+        var top = order.Take(options.TopK).Select(i => new ClassProbability(Labels[i], probabilities[i])).ToList();
+        return new Prediction(null, top[0].Label, top[0].Probability, top, options.IncludeProbabilities ? probabilities : null);
+    }
+
+    bool LooksLikeProbabilities(ReadOnlySpan<float> scores)
+    {
+        if (outputName == "probabilities") { return true; }
+        double sum = 0;
+        foreach (float s in scores)
+        {
+            if (s is < 0 or > 1) { return false; }
+            sum += s;
+        }
+        return Math.Abs(sum - 1) < 1e-3;
+    }
+
+    static float[] Softmax(ReadOnlySpan<float> logits)
+    {
+        float max = float.NegativeInfinity;
+        foreach (float l in logits) { max = Math.Max(max, l); }
+        var result = new float[logits.Length];
+        double sum = 0;
+        for (int i = 0; i < logits.Length; i++) { result[i] = MathF.Exp(logits[i] - max); sum += result[i]; }
+        for (int i = 0; i < result.Length; i++) { result[i] = (float)(result[i] / sum); }
+        return result;
+    }
+
+    IEstimator<ITransformer> BuildPreprocessing()
+    {
+        var p = Preprocessing;
+        IEstimator<ITransformer> chain = ml.Transforms.ResizeImages(ImageColumn, p.Width, p.Height, ImageColumn, ImageResizingEstimator.ResizingKind.Fill);
+        if (p.ColorMode == ColorMode.Gray) { chain = chain.Append(ml.Transforms.ConvertToGrayscale(ImageColumn, ImageColumn)); }
+        return chain.Append(ExtractPixels(p, InputName, ImageColumn));
+    }
+
+    internal IEstimator<ITransformer> ExtractPixels(ImagePreprocessing p, string output, string input) => ml.Transforms.ExtractPixels(
+        output, input,
+        colorsToExtract: p.ColorMode == ColorMode.Gray ? ImagePixelExtractingEstimator.ColorBits.Red : ImagePixelExtractingEstimator.ColorBits.Rgb,
+        orderOfExtraction: p.ColorMode == ColorMode.Bgr ? ImagePixelExtractingEstimator.ColorsOrder.ABGR : ImagePixelExtractingEstimator.ColorsOrder.ARGB,
+        interleavePixelColors: false, offsetImage: p.Offset, scaleImage: p.Scale);
+
+    /// <summary>
+    /// The stock ML.NET pipeline for the same model: LoadImages → ResizeImages → ConvertToGrayscale → ExtractPixels →
+    /// ApplyOnnxModel (one row per model call). The reference for equality tests and the benchmark; it aborts on a bad file.
+    /// </summary>
+    internal (MLContext Context, IEstimator<ITransformer> Pipeline, string Output) StockPipeline(string imageFolder, string modelPath)
+    {
+        var p = Preprocessing;
+        IEstimator<ITransformer> chain = ml.Transforms.LoadImages(ImageColumn, imageFolder, "path")
+            .Append(ml.Transforms.ResizeImages(ImageColumn, p.Width, p.Height, ImageColumn, ImageResizingEstimator.ResizingKind.Fill));
+        if (p.ColorMode == ColorMode.Gray) { chain = chain.Append(ml.Transforms.ConvertToGrayscale(ImageColumn, ImageColumn)); }
+        chain = chain.Append(ExtractPixels(p, InputName, ImageColumn))
+            .Append(ml.Transforms.ApplyOnnxModel([outputName], [InputName], modelPath));
+        return (ml, chain, outputName);
+    }
+
+    static (string Name, int Channels, int? Height, int? Width) ReadInput(InferenceSession session, string source)
+    {
+        if (session.InputMetadata.Count != 1)
+        {
+            throw new InvalidDataException($"Model '{source}' has {session.InputMetadata.Count} inputs ({string.Join(", ", session.InputMetadata.Keys)}); expected one image input.");
+        }
+        var (name, meta) = session.InputMetadata.First();
+        if (meta.ElementDataType != TensorElementType.Float)
+        {
+            throw new InvalidDataException($"Model '{source}' input '{name}' is {meta.ElementDataType}; expected float32.");
+        }
+        int[] dims = meta.Dimensions;
+        if (dims.Length != 4)
+        {
+            throw new InvalidDataException($"Model '{source}' input '{name}' has shape [{string.Join(", ", dims)}]; expected rank 4 [batch, channels, height, width].");
+        }
+        if (dims[1] is not (1 or 3))
+        {
+            throw new InvalidDataException($"Model '{source}' input '{name}' has {dims[1]} channels; expected 1 (gray) or 3 (RGB/BGR) in NCHW layout.");
+        }
+        return (name, dims[1], dims[2] > 0 ? dims[2] : null, dims[3] > 0 ? dims[3] : null);
+    }
+
+    static (string Name, int? Classes) ReadOutput(InferenceSession session, string source)
+    {
+        var outputs = session.OutputMetadata;
+        var (name, meta) = outputs.ContainsKey("probabilities") ? outputs.First(o => o.Key == "probabilities") : outputs.First();
+        if (meta.ElementDataType != TensorElementType.Float)
+        {
+            throw new InvalidDataException($"Model '{source}' output '{name}' is {meta.ElementDataType}; expected float32 class scores.");
+        }
+        int[] dims = meta.Dimensions;
+        if (dims.Length != 2)
+        {
+            throw new InvalidDataException($"Model '{source}' output '{name}' has shape [{string.Join(", ", dims)}]; expected [batch, classes].");
+        }
+        return (name, dims[1] > 0 ? dims[1] : null);
+    }
+
+    static ImagePreprocessing ResolvePreprocessing(ImageClassifierOptions o, ClassifierMetadata? metadata, int channels, int? modelHeight, int? modelWidth, string source)
+    {
+        var baseline = metadata?.Preprocessing;
+        int width = o.Width ?? baseline?.Width ?? modelWidth
+            ?? throw new InvalidDataException($"Model '{source}' has a symbolic input width and no metadata; give the size (--size WxH).");
+        int height = o.Height ?? baseline?.Height ?? modelHeight
+            ?? throw new InvalidDataException($"Model '{source}' has a symbolic input height and no metadata; give the size (--size WxH).");
+        var color = o.ColorMode ?? baseline?.ColorMode ?? (channels == 1 ? ColorMode.Gray : ColorMode.Rgb);
+        float offset = o.Offset ?? baseline?.Offset ?? 0f;
+        float scale = o.Scale ?? baseline?.Scale ?? 1f / 255f;
+        var p = o.Mean is { } mean && o.Std is { } std
+            ? ImagePreprocessing.Standardized(width, height, color, mean, std)
+            : new ImagePreprocessing(width, height, color, offset, scale);
+        p.Validate();
+        if (p.Channels != channels)
+        {
+            throw new InvalidDataException($"Model '{source}' takes {channels} channel(s) but colour mode {p.ColorMode.ToString().ToLowerInvariant()} gives {p.Channels}; use --color {(channels == 1 ? "gray" : "rgb or bgr")}.");
+        }
+        if ((modelWidth is { } mw && mw != p.Width) || (modelHeight is { } mh && mh != p.Height))
+        {
+            throw new InvalidDataException($"Model '{source}' takes {modelWidth}x{modelHeight} images but the preprocessing size is {p.Width}x{p.Height}.");
+        }
+        return p;
+    }
+
+    static IReadOnlyList<string> ResolveLabels(ImageClassifierOptions o, ClassifierMetadata? metadata, int? classes, string source)
+    {
+        var labels = o.Labels ?? metadata?.Labels;
+        if (labels is null)
+        {
+            return classes is { } k
+                ? [.. Enumerable.Range(0, k).Select(i => i.ToString(CultureInfo.InvariantCulture))]
+                : throw new InvalidDataException($"Model '{source}' has a symbolic number of classes and no metadata; give the labels (--labels FILE).");
+        }
+        if (classes is { } count && count != labels.Count)
+        {
+            throw new InvalidDataException($"Model '{source}' outputs {count} classes but {labels.Count} labels were given; expected one label per output.");
+        }
+        return labels;
+    }
+
+    /// <summary>Releases the ONNX Runtime session.</summary>
+    public void Dispose() => session.Dispose();
+
+    sealed class ImageRow
+    {
+        // ML.NET maps MLImage only through this attribute, which wants a positive size; the declared size is not
+        // checked against the pixels, and ResizeImages takes any size, so the images keep their own.
+        [ImageType(1, 1)]
+        [ColumnName(ImageColumn)]
+        public MLImage? Image { get; set; }
+    }
+}

@@ -1,0 +1,79 @@
+namespace MlPipeline.Scoring;
+
+/// <summary>
+/// How <see cref="ImageClassifier"/> prepares images and reads the model. Every value is optional: an MlPipeline model
+/// supplies preprocessing and labels in its metadata; for a foreign model size and channels come from its input shape,
+/// pixels are scaled to [0, 1], and labels default to 0..K-1. Anything set here overrides both.
+/// </summary>
+public sealed record ImageClassifierOptions
+{
+    /// <summary>Input width in pixels. Default: from metadata, else the model's input shape.</summary>
+    public int? Width { get; init; }
+
+    /// <summary>Input height in pixels. Default: from metadata, else the model's input shape.</summary>
+    public int? Height { get; init; }
+
+    /// <summary>Channel layout. Default: from metadata, else gray for 1 channel and RGB for 3.</summary>
+    public ColorMode? ColorMode { get; init; }
+
+    /// <summary>ExtractPixels offset: input = (pixel - offset) * scale. Default: from metadata, else 0.</summary>
+    public float? Offset { get; init; }
+
+    /// <summary>ExtractPixels scale. Default: from metadata, else 1/255.</summary>
+    public float? Scale { get; init; }
+
+    /// <summary>Mean of pixels scaled to [0, 1] (with <see cref="Std"/>, replaces offset and scale). Default: none.</summary>
+    public float? Mean { get; init; }
+
+    /// <summary>Standard deviation of pixels scaled to [0, 1] (with <see cref="Mean"/>). Default: none.</summary>
+    public float? Std { get; init; }
+
+    /// <summary>Class labels, one per model output. Default: from metadata, else "0".."K-1".</summary>
+    public IReadOnlyList<string>? Labels { get; init; }
+
+    /// <summary>How many of the most probable classes each prediction lists. Default: 3.</summary>
+    public int TopK { get; init; } = 3;
+
+    /// <summary>Whether predictions carry every class probability. Default: false.</summary>
+    public bool IncludeProbabilities { get; init; }
+
+    /// <summary>Images per ONNX Runtime call when scoring many. Default: 128.</summary>
+    public int BatchSize { get; init; } = 128;
+
+    /// <summary>ONNX Runtime intra-op threads; null lets ONNX Runtime choose. Default: null.</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>Largest image accepted, in pixels (width × height), checked before decoding; guards against decompression bombs. Default: 50 million.</summary>
+    public long MaxImagePixels { get; init; } = 50_000_000;
+
+    /// <summary>Reads labels from a file: one label per line, blank lines ignored.</summary>
+    /// <exception cref="InvalidDataException">The file is empty or repeats a label.</exception>
+    public static IReadOnlyList<string> ReadLabels(string path)
+    {
+        if (!File.Exists(path)) { throw new FileNotFoundException($"Labels file '{path}' does not exist.", path); }
+        var labels = File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        if (labels.Count == 0) { throw new InvalidDataException($"Labels file '{path}' holds no labels; expected one label per line."); }
+        var duplicate = labels.GroupBy(l => l, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) { throw new InvalidDataException($"Labels file '{path}' repeats the label '{duplicate.Key}'; expected each label once."); }
+        return labels;
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
+    public ImageClassifierOptions Validate()
+    {
+        if (Width is < 1 || Height is < 1) { throw new ArgumentException($"Size {Width}x{Height} is invalid; expected positive width and height."); }
+        if (TopK < 1) { throw new ArgumentOutOfRangeException(nameof(TopK), TopK, "TopK must be at least 1."); }
+        if (BatchSize < 1) { throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1."); }
+        if (Threads is < 1) { throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be at least 1."); }
+        if (MaxImagePixels < 1) { throw new ArgumentOutOfRangeException(nameof(MaxImagePixels), MaxImagePixels, "MaxImagePixels must be at least 1."); }
+        if ((Mean is null) != (Std is null)) { throw new ArgumentException("Mean and Std go together; give both or neither."); }
+        if (Mean is not null && (Offset is not null || Scale is not null)) { throw new ArgumentException("Give either Mean and Std or Offset and Scale, not both."); }
+        if (Scale is 0) { throw new ArgumentOutOfRangeException(nameof(Scale), Scale, "Scale must not be 0."); }
+        if (Labels is { } labels)
+        {
+            var duplicate = labels.GroupBy(l => l, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+            if (duplicate is not null) { throw new ArgumentException($"Label '{duplicate.Key}' appears more than once.", nameof(Labels)); }
+        }
+        return this;
+    }
+}
