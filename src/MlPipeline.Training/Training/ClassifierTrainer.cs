@@ -157,6 +157,7 @@ public static class ClassifierTrainer
     /// <summary>The images as a float tensor [N, C, H, W] with <paramref name="preprocessing"/> applied, exactly as ExtractPixels computes it.</summary>
     internal static Tensor ToTensor(ImageSet images, ImagePreprocessing preprocessing)
     {
+        TorchNative.EnsureLoaded();
         var bytes = tensor(images.Pixels.ToArray(), [images.Count, images.Channels, images.Height, images.Width]);
         using var floats = bytes.to_type(ScalarType.Float32);
         bytes.Dispose();
