@@ -6,11 +6,12 @@ string[] rest = args.Length > 0 ? args[1..] : [];
 return which switch
 {
     "train" => TrainBenchmark.Run(rest),
+    "score" => ScoreBenchmark.Run(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: MlPipeline.Benchmarks train [--epochs N] [--threads N] [--python PATH]");
+    Console.Error.WriteLine("usage: MlPipeline.Benchmarks train [--epochs N] [--threads N] [--python PATH] | score [--batch-size N]");
     return 2;
 }

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+using MlPipeline.Scoring;
+using MlPipeline.Training.Data;
+
+namespace MlPipeline.Benchmarks;
+
+/// <summary>
+/// The 10,000 MNIST test images as PNG files, scored three ways in one run: (a) the stock ML.NET pipeline ending in
+/// ApplyOnnxModel (one model call per row), (b) MlPipeline's folder scoring, (c) ONNX Runtime alone on pixels already
+/// in memory, batched. Prints images/s and the ratios the targets are stated in.
+/// </summary>
+internal static class ScoreBenchmark
+{
+    public static int Run(string[] args)
+    {
+        var a = new BenchArgs(args);
+        int batch = a.Int("--batch-size", 128);
+        var test = Mnist.Load(Mnist.Ensure()).Test;
+        string folder = Path.Combine(Path.GetTempPath(), "mlpipeline-bench-png");
+        if (!Directory.Exists(folder) || Directory.GetFiles(folder, "*.png", SearchOption.AllDirectories).Length != test.Count)
+        {
+            test.WritePngFolder(folder);
+        }
+        string model = Path.Combine(Path.GetTempPath(), "mlpipeline-bench-mnist-cnn.onnx");
+        using (var resource = typeof(ImageClassifier).Assembly.GetManifestResourceStream("MlPipeline.mnist-cnn.onnx")!)
+        using (var file = File.Create(model)) { resource.CopyTo(file); }
+        using var classifier = ImageClassifier.Load(model, new ImageClassifierOptions { BatchSize = batch });
+        var files = ImageClassifier.ListFolder(folder, recursive: true).Images;
+        Console.WriteLine($"Scoring {files.Count} MNIST test PNGs on {Environment.ProcessorCount} cores, batch {batch}");
+
+        // (a) stock ML.NET: LoadImages → ResizeImages → ConvertToGrayscale → ExtractPixels → ApplyOnnxModel.
+        var (ml, pipeline, _) = classifier.StockPipeline(folder, model);
+        var rows = ml.Data.LoadFromEnumerable(files.Select(f => new PathRow { Path = Path.GetRelativePath(folder, f) }));
+        var clock = Stopwatch.StartNew();
+        int stockCount = ml.Data.CreateEnumerable<Scores>(pipeline.Fit(rows).Transform(rows), reuseRowObject: true).Count();
+        double stock = stockCount / clock.Elapsed.TotalSeconds;
+
+        // (b) MlPipeline's folder scoring.
+        clock.Restart();
+        int ours = classifier.ScoreFiles(folder, files).Count(r => r.Succeeded);
+        double oursRate = ours / clock.Elapsed.TotalSeconds;
+
+        // (c) ONNX Runtime alone on preprocessed pixels in memory.
+        float[] pixels = new float[test.Count * 784];
+        var span = test.Pixels.Span;
+        for (int i = 0; i < pixels.Length; i++) { pixels[i] = span[i] / 255f; }
+        using var session = new InferenceSession(model);
+        clock.Restart();
+        for (int start = 0; start < test.Count; start += batch)
+        {
+            int n = Math.Min(batch, test.Count - start);
+            using var value = OrtValue.CreateTensorValueFromMemory(pixels[(start * 784)..((start + n) * 784)], [n, 1, 28, 28]);
+            using var outputs = session.Run(new RunOptions(), ["input"], [value], ["probabilities"]);
+        }
+        double raw = test.Count / clock.Elapsed.TotalSeconds;
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"(a) stock ML.NET pipeline + ApplyOnnxModel: {stock,8:F0} images/s"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"(b) MlPipeline folder scoring:              {oursRate,8:F0} images/s  (b/a = {oursRate / stock:F2}, target >= 2.5)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"(c) ONNX Runtime alone, pixels in memory:   {raw,8:F0} images/s  (b/c = {oursRate / raw:F2}, target >= 0.5)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak memory of this process: {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0} MB"));
+        return 0;
+    }
+
+    sealed class PathRow
+    {
+        [ColumnName("path")]
+        public string Path { get; set; } = "";
+    }
+
+    sealed class Scores
+    {
+        [ColumnName("probabilities")]
+        public float[] Probabilities { get; set; } = [];
+    }
+}
