@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using MlPipeline.Scoring;
 using MlPipeline.Training.Data;
 
 namespace MlPipeline.Training.Tests;
@@ -6,20 +7,10 @@ namespace MlPipeline.Training.Tests;
 /// <summary>Runs the README's C# examples and checks the README shows them exactly as they are here, so the docs cannot drift.</summary>
 public sealed partial class ReadMeTests
 {
-    static string RepositoryFile(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string path = Path.Combine(dir.FullName, name);
-            if (File.Exists(path) && File.Exists(Path.Combine(dir.FullName, "MlPipeline.sln"))) { return path; }
-        }
-        throw new FileNotFoundException($"{name} not found above {AppContext.BaseDirectory}");
-    }
-
     /// <summary>The code between "// README:NAME" and "// END" in this file, as the README shows it.</summary>
     static string Example(string name)
     {
-        string source = File.ReadAllText(RepositoryFile(Path.Combine("tests", "MlPipeline.Training.Tests", "ReadMeTests.cs")));
+        string source = File.ReadAllText(TestData.RepositoryFile(Path.Combine("tests", "MlPipeline.Training.Tests", "ReadMeTests.cs")));
         var match = Regex.Match(source, $@"// README:{name}\r?\n(.*?)\r?\n\s*// END", RegexOptions.Singleline);
         var lines = match.Groups[1].Value.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
         int indent = lines.Where(l => l.Trim().Length > 0).Min(l => l.Length - l.TrimStart().Length);
@@ -27,9 +18,10 @@ public sealed partial class ReadMeTests
     }
 
     [TestCase("train")]
+    [TestCase("score")]
     public void ReadMe_ShowsExample_Verbatim(string name)
     {
-        string readme = File.ReadAllText(RepositoryFile("README.md")).Replace("\r\n", "\n", StringComparison.Ordinal);
+        string readme = File.ReadAllText(TestData.RepositoryFile("README.md")).Replace("\r\n", "\n", StringComparison.Ordinal);
 
         Assert.That(readme, Does.Contain("```csharp\n" + Example(name) + "\n```"));
     }
@@ -64,6 +56,34 @@ public sealed partial class ReadMeTests
         {
             Environment.CurrentDirectory = previous;
             Directory.Delete(runs, recursive: true);
+        }
+    }
+
+    [Test]
+    public void ReadMe_ScoreExample_Runs()
+    {
+        string folder = TestData.TempDirectory();
+        try
+        {
+            TestData.Mnist.Test.WritePngFolder(folder, 12);
+            string digitPng = Directory.GetFiles(Path.Combine(folder, "7")).First();
+            var lines = new List<string>();
+            void WriteLine(string line) => lines.Add(line);
+            // README:score
+            using var classifier = ImageClassifier.LoadBuiltInMnist();   // or ImageClassifier.Load("model.onnx", options)
+            Prediction one = classifier.Predict(digitPng);                // also a Stream or byte[]
+            foreach (ScoreResult r in classifier.ScoreFolder(folder, recursive: true))
+            {
+                WriteLine(r.Succeeded ? $"{r.Path}: {r.Prediction!.Label} {r.Prediction.Confidence:P1}" : $"{r.Path}: {r.Error}");
+            }
+            // END
+
+            Assert.That(one.Label, Is.EqualTo("7"));
+            Assert.That(lines, Has.Count.EqualTo(12));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
         }
     }
 }

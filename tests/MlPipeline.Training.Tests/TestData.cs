@@ -22,4 +22,15 @@ internal static class TestData
         System.IO.Directory.CreateDirectory(dir);
         return dir;
     }
+
+    /// <summary>A file of the repository (found above the test binaries, next to MlPipeline.sln).</summary>
+    public static string RepositoryFile(string relative)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string path = Path.Combine(dir.FullName, relative);
+            if (File.Exists(path) && File.Exists(Path.Combine(dir.FullName, "MlPipeline.sln"))) { return path; }
+        }
+        throw new FileNotFoundException($"{relative} not found above {AppContext.BaseDirectory}");
+    }
 }

@@ -65,7 +65,7 @@ public sealed class ImageClassifierTests
         using var classifier = ImageClassifier.LoadBuiltInMnist(new ImageClassifierOptions { BatchSize = 16, IncludeProbabilities = true });
         var files = ImageClassifier.ListFolder(folder, recursive: true).Images;
         string model = Path.Combine(dir, "model.onnx");
-        File.WriteAllBytes(model, File.ReadAllBytes(RepositoryFile("onnx/mnist-cnn.onnx")));
+        File.WriteAllBytes(model, File.ReadAllBytes(TestData.RepositoryFile("onnx/mnist-cnn.onnx")));
 
         var ours = classifier.ScoreFiles(folder, files).Select(r => r.Prediction!.Probabilities!.ToArray()).ToList();
         var (ml, pipeline, output) = classifier.StockPipeline(folder, model);
@@ -149,7 +149,7 @@ public sealed class ImageClassifierTests
 
     string ForeignModel(Action<Onnx.ModelProto>? change = null)
     {
-        var proto = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(RepositoryFile("onnx/mnist-cnn.onnx")));
+        var proto = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(TestData.RepositoryFile("onnx/mnist-cnn.onnx")));
         proto.MetadataProps.Clear();
         change?.Invoke(proto);
         string path = Path.Combine(dir, "foreign.onnx");
@@ -205,13 +205,4 @@ public sealed class ImageClassifierTests
         Assert.That(e!.Message, Does.Contain(path).And.Contain("not a valid ONNX model"));
     }
 
-    static string RepositoryFile(string relative)
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            string path = Path.Combine(d.FullName, relative);
-            if (File.Exists(path)) { return path; }
-        }
-        throw new FileNotFoundException(relative);
-    }
 }
