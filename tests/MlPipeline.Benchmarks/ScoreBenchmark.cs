@@ -26,8 +26,7 @@ internal static class ScoreBenchmark
             test.WritePngFolder(folder);
         }
         string model = Path.Combine(Path.GetTempPath(), "mlpipeline-bench-mnist-cnn.onnx");
-        using (var resource = typeof(ImageClassifier).Assembly.GetManifestResourceStream("MlPipeline.mnist-cnn.onnx")!)
-        using (var file = File.Create(model)) { resource.CopyTo(file); }
+        File.WriteAllBytes(model, ImageClassifier.BuiltInMnistModel());
         using var classifier = ImageClassifier.Load(model, new ImageClassifierOptions { BatchSize = batch });
         var files = ImageClassifier.ListFolder(folder, recursive: true).Images;
         Console.WriteLine($"Scoring {files.Count} MNIST test PNGs on {Environment.ProcessorCount} cores, batch {batch}");

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using MlPipeline.Training;
 using MlPipeline.Training.Data;
+using MlPipeline.Training.Export;
 using MlPipeline.Training.Models;
 
 namespace MlPipeline.Cli.Commands;
@@ -76,7 +77,7 @@ internal static class TrainCommand
         if (parse.GetValue(Onnx) is { } onnx)
         {
             using var trained = TrainedModel.Load(result.RunDirectory);
-            if (!ExportCommand.ExportAndReport(trained, onnx, 17, verify: true, images: 1000, dir, console, cancellationToken)) { return ExitCodes.Failure; }
+            if (!ExportCommand.ExportAndReport(trained, onnx, new OnnxExportOptions().Opset, verify: true, images: 1000, dir, console, cancellationToken)) { return ExitCodes.Failure; }
         }
         return ExitCodes.Success;
     }

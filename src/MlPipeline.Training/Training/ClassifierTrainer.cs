@@ -70,9 +70,9 @@ public static class ClassifierTrainer
         Directory.CreateDirectory(run);
 
         var trainX = ToTensor(train, preprocessing);
-        var trainY = tensor(train.Labels.ToArray().Select(l => (long)l).ToArray());
+        var trainY = LabelTensor(train);
         var testX = ToTensor(test, preprocessing);
-        var testY = tensor(test.Labels.ToArray().Select(l => (long)l).ToArray());
+        var testY = LabelTensor(test);
         int steps = (train.Count + options.BatchSize - 1) / options.BatchSize;
         var history = state.History.ToList();
 
@@ -163,6 +163,8 @@ public static class ClassifierTrainer
         bytes.Dispose();
         return floats.sub(preprocessing.Offset).mul_(preprocessing.Scale);
     }
+
+    static Tensor LabelTensor(ImageSet images) => tensor(images.Labels.ToArray().Select(l => (long)l).ToArray());
 
     /// <summary>The epoch's visiting order: a Fisher–Yates shuffle seeded from the run seed and the epoch, so a resumed run sees the same order.</summary>
     internal static long[] Permutation(int seed, int epoch, int count)

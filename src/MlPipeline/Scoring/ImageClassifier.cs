@@ -69,12 +69,18 @@ public sealed class ImageClassifier : IDisposable
     /// <summary>Loads the built-in MNIST digit classifier (<c>onnx/mnist-cnn.onnx</c>, 99.25 % test accuracy).</summary>
     public static ImageClassifier LoadBuiltInMnist(ImageClassifierOptions? options = null)
     {
+        byte[] model = BuiltInMnistModel();
+        return Create(() => new InferenceSession(model, SessionOptions(options)), "built-in mnist-cnn", options);
+    }
+
+    /// <summary>The bytes of the built-in model embedded in this assembly.</summary>
+    internal static byte[] BuiltInMnistModel()
+    {
         using var stream = typeof(ImageClassifier).Assembly.GetManifestResourceStream(BuiltInResource)
             ?? throw new InvalidOperationException($"The built-in model resource '{BuiltInResource}' is missing from the MlPipeline assembly.");
         using var memory = new MemoryStream();
         stream.CopyTo(memory);
-        byte[] model = memory.ToArray();
-        return Create(() => new InferenceSession(model, SessionOptions(options)), "built-in mnist-cnn", options);
+        return memory.ToArray();
     }
 
     static ImageClassifier Create(Func<InferenceSession> open, string source, ImageClassifierOptions? options)
@@ -240,7 +246,7 @@ public sealed class ImageClassifier : IDisposable
             {
                 throw new InvalidOperationException($"ExtractPixels produced {buffer.Length} values; the model expects {imageSize} ({Channels}x{Preprocessing.Height}x{Preprocessing.Width}).");
             }
-            buffer.DenseValues().ToArray().CopyTo(batch, row * imageSize);
+            buffer.CopyTo(batch.AsSpan(row * imageSize, imageSize));
             row++;
         }
         return batch;
@@ -296,19 +302,18 @@ public sealed class ImageClassifier : IDisposable
         return result;
     }
 
+    /// <summary>ResizeImages → ConvertToGrayscale (1-channel models) → ExtractPixels, on the image column.</summary>
     IEstimator<ITransformer> BuildPreprocessing()
     {
         var p = Preprocessing;
         IEstimator<ITransformer> chain = ml.Transforms.ResizeImages(ImageColumn, p.Width, p.Height, ImageColumn, ImageResizingEstimator.ResizingKind.Fill);
         if (p.ColorMode == ColorMode.Gray) { chain = chain.Append(ml.Transforms.ConvertToGrayscale(ImageColumn, ImageColumn)); }
-        return chain.Append(ExtractPixels(p, InputName, ImageColumn));
+        return chain.Append(ml.Transforms.ExtractPixels(
+            InputName, ImageColumn,
+            colorsToExtract: p.ColorMode == ColorMode.Gray ? ImagePixelExtractingEstimator.ColorBits.Red : ImagePixelExtractingEstimator.ColorBits.Rgb,
+            orderOfExtraction: p.ColorMode == ColorMode.Bgr ? ImagePixelExtractingEstimator.ColorsOrder.ABGR : ImagePixelExtractingEstimator.ColorsOrder.ARGB,
+            interleavePixelColors: false, offsetImage: p.Offset, scaleImage: p.Scale));
     }
-
-    internal IEstimator<ITransformer> ExtractPixels(ImagePreprocessing p, string output, string input) => ml.Transforms.ExtractPixels(
-        output, input,
-        colorsToExtract: p.ColorMode == ColorMode.Gray ? ImagePixelExtractingEstimator.ColorBits.Red : ImagePixelExtractingEstimator.ColorBits.Rgb,
-        orderOfExtraction: p.ColorMode == ColorMode.Bgr ? ImagePixelExtractingEstimator.ColorsOrder.ABGR : ImagePixelExtractingEstimator.ColorsOrder.ARGB,
-        interleavePixelColors: false, offsetImage: p.Offset, scaleImage: p.Scale);
 
     /// <summary>
     /// The stock ML.NET pipeline for the same model: LoadImages → ResizeImages → ConvertToGrayscale → ExtractPixels →
@@ -316,11 +321,8 @@ public sealed class ImageClassifier : IDisposable
     /// </summary>
     internal (MLContext Context, IEstimator<ITransformer> Pipeline, string Output) StockPipeline(string imageFolder, string modelPath)
     {
-        var p = Preprocessing;
-        IEstimator<ITransformer> chain = ml.Transforms.LoadImages(ImageColumn, imageFolder, "path")
-            .Append(ml.Transforms.ResizeImages(ImageColumn, p.Width, p.Height, ImageColumn, ImageResizingEstimator.ResizingKind.Fill));
-        if (p.ColorMode == ColorMode.Gray) { chain = chain.Append(ml.Transforms.ConvertToGrayscale(ImageColumn, ImageColumn)); }
-        chain = chain.Append(ExtractPixels(p, InputName, ImageColumn))
+        var chain = ml.Transforms.LoadImages(ImageColumn, imageFolder, "path")
+            .Append(BuildPreprocessing())
             .Append(ml.Transforms.ApplyOnnxModel([outputName], [InputName], modelPath));
         return (ml, chain, outputName);
     }
