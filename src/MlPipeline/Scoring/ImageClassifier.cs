@@ -109,6 +109,9 @@ public sealed class ImageClassifier : IDisposable
     static SessionOptions SessionOptions(ImageClassifierOptions? options)
     {
         var sessionOptions = new SessionOptions();
+        // ONNX Runtime's pool spins after each call by default; between batches the cores belong to decoding and
+        // ML.NET preprocessing, which the spinning threads would otherwise slow down.
+        sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         if (options?.Threads is { } threads) { sessionOptions.IntraOpNumThreads = threads; }
         return sessionOptions;
     }
@@ -157,11 +160,22 @@ public sealed class ImageClassifier : IDisposable
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(files);
         string fullRoot = Path.GetFullPath(root);
+        // While ONNX Runtime runs one batch, the next is read, decoded and preprocessed on the thread pool.
+        Task<PreparedBatch>? ahead = null;
         foreach (var chunk in files.Chunk(options.BatchSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
             var batch = chunk.Select(f => (ImageFolder.Relative(fullRoot, Path.GetFullPath(f)), (Func<byte[]>)(() => ReadFile(f)))).ToList();
-            foreach (var result in ScoreBatch(batch)) { yield return result; }
+            var prepared = Task.Run(() => Prepare(batch), cancellationToken);
+            if (ahead is not null)
+            {
+                foreach (var result in Finish(ahead.GetAwaiter().GetResult())) { yield return result; }
+            }
+            ahead = prepared;
+        }
+        if (ahead is not null)
+        {
+            foreach (var result in Finish(ahead.GetAwaiter().GetResult())) { yield return result; }
         }
     }
 
@@ -183,39 +197,53 @@ public sealed class ImageClassifier : IDisposable
         return Pixels([decoded]);
     }
 
-    IEnumerable<ScoreResult> ScoreBatch(IReadOnlyList<(string Path, Func<byte[]> Read)> batch)
+    IEnumerable<ScoreResult> ScoreBatch(IReadOnlyList<(string Path, Func<byte[]> Read)> batch) => Finish(Prepare(batch));
+
+    /// <summary>A batch read, decoded and preprocessed: the model input for the files that decoded, and why the others did not.</summary>
+    sealed record PreparedBatch(IReadOnlyList<string> Paths, string?[] Errors, IReadOnlyList<int> Slots, float[] Pixels);
+
+    PreparedBatch Prepare(IReadOnlyList<(string Path, Func<byte[]> Read)> batch)
     {
-        var images = new List<MLImage>(batch.Count);
+        var decoded = new MLImage?[batch.Count];
         var errors = new string?[batch.Count];
-        var slots = new List<int>(batch.Count);
         try
         {
-            for (int i = 0; i < batch.Count; i++)
+            // Reading and decoding are independent per file: spread them over the cores.
+            Parallel.For(0, batch.Count, Parallelism, i =>
             {
                 try
                 {
-                    images.Add(ImageDecoder.Decode(batch[i].Read(), options.MaxImagePixels));
-                    slots.Add(i);
+                    decoded[i] = ImageDecoder.Decode(batch[i].Read(), options.MaxImagePixels);
                 }
                 catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)
                 {
                     errors[i] = e.Message;
                 }
-            }
-            var predictions = images.Count > 0 ? Run(Pixels(images), images.Count) : [];
-            var results = new ScoreResult[batch.Count];
-            for (int i = 0; i < batch.Count; i++) { results[i] = new ScoreResult(batch[i].Path, null, errors[i]); }
-            for (int k = 0; k < slots.Count; k++)
-            {
-                results[slots[k]] = new ScoreResult(batch[slots[k]].Path, predictions[k] with { Path = batch[slots[k]].Path }, null);
-            }
-            return results;
+            });
+            var slots = Enumerable.Range(0, batch.Count).Where(i => decoded[i] is not null).ToList();
+            float[] pixels = slots.Count > 0 ? Pixels([.. slots.Select(i => decoded[i]!)]) : [];
+            return new PreparedBatch([.. batch.Select(b => b.Path)], errors, slots, pixels);
         }
         finally
         {
-            foreach (var image in images) { image.Dispose(); }
+            foreach (var image in decoded) { image?.Dispose(); }
         }
     }
+
+    ScoreResult[] Finish(PreparedBatch batch)
+    {
+        var predictions = batch.Slots.Count > 0 ? Run(batch.Pixels, batch.Slots.Count) : [];
+        var results = new ScoreResult[batch.Paths.Count];
+        for (int i = 0; i < results.Length; i++) { results[i] = new ScoreResult(batch.Paths[i], null, batch.Errors[i]); }
+        for (int k = 0; k < batch.Slots.Count; k++)
+        {
+            int slot = batch.Slots[k];
+            results[slot] = new ScoreResult(batch.Paths[slot], predictions[k] with { Path = batch.Paths[slot] }, null);
+        }
+        return results;
+    }
+
+    ParallelOptions Parallelism => new() { MaxDegreeOfParallelism = options.Threads ?? Environment.ProcessorCount };
 
     static byte[] ReadFile(string path)
     {
@@ -230,11 +258,26 @@ public sealed class ImageClassifier : IDisposable
     }
 
     /// <summary>Runs the ML.NET preprocessing over decoded images and stacks the pixel vectors [N, C, H, W].</summary>
-    float[] Pixels(IReadOnlyList<MLImage> images)
+    internal float[] Pixels(IReadOnlyList<MLImage> images)
+    {
+        float[] batch = new float[images.Count * imageSize];
+        // ML.NET's image transforms run row by row on one thread per cursor; a fitted transformer serves many cursors
+        // at once, so slices of the batch are preprocessed in parallel, each into its own part of the array.
+        int slices = Math.Clamp(images.Count / 16, 1, Parallelism.MaxDegreeOfParallelism);
+        int per = (images.Count + slices - 1) / slices;
+        Parallel.For(0, slices, Parallelism, slice =>
+        {
+            int first = slice * per;
+            int count = Math.Min(per, images.Count - first);
+            if (count > 0) { PixelsInto(images.Skip(first).Take(count), batch.AsSpan(first * imageSize, count * imageSize)); }
+        });
+        return batch;
+    }
+
+    void PixelsInto(IEnumerable<MLImage> images, Span<float> destination)
     {
         var view = preprocess.Transform(ml.Data.LoadFromEnumerable(images.Select(i => new ImageRow { Image = i })));
         var column = view.Schema[InputName];
-        float[] batch = new float[images.Count * imageSize];
         using var cursor = view.GetRowCursor([column]);
         var getter = cursor.GetGetter<VBuffer<float>>(column);
         VBuffer<float> buffer = default;
@@ -246,10 +289,9 @@ public sealed class ImageClassifier : IDisposable
             {
                 throw new InvalidOperationException($"ExtractPixels produced {buffer.Length} values; the model expects {imageSize} ({Channels}x{Preprocessing.Height}x{Preprocessing.Width}).");
             }
-            buffer.CopyTo(batch.AsSpan(row * imageSize, imageSize));
+            buffer.CopyTo(destination.Slice(row * imageSize, imageSize));
             row++;
         }
-        return batch;
     }
 
     List<Prediction> Run(float[] pixels, int count)
