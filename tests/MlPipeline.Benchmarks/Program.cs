@@ -7,11 +7,12 @@ return which switch
 {
     "train" => TrainBenchmark.Run(rest),
     "score" => ScoreBenchmark.Run(rest),
+    "score-memory" => ScoreMemoryBenchmark.Run(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: MlPipeline.Benchmarks train [--epochs N] [--threads N] [--python PATH] | score [--batch-size N]");
+    Console.Error.WriteLine("usage: MlPipeline.Benchmarks train [--epochs N] [--threads N] [--python PATH] | score [--batch-size N] [--stages] | score-memory [--copies N]");
     return 2;
 }

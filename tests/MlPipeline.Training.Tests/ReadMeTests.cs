@@ -67,11 +67,13 @@ public sealed partial class ReadMeTests
         {
             TestData.Mnist.Test.WritePngFolder(folder, 12);
             string digitPng = Directory.GetFiles(Path.Combine(folder, "7")).First();
+            byte[] pngBytes = File.ReadAllBytes(digitPng), otherPngBytes = File.ReadAllBytes(Directory.GetFiles(Path.Combine(folder, "1")).First());
             var lines = new List<string>();
             void WriteLine(string line) => lines.Add(line);
             // README:score
             using var classifier = ImageClassifier.LoadBuiltInMnist();   // or ImageClassifier.Load("model.onnx", options)
             Prediction one = classifier.Predict(digitPng);                // also a Stream or byte[]
+            IReadOnlyList<ScoreResult> batch = classifier.ScoreImages([("a", pngBytes), ("b", otherPngBytes)]);
             foreach (ScoreResult r in classifier.ScoreFolder(folder, recursive: true))
             {
                 WriteLine(r.Succeeded ? $"{r.Path}: {r.Prediction!.Label} {r.Prediction.Confidence:P1}" : $"{r.Path}: {r.Error}");
@@ -79,6 +81,7 @@ public sealed partial class ReadMeTests
             // END
 
             Assert.That(one.Label, Is.EqualTo("7"));
+            Assert.That(batch.Select(r => r.Prediction!.Label), Is.EqualTo(new[] { "7", "1" }));
             Assert.That(lines, Has.Count.EqualTo(12));
         }
         finally

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -179,6 +180,23 @@ public sealed class ImageClassifier : IDisposable
         }
     }
 
+    /// <summary>
+    /// Scores an in-memory batch of encoded images, <see cref="ImageClassifierOptions.BatchSize"/> per model call, and
+    /// returns one result per image in the same order; each result's path is the name given with the image. An image
+    /// that does not decode gets a result with the reason instead of a prediction.
+    /// </summary>
+    public IReadOnlyList<ScoreResult> ScoreImages(IEnumerable<(string Name, byte[] Image)> images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        var results = new List<ScoreResult>();
+        foreach (var chunk in images.Chunk(options.BatchSize))
+        {
+            foreach (var (name, image) in chunk) { ArgumentNullException.ThrowIfNull(image, name); }
+            results.AddRange(ScoreBatch([.. chunk.Select(c => (c.Name, (Func<byte[]>)(() => c.Image)))]));
+        }
+        return results;
+    }
+
     /// <summary>Scores every image in a folder (see <see cref="ListFolder"/>), streaming the results in a deterministic order.</summary>
     public IEnumerable<ScoreResult> ScoreFolder(string folder, bool recursive = false, CancellationToken cancellationToken = default) =>
         ScoreFiles(folder, ListFolder(folder, recursive).Images, cancellationToken);
@@ -221,7 +239,9 @@ public sealed class ImageClassifier : IDisposable
                 }
             });
             var slots = Enumerable.Range(0, batch.Count).Where(i => decoded[i] is not null).ToList();
-            float[] pixels = slots.Count > 0 ? Pixels([.. slots.Select(i => decoded[i]!)]) : [];
+            // A batch of pixels is over the large-object threshold; renting it keeps the heap flat over long folders.
+            float[] pixels = slots.Count > 0 ? ArrayPool<float>.Shared.Rent(slots.Count * imageSize) : [];
+            if (slots.Count > 0) { FillPixels([.. slots.Select(i => decoded[i]!)], pixels); }
             return new PreparedBatch([.. batch.Select(b => b.Path)], errors, slots, pixels);
         }
         finally
@@ -232,7 +252,18 @@ public sealed class ImageClassifier : IDisposable
 
     ScoreResult[] Finish(PreparedBatch batch)
     {
-        var predictions = batch.Slots.Count > 0 ? Run(batch.Pixels, batch.Slots.Count) : [];
+        List<Prediction> predictions = [];
+        if (batch.Slots.Count > 0)
+        {
+            try
+            {
+                predictions = Run(batch.Pixels, batch.Slots.Count);
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(batch.Pixels);
+            }
+        }
         var results = new ScoreResult[batch.Paths.Count];
         for (int i = 0; i < results.Length; i++) { results[i] = new ScoreResult(batch.Paths[i], null, batch.Errors[i]); }
         for (int k = 0; k < batch.Slots.Count; k++)
@@ -261,6 +292,13 @@ public sealed class ImageClassifier : IDisposable
     internal float[] Pixels(IReadOnlyList<MLImage> images)
     {
         float[] batch = new float[images.Count * imageSize];
+        FillPixels(images, batch);
+        return batch;
+    }
+
+    /// <summary>Writes the preprocessed pixel vectors of <paramref name="images"/> to the start of <paramref name="batch"/>.</summary>
+    void FillPixels(IReadOnlyList<MLImage> images, float[] batch)
+    {
         // ML.NET's image transforms run row by row on one thread per cursor; a fitted transformer serves many cursors
         // at once, so slices of the batch are preprocessed in parallel, each into its own part of the array.
         int slices = Math.Clamp(images.Count / 16, 1, Parallelism.MaxDegreeOfParallelism);
@@ -271,7 +309,6 @@ public sealed class ImageClassifier : IDisposable
             int count = Math.Min(per, images.Count - first);
             if (count > 0) { PixelsInto(images.Skip(first).Take(count), batch.AsSpan(first * imageSize, count * imageSize)); }
         });
-        return batch;
     }
 
     void PixelsInto(IEnumerable<MLImage> images, Span<float> destination)
@@ -296,7 +333,7 @@ public sealed class ImageClassifier : IDisposable
 
     List<Prediction> Run(float[] pixels, int count)
     {
-        using var input = OrtValue.CreateTensorValueFromMemory(pixels, [count, Channels, Preprocessing.Height, Preprocessing.Width]);
+        using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels.AsMemory(0, count * imageSize), [count, Channels, Preprocessing.Height, Preprocessing.Width]);
         using var runOptions = new RunOptions();
         using var outputs = session.Run(runOptions, [InputName], [input], [outputName]);
         var values = outputs[0].GetTensorDataAsSpan<float>();

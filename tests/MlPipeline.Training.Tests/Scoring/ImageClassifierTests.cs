@@ -111,6 +111,53 @@ public sealed class ImageClassifierTests
     }
 
     [Test]
+    public void ScoreFiles_UnreadableFiles_AreReportedAndTheBatchContinues()
+    {
+        string folder = WriteDigits(5);
+        // A directory where a file is expected cannot be read by anyone, root included.
+        string directory = Path.Combine(dir, "folder.png");
+        Directory.CreateDirectory(directory);
+        var files = ImageClassifier.ListFolder(folder, recursive: true).Images.Append(directory).ToList();
+        string? locked = null;
+        if (!OperatingSystem.IsWindows() && !Environment.IsPrivilegedProcess)
+        {
+            locked = Path.Combine(dir, "locked.png");
+            File.WriteAllBytes(locked, Png(TestData.Mnist.Test, 0));
+            File.SetUnixFileMode(locked, UnixFileMode.None);
+            files.Add(locked);
+        }
+        using var classifier = ImageClassifier.LoadBuiltInMnist(new ImageClassifierOptions { BatchSize = 3 });
+
+        var results = classifier.ScoreFiles(dir, files).ToList();
+
+        Assert.That(results.Count(r => r.Succeeded), Is.EqualTo(5));
+        Assert.That(results.Single(r => r.Path == "folder.png").Error, Does.Contain("cannot be read"));
+        if (locked is not null) { Assert.That(results.Single(r => r.Path == "locked.png").Error, Does.Contain("cannot be read")); }
+    }
+
+    [Test]
+    public void ScoreImages_InMemoryBatch_KeepsOrderAndReportsTheBadImage()
+    {
+        var test = TestData.Mnist.Test;
+        var images = Enumerable.Range(0, 9).Select(i => ($"digit{i}", Png(test, i))).ToList();
+        images.Insert(4, ("broken", [1, 2, 3]));
+        using var classifier = ImageClassifier.LoadBuiltInMnist(new ImageClassifierOptions { BatchSize = 4 });
+
+        var results = classifier.ScoreImages(images);
+
+        Assert.That(results.Select(r => r.Path), Is.EqualTo(images.Select(i => i.Item1)));
+        Assert.That(results[4].Succeeded, Is.False);
+        Assert.That(results[4].Error, Does.Contain("not a readable image"));
+        foreach (var (result, (name, bytes)) in results.Zip(images).Where(p => p.First.Succeeded))
+        {
+            var single = classifier.Predict(bytes);
+            Assert.That(result.Prediction!.Label, Is.EqualTo(single.Label), name);
+            Assert.That(result.Prediction.Confidence, Is.EqualTo(single.Confidence).Within(1e-6), name);
+        }
+        Assert.That(results.Where(r => r.Succeeded).Count(r => r.Prediction!.Label == test.ClassNames[test.Labels.Span[int.Parse(r.Path[5..], System.Globalization.CultureInfo.InvariantCulture)]]), Is.GreaterThanOrEqualTo(8));
+    }
+
+    [Test]
     public void Predict_ColourAndOddSizedImage_IsConvertedAndResized()
     {
         var test = TestData.Mnist.Test;
