@@ -20,6 +20,8 @@ internal static class CliApp
             TrainCommand.Create(console),
             ExportCommand.Create(console),
             ScoreCommand.Create(console),
+            EvaluateCommand.Create(console),
+            DemoCommand.Create(console),
         };
         root.Options.Add(Verbose);
         var parse = root.Parse(args);

@@ -41,7 +41,8 @@ public sealed class TrainCommandTests
             Assert.That(exit, Is.EqualTo(ExitCodes.Success), error);
             Assert.That(error, Does.Contain("Epoch 2/2").And.Contain("val_accuracy:"));
             Assert.That(output, Does.Contain("Test accuracy").And.Contain(run));
-            Assert.That(Directory.GetFiles(run).Select(Path.GetFileName), Is.EquivalentTo(new[] { "checkpoint.bin", "history.json", "model.json" }));
+            Assert.That(output, Does.Contain("micro accuracy").And.Contain("confusion matrix"));
+            Assert.That(Directory.GetFiles(run).Select(Path.GetFileName), Is.EquivalentTo(new[] { "checkpoint.bin", "history.json", "model.json", "metrics.json" }));
         }
         finally
         {

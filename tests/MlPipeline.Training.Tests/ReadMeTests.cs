@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using MlPipeline.Evaluation;
 using MlPipeline.Scoring;
 using MlPipeline.Training.Data;
 
@@ -19,6 +20,7 @@ public sealed partial class ReadMeTests
 
     [TestCase("train")]
     [TestCase("score")]
+    [TestCase("evaluate")]
     public void ReadMe_ShowsExample_Verbatim(string name)
     {
         string readme = File.ReadAllText(TestData.RepositoryFile("README.md")).Replace("\r\n", "\n", StringComparison.Ordinal);
@@ -87,6 +89,37 @@ public sealed partial class ReadMeTests
         finally
         {
             Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
+    public void ReadMe_EvaluateExample_Runs()
+    {
+        string testFolder = TestData.TempDirectory(), reportFolder = Path.Combine(testFolder, "..", Path.GetFileName(testFolder) + "-report");
+        try
+        {
+            TestData.Mnist.Test.WritePngFolder(testFolder, 100);
+            var lines = new List<string>();
+            void WriteLine(string line) => lines.Add(line);
+            // README:evaluate
+            using var classifier = ImageClassifier.LoadBuiltInMnist();
+            EvaluationReport report = classifier.Evaluate(LabelledImages.FromFolder(testFolder));   // or LabelledImages.FromCsv("labels.csv")
+            ClassificationMetrics m = report.Metrics;
+            WriteLine($"accuracy {m.MicroAccuracy:P2}, macro {m.MacroAccuracy:P2}, log loss {m.LogLoss:F4}, top-{m.TopK} {m.TopKAccuracy:P2}");
+            WriteLine(m.ToTable());                                  // per-class precision/recall/F1/support, confusion matrix
+            byte[] heatMap = EvaluationPlots.ConfusionMatrix(m);     // PNG bytes: save them or show them in a notebook
+            report.WriteTo(reportFolder);                            // metrics.json, CSVs, confusion.png, mistakes.png
+            // END
+
+            Assert.That(m.Count, Is.EqualTo(100));
+            Assert.That(lines[0], Does.StartWith("accuracy "));
+            Assert.That(heatMap, Is.Not.Empty);
+            Assert.That(File.Exists(Path.Combine(reportFolder, "mistakes.png")), Is.True);
+        }
+        finally
+        {
+            Directory.Delete(testFolder, recursive: true);
+            if (Directory.Exists(reportFolder)) { Directory.Delete(reportFolder, recursive: true); }
         }
     }
 }

@@ -38,7 +38,16 @@ internal static class ScoreCommand
         int topK = parse.GetValue(TopK);
         bool probabilities = parse.GetValue(Probabilities);
         using var classifier = Scoring.Load(parse, topK, probabilities);
-        var (images, ignored) = ImageClassifier.ListFolder(input, parse.GetValue(Recursive));
+        return ScoreFolder(classifier, input, parse.GetValue(Recursive), output, console, cancellationToken);
+    }
+
+    /// <summary>Scores a folder to <paramref name="output"/> (.csv or .jsonl; standard output when null) with progress and a summary; returns the exit code.</summary>
+    internal static int ScoreFolder(ImageClassifier classifier, string input, bool recursive, string? output, CliConsole console, CancellationToken cancellationToken)
+    {
+        bool jsonl = output is not null && output.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);
+        int topK = classifier.Options.TopK;
+        bool probabilities = classifier.Options.IncludeProbabilities;
+        var (images, ignored) = ImageClassifier.ListFolder(input, recursive);
         if (images.Count == 0)
         {
             throw new InvalidDataException($"Input folder '{input}' holds no images (png, jpg, jpeg, bmp, gif, webp){(ignored > 0 ? $"; {ignored} other files were ignored" : "")}.");
@@ -58,14 +67,14 @@ internal static class ScoreCommand
         {
             if (result.Prediction is { } p)
             {
-                writer.WriteLine(jsonl ? Json(p) : Csv(p, topK));
+                writer.WriteLine(jsonl ? Json(p) : CsvRow(p, topK));
                 scored++;
             }
             else
             {
                 failed++;
                 if (errorWriter is null) { console.Error.WriteLine($"failed: {result.Path}: {result.Error}"); }
-                else { errorWriter.WriteLine($"{CsvField(result.Path)},{CsvField(result.Error!)}"); }
+                else { errorWriter.WriteLine($"{Csv.Field(result.Path)},{Csv.Field(result.Error!)}"); }
             }
             if (console.Interactive && draw.ElapsedMilliseconds > 100)
             {
@@ -97,16 +106,16 @@ internal static class ScoreCommand
     {
         var columns = new List<string> { "path", "label", "confidence" };
         for (int i = 1; i <= topK; i++) { columns.Add($"top{i}_label"); columns.Add($"top{i}_probability"); }
-        if (probabilities) { columns.AddRange(labels.Select(l => CsvField("p_" + l))); }
+        if (probabilities) { columns.AddRange(labels.Select(l => Csv.Field("p_" + l))); }
         return string.Join(',', columns);
     }
 
-    static string Csv(Prediction p, int topK)
+    static string CsvRow(Prediction p, int topK)
     {
-        var fields = new List<string> { CsvField(p.Path ?? ""), CsvField(p.Label), Number(p.Confidence) };
+        var fields = new List<string> { Csv.Field(p.Path ?? ""), Csv.Field(p.Label), Number(p.Confidence) };
         for (int i = 0; i < topK; i++)
         {
-            fields.Add(i < p.TopK.Count ? CsvField(p.TopK[i].Label) : "");
+            fields.Add(i < p.TopK.Count ? Csv.Field(p.TopK[i].Label) : "");
             fields.Add(i < p.TopK.Count ? Number(p.TopK[i].Probability) : "");
         }
         if (p.Probabilities is { } all) { fields.AddRange(all.Select(Number)); }
@@ -125,7 +134,4 @@ internal static class ScoreCommand
     static readonly JsonSerializerOptions JsonOptions = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 
     static string Number(float value) => value.ToString("0.######", CultureInfo.InvariantCulture);
-
-    internal static string CsvField(string value) =>
-        value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
 }

@@ -14,7 +14,13 @@ internal sealed class ScoringOptions
     public Option<float?> Scale { get; } = new("--scale") { Description = "ExtractPixels scale" };
     public Option<float?> Mean { get; } = new("--mean") { Description = "Mean of pixels in [0,1] (with --std, instead of --offset/--scale)" };
     public Option<float?> Std { get; } = new("--std") { Description = "Standard deviation of pixels in [0,1] (with --mean)" };
-    public Option<string?> Labels { get; } = new("--labels") { Description = "Labels file, one label per line" };
+    /// <param name="labelsOption">Name of the option giving the model's class labels (evaluate uses --labels for its labelled-images CSV).</param>
+    public ScoringOptions(string labelsOption = "--labels")
+    {
+        Labels = new(labelsOption) { Description = "The model's class labels, one per line, in output order (overrides the model's)" };
+    }
+
+    public Option<string?> Labels { get; }
     public Option<int?> Threads { get; } = CliOptions.OptionalPositive("--threads", "ONNX Runtime threads (default: ONNX Runtime's choice)");
     public Option<int> BatchSize { get; } = CliOptions.Positive("--batch-size", "Images per model call", 128);
 

@@ -70,9 +70,12 @@ internal static class TrainCommand
             console.Error.WriteLine($"Stopped; checkpoint saved. Continue with: mlpipeline train --out {result.RunDirectory} --resume (and the same options).");
             return ExitCodes.Interrupted;
         }
-        if (result.TestAccuracy is { } accuracy)
+        if (result.TestMetrics is { } metrics)
         {
-            console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Test accuracy {accuracy:P2} after {result.History.Count} epochs. Run folder: {result.RunDirectory}"));
+            console.Out.WriteLine();
+            console.Out.WriteLine($"Test set ({result.History.Count} epochs):");
+            console.Out.Write(metrics.ToTable());
+            console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Test accuracy {metrics.MicroAccuracy:P2} after {result.History.Count} epochs. Run folder: {result.RunDirectory}"));
         }
         if (parse.GetValue(Onnx) is { } onnx)
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json;
+using MlPipeline.Evaluation;
 using MlPipeline.Scoring;
 using MlPipeline.Training.Data;
 using MlPipeline.Training.Internals;
@@ -23,6 +24,9 @@ public static class ClassifierTrainer
 
     /// <summary>File name of the model description in a run folder.</summary>
     public const string ModelInfoFileName = "model.json";
+
+    /// <summary>File in the run folder holding the finished model's test metrics (same keys as <c>evaluate</c>'s metrics.json).</summary>
+    public const string MetricsFileName = "metrics.json";
 
     /// <summary>
     /// Trains on <paramref name="data"/>. Cancellation stops after the current step, saves a checkpoint and returns with
@@ -127,12 +131,34 @@ public static class ClassifierTrainer
         var info = new RunInfo(spec, preprocessing, train.ClassNames, options.Seed, history.Count, options.BatchSize, options.LearningRate,
             train.Count, data.Checksums, history.Count > 0 ? history[^1].TestAccuracy : null, Version);
         Json.Write(Path.Combine(run, ModelInfoFileName), info);
-        return new TrainingResult(run, history, Completed: true);
+        // The final figures go through the same ML.NET evaluation as `evaluate`, so the two report alike.
+        var testMetrics = ClassificationMetrics.Compute(train.ClassNames, [.. test.Labels.ToArray()], Probabilities(model, testX));
+        MlPipeline.Internals.AtomicFile.WriteAllText(Path.Combine(run, MetricsFileName), testMetrics.ToJson() + "\n");
+        return new TrainingResult(run, history, Completed: true, testMetrics);
     }
 
     /// <summary>MlPipeline's version, recorded in every model.</summary>
     public static string Version { get; } =
         typeof(ClassifierTrainer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    /// <summary>Softmax probabilities of <paramref name="model"/> for every image of <paramref name="x"/>, in inference mode.</summary>
+    internal static float[][] Probabilities(nn.Module<Tensor, Tensor> model, Tensor x)
+    {
+        model.eval();
+        using var noGrad = torch.no_grad();
+        long n = x.shape[0];
+        var rows = new float[n][];
+        for (long start = 0; start < n; start += 1000)
+        {
+            using var scope = torch.NewDisposeScope();
+            long count = Math.Min(1000, n - start);
+            var p = nn.functional.softmax(model.forward(x.narrow(0, start, count)), 1);
+            float[] flat = p.data<float>().ToArray();
+            int k = (int)p.shape[1];
+            for (int i = 0; i < count; i++) { rows[start + i] = flat.AsSpan(i * k, k).ToArray(); }
+        }
+        return rows;
+    }
 
     /// <summary>Test loss and accuracy of <paramref name="model"/> in inference mode.</summary>
     internal static (double Loss, double Accuracy) Evaluate(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y)

@@ -1,10 +1,14 @@
+using MlPipeline.Evaluation;
+
 namespace MlPipeline.Training;
 
 /// <summary>What a training run produced.</summary>
 /// <param name="RunDirectory">The run folder (checkpoint, history.json, model.json).</param>
 /// <param name="History">Every finished epoch, including those of earlier sessions of a resumed run.</param>
 /// <param name="Completed">False when cancellation stopped the run early; the checkpoint then resumes it.</param>
-public sealed record TrainingResult(string RunDirectory, IReadOnlyList<EpochMetrics> History, bool Completed)
+/// <param name="TestMetrics">The finished model's test-set metrics through ML.NET's evaluator (also in the run folder's
+/// metrics.json); null when the run stopped early.</param>
+public sealed record TrainingResult(string RunDirectory, IReadOnlyList<EpochMetrics> History, bool Completed, ClassificationMetrics? TestMetrics = null)
 {
     /// <summary>Test accuracy after the last finished epoch, or null when none finished.</summary>
     public double? TestAccuracy => History.Count > 0 ? History[^1].TestAccuracy : null;

@@ -11,6 +11,13 @@ internal static class ImageDecoder
 {
     public static MLImage Decode(byte[] bytes, long maxPixels)
     {
+        using var bitmap = DecodeBitmap(bytes, maxPixels);
+        return MLImage.CreateFromPixels(bitmap.Width, bitmap.Height, MLPixelFormat.Bgra32, bitmap.GetPixelSpan());
+    }
+
+    /// <summary>The same strict decoding, to a SkiaSharp bitmap (BGRA, unpremultiplied) the caller disposes.</summary>
+    public static SKBitmap DecodeBitmap(byte[] bytes, long maxPixels)
+    {
         if (bytes.Length == 0) { throw new InvalidDataException("the file is empty (0 bytes)"); }
         using var data = SKData.CreateCopy(bytes);
         using var codec = SKCodec.Create(data)
@@ -23,14 +30,15 @@ internal static class ImageDecoder
             throw new InvalidDataException($"the image is {size.Width}x{size.Height} = {pixels:N0} pixels, over the limit of {maxPixels:N0} (MaxImagePixels)");
         }
         var target = new SKImageInfo(size.Width, size.Height, SKColorType.Bgra8888, SKAlphaType.Unpremul);
-        using var bitmap = new SKBitmap(target);
+        var bitmap = new SKBitmap(target);
         var result = codec.GetPixels(target, bitmap.GetPixels());
         if (result != SKCodecResult.Success)
         {
+            bitmap.Dispose();
             throw new InvalidDataException(result == SKCodecResult.IncompleteInput
                 ? "the image data is truncated (the header is valid but the pixel data ends early)"
                 : $"the image could not be decoded ({result})");
         }
-        return MLImage.CreateFromPixels(size.Width, size.Height, MLPixelFormat.Bgra32, bitmap.GetPixelSpan());
+        return bitmap;
     }
 }

@@ -51,6 +51,9 @@ public sealed class ImageClassifier : IDisposable
     /// <summary>Class labels, one per model output.</summary>
     public IReadOnlyList<string> Labels { get; }
 
+    /// <summary>The options this classifier was loaded with (batch size, top-k, threads, limits and overrides).</summary>
+    public ImageClassifierOptions Options => options;
+
     /// <summary>Name of the model's input tensor (also the ML.NET pixel column).</summary>
     public string InputName { get; }
 
@@ -156,7 +159,11 @@ public sealed class ImageClassifier : IDisposable
     /// <param name="root">Folder the result paths are made relative to.</param>
     /// <param name="files">Files to score.</param>
     /// <param name="cancellationToken">Stops between batches.</param>
-    public IEnumerable<ScoreResult> ScoreFiles(string root, IEnumerable<string> files, CancellationToken cancellationToken = default)
+    public IEnumerable<ScoreResult> ScoreFiles(string root, IEnumerable<string> files, CancellationToken cancellationToken = default) =>
+        ScoreFiles(root, files, options.IncludeProbabilities, cancellationToken);
+
+    /// <summary><see cref="ScoreFiles(string, IEnumerable{string}, CancellationToken)"/>, choosing whether every class probability is kept.</summary>
+    internal IEnumerable<ScoreResult> ScoreFiles(string root, IEnumerable<string> files, bool probabilities, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(files);
@@ -170,13 +177,13 @@ public sealed class ImageClassifier : IDisposable
             var prepared = Task.Run(() => Prepare(batch), cancellationToken);
             if (ahead is not null)
             {
-                foreach (var result in Finish(ahead.GetAwaiter().GetResult())) { yield return result; }
+                foreach (var result in Finish(ahead.GetAwaiter().GetResult(), probabilities)) { yield return result; }
             }
             ahead = prepared;
         }
         if (ahead is not null)
         {
-            foreach (var result in Finish(ahead.GetAwaiter().GetResult())) { yield return result; }
+            foreach (var result in Finish(ahead.GetAwaiter().GetResult(), probabilities)) { yield return result; }
         }
     }
 
@@ -215,7 +222,7 @@ public sealed class ImageClassifier : IDisposable
         return Pixels([decoded]);
     }
 
-    IEnumerable<ScoreResult> ScoreBatch(IReadOnlyList<(string Path, Func<byte[]> Read)> batch) => Finish(Prepare(batch));
+    IEnumerable<ScoreResult> ScoreBatch(IReadOnlyList<(string Path, Func<byte[]> Read)> batch) => Finish(Prepare(batch), options.IncludeProbabilities);
 
     /// <summary>A batch read, decoded and preprocessed: the model input for the files that decoded, and why the others did not.</summary>
     sealed record PreparedBatch(IReadOnlyList<string> Paths, string?[] Errors, IReadOnlyList<int> Slots, float[] Pixels);
@@ -250,14 +257,14 @@ public sealed class ImageClassifier : IDisposable
         }
     }
 
-    ScoreResult[] Finish(PreparedBatch batch)
+    ScoreResult[] Finish(PreparedBatch batch, bool probabilities)
     {
         List<Prediction> predictions = [];
         if (batch.Slots.Count > 0)
         {
             try
             {
-                predictions = Run(batch.Pixels, batch.Slots.Count);
+                predictions = Run(batch.Pixels, batch.Slots.Count, probabilities);
             }
             finally
             {
@@ -331,7 +338,7 @@ public sealed class ImageClassifier : IDisposable
         }
     }
 
-    List<Prediction> Run(float[] pixels, int count)
+    List<Prediction> Run(float[] pixels, int count, bool probabilities)
     {
         using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels.AsMemory(0, count * imageSize), [count, Channels, Preprocessing.Height, Preprocessing.Width]);
         using var runOptions = new RunOptions();
@@ -345,17 +352,17 @@ public sealed class ImageClassifier : IDisposable
         var predictions = new List<Prediction>(count);
         for (int row = 0; row < count; row++)
         {
-            predictions.Add(ToPrediction(values.Slice(row * classes, classes)));
+            predictions.Add(ToPrediction(values.Slice(row * classes, classes), probabilities));
         }
         return predictions;
     }
 
-    Prediction ToPrediction(ReadOnlySpan<float> scores)
+    Prediction ToPrediction(ReadOnlySpan<float> scores, bool includeAll)
     {
         float[] probabilities = LooksLikeProbabilities(scores) ? scores.ToArray() : Softmax(scores);
         var order = Enumerable.Range(0, probabilities.Length).OrderByDescending(i => probabilities[i]).ThenBy(i => i).ToList();
         var top = order.Take(options.TopK).Select(i => new ClassProbability(Labels[i], probabilities[i])).ToList();
-        return new Prediction(null, top[0].Label, top[0].Probability, top, options.IncludeProbabilities ? probabilities : null);
+        return new Prediction(null, top[0].Label, top[0].Probability, top, includeAll ? probabilities : null);
     }
 
     bool LooksLikeProbabilities(ReadOnlySpan<float> scores)

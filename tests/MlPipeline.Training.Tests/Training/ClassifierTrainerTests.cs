@@ -43,6 +43,22 @@ public sealed class ClassifierTrainerTests
     }
 
     [Test]
+    public void Train_Finished_ReportsTestMetricsThroughTheEvaluator()
+    {
+        var data = TestData.Subset(640, 300);
+
+        var result = ClassifierTrainer.Train(data, Options("metrics"));
+
+        var metrics = result.TestMetrics!;
+        Assert.That(metrics.Count, Is.EqualTo(300));
+        Assert.That(metrics.MicroAccuracy, Is.EqualTo(result.TestAccuracy!.Value).Within(1e-9));
+        Assert.That(metrics.LogLoss, Is.EqualTo(result.History[^1].TestLoss).Within(1e-4));
+        Assert.That(metrics.PerClass.Select(c => c.Support), Is.EqualTo(Enumerable.Range(0, 10).Select(d => data.Test.Labels.ToArray().Count(l => l == d))));
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(result.RunDirectory, ClassifierTrainer.MetricsFileName)));
+        Assert.That(json.RootElement.GetProperty("microAccuracy").GetDouble(), Is.EqualTo(metrics.MicroAccuracy));
+    }
+
+    [Test]
     public void Train_SameSeedAndThreads_GivesBitIdenticalWeights()
     {
         var data = TestData.Subset(640, 200);

@@ -1,0 +1,74 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using MlPipeline.Evaluation;
+using MlPipeline.Scoring;
+
+namespace MlPipeline.Cli.Commands;
+
+/// <summary><c>mlpipeline evaluate</c>: metrics, confusion matrix and mistakes of a model on labelled images.</summary>
+internal static class EvaluateCommand
+{
+    static readonly ScoringOptions Scoring = new("--model-labels");
+    static readonly Option<string> Input = new("--input") { Description = "Folder of images: DIR/<label>/<image>, or the root of the paths in --labels", Required = true };
+    static readonly Option<string?> Labels = new("--labels") { Description = "CSV of path,label (paths relative to --input) instead of class folders" };
+    static readonly Option<string?> Report = new("--report") { Description = "Write metrics.json, confusion.csv, misclassified.csv and PNG plots to this folder" };
+    static readonly Option<string?> Run = new("--run") { Description = "Training run folder (or history.json) whose curves go into the report" };
+    static readonly Option<int> TopK = CliOptions.Positive("--top-k", "K of the top-k accuracy", 3);
+
+    public static Command Create(CliConsole console)
+    {
+        var command = new Command("evaluate", "Evaluate a model on labelled images: accuracy, per-class figures, confusion matrix, mistakes.") { Input, Labels, Report, Run, TopK };
+        foreach (var option in Scoring.All) { command.Options.Add(option); }
+        command.SetAction((parse, cancellationToken) => Task.FromResult(Execute(parse, console, cancellationToken)));
+        return command;
+    }
+
+    static int Execute(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
+    {
+        string input = parse.GetValue(Input)!;
+        var images = parse.GetValue(Labels) is { } csv ? LabelledImages.FromCsv(csv, input) : LabelledImages.FromFolder(input);
+        if (parse.GetValue(Run) is { } run && !File.Exists(run) && !File.Exists(Path.Combine(run, "history.json")))
+        {
+            throw new FileNotFoundException($"--run '{run}' is neither a history.json file nor a run folder holding one.");
+        }
+        using var classifier = Scoring.Load(parse);
+        var report = Evaluate(classifier, images, parse.GetValue(TopK), console, cancellationToken);
+        return Print(report, parse.GetValue(Report), parse.GetValue(Run), console);
+    }
+
+    /// <summary>Evaluates with a progress line on interactive consoles.</summary>
+    internal static EvaluationReport Evaluate(ImageClassifier classifier, LabelledImages images, int topK, CliConsole console, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var progress = new SyncProgress<int>(done =>
+        {
+            if (console.Interactive)
+            {
+                console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"\rEvaluating {done}/{images.Items.Count} ({done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F0} images/s)\u001b[K"));
+            }
+        });
+        var report = classifier.Evaluate(images, topK, progress, cancellationToken);
+        if (console.Interactive) { console.Error.WriteLine(); }
+        return report;
+    }
+
+    /// <summary>Prints the metrics table, writes the report folder when asked, and returns the exit code.</summary>
+    internal static int Print(EvaluationReport report, string? reportDir, string? run, CliConsole console)
+    {
+        var m = report.Metrics;
+        console.Out.WriteLine($"Model: {report.ModelSource}");
+        console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Images: {m.Count} scored, {report.Failed.Count} failed, {report.Ignored} non-image files ignored"));
+        console.Out.WriteLine();
+        console.Out.Write(m.ToTable());
+        foreach (var f in report.Failed.Take(10)) { console.Error.WriteLine($"failed: {f.Path}: {f.Error}"); }
+        if (report.Failed.Count > 10) { console.Error.WriteLine($"… and {report.Failed.Count - 10} more failed (see errors.csv in the report)."); }
+        if (reportDir is not null)
+        {
+            report.WriteTo(reportDir, run);
+            console.Out.WriteLine();
+            console.Out.WriteLine($"Report: {Path.GetFullPath(reportDir)}");
+        }
+        return report.Failed.Count > 0 ? ExitCodes.PartialFailure : ExitCodes.Success;
+    }
+}

@@ -1,0 +1,202 @@
+using System.Globalization;
+using System.Text.Json;
+using OxyPlot;
+using OxyPlot.Annotations;
+using OxyPlot.Axes;
+using OxyPlot.Legends;
+using OxyPlot.Series;
+using SkiaSharp;
+
+namespace MlPipeline.Evaluation;
+
+/// <summary>
+/// PNG plots of an evaluation (OxyPlot charts rendered through SkiaSharp): the confusion-matrix heat map, a gallery
+/// of the worst mistakes, and training curves from a run's <c>history.json</c>. Each returns the PNG bytes, ready to
+/// save or to show in a notebook.
+/// </summary>
+public static class EvaluationPlots
+{
+    /// <summary>
+    /// The confusion matrix as a heat map: rows are actual classes, columns predicted; the colour is the share of the
+    /// actual class (so small classes show as clearly as large ones) and each cell is labelled with its count.
+    /// </summary>
+    public static byte[] ConfusionMatrix(ClassificationMetrics metrics, int width = 800, int height = 720)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        RequireSize(width, height);
+        int k = metrics.Labels.Count;
+        var model = new PlotModel { Title = $"Confusion matrix ({metrics.Count} images, accuracy {metrics.MicroAccuracy.ToString("P2", CultureInfo.InvariantCulture)})", Background = OxyColors.White };
+        var predicted = new CategoryAxis { Position = AxisPosition.Bottom, Title = "predicted", Key = "x", GapWidth = 0, IsZoomEnabled = false };
+        var actual = new CategoryAxis { Position = AxisPosition.Left, Title = "actual", Key = "y", GapWidth = 0, StartPosition = 1, EndPosition = 0, IsZoomEnabled = false };
+        predicted.Labels.AddRange(metrics.Labels);
+        actual.Labels.AddRange(metrics.Labels);
+        model.Axes.Add(predicted);
+        model.Axes.Add(actual);
+        model.Axes.Add(new LinearColorAxis { Position = AxisPosition.Right, Palette = OxyPalette.Interpolate(200, OxyColors.White, OxyColor.FromRgb(8, 69, 148)), Minimum = 0, Maximum = 1, Title = "share of actual class" });
+        var share = new double[k, k];
+        for (int a = 0; a < k; a++)
+        {
+            int support = metrics.ConfusionMatrix[a].Sum();
+            for (int p = 0; p < k; p++) { share[p, a] = support == 0 ? 0 : (double)metrics.ConfusionMatrix[a][p] / support; }
+        }
+        model.Series.Add(new HeatMapSeries { X0 = 0, X1 = k - 1, Y0 = 0, Y1 = k - 1, XAxisKey = "x", YAxisKey = "y", Data = share, RenderMethod = HeatMapRenderMethod.Rectangles, Interpolate = false });
+        if (k <= 30)
+        {
+            for (int a = 0; a < k; a++)
+            {
+                for (int p = 0; p < k; p++)
+                {
+                    int count = metrics.ConfusionMatrix[a][p];
+                    if (count == 0) { continue; }
+                    model.Annotations.Add(new TextAnnotation
+                    {
+                        Text = count.ToString(CultureInfo.InvariantCulture),
+                        TextPosition = new DataPoint(p, a),
+                        TextHorizontalAlignment = HorizontalAlignment.Center,
+                        TextVerticalAlignment = VerticalAlignment.Middle,
+                        Stroke = OxyColors.Transparent,
+                        TextColor = share[p, a] > 0.5 ? OxyColors.White : OxyColors.Black,
+                        FontSize = Math.Clamp(240.0 / k, 7, 14),
+                        XAxisKey = "x",
+                        YAxisKey = "y",
+                    });
+                }
+            }
+        }
+        return Render(model, width, height);
+    }
+
+    /// <summary>
+    /// A gallery of the most confident mistakes (up to <paramref name="count"/>), each image captioned with its true
+    /// and predicted label and the confidence. Images that cannot be read any more are drawn as an empty frame.
+    /// </summary>
+    public static byte[] Mistakes(EvaluationReport report, int count = 24, int columns = 6, int cellSize = 120)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        if (count < 1) { throw new ArgumentOutOfRangeException(nameof(count), count, "Count must be at least 1."); }
+        if (columns < 1) { throw new ArgumentOutOfRangeException(nameof(columns), columns, "Columns must be at least 1."); }
+        if (cellSize < 32) { throw new ArgumentOutOfRangeException(nameof(cellSize), cellSize, "Cell size must be at least 32 pixels."); }
+        var shown = report.Misclassified.Take(count).ToList();
+        int rows = Math.Max(1, (shown.Count + columns - 1) / columns);
+        const int title = 36, caption = 34, pad = 8;
+        int cellWidth = cellSize + 2 * pad, cellHeight = cellSize + caption + pad;
+        using var surface = SKSurface.Create(new SKImageInfo(columns * cellWidth, title + rows * cellHeight, SKColorType.Rgba8888, SKAlphaType.Premul));
+        var canvas = surface.Canvas;
+        canvas.Clear(SKColors.White);
+        using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true, TextSize = 16 };
+        using var small = new SKPaint { Color = SKColors.DimGray, IsAntialias = true, TextSize = 11 };
+        using var frame = new SKPaint { Color = SKColors.LightGray, Style = SKPaintStyle.Stroke, StrokeWidth = 1 };
+        canvas.DrawText(shown.Count == 0 ? "No mistakes" : $"Most confident mistakes ({shown.Count} of {report.Misclassified.Count})", pad, 24, text);
+        text.TextSize = 13;
+        for (int i = 0; i < shown.Count; i++)
+        {
+            var m = shown[i];
+            float x = i % columns * cellWidth + pad, y = title + i / columns * cellHeight;
+            var box = SKRect.Create(x, y, cellSize, cellSize);
+            using (var bitmap = Decode(Path.Combine(report.Root, m.Path)))
+            {
+                if (bitmap is not null)
+                {
+                    using var image = SKImage.FromBitmap(bitmap);
+                    // Small images (digits) are enlarged with nearest-neighbour sampling so that their pixels stay visible.
+                    var sampling = bitmap.Width < cellSize ? SKFilterQuality.None : SKFilterQuality.Medium;
+                    using var paint = new SKPaint { FilterQuality = sampling };
+                    canvas.DrawImage(image, Fit(bitmap.Width, bitmap.Height, box), paint);
+                }
+            }
+            canvas.DrawRect(box, frame);
+            canvas.DrawText($"{m.Actual} → {m.Predicted} ({m.Confidence.ToString("P0", CultureInfo.InvariantCulture)})", x, y + cellSize + 15, text);
+            canvas.DrawText(Shorten(m.Path, cellSize, small), x, y + cellSize + 29, small);
+        }
+        using var snapshot = surface.Snapshot();
+        using var png = snapshot.Encode(SKEncodedImageFormat.Png, 100);
+        return png.ToArray();
+    }
+
+    /// <summary>Loss and accuracy per epoch, train and test, from a training run's <c>history.json</c> (a run folder is accepted too).</summary>
+    /// <exception cref="FileNotFoundException">The history file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not a training history; the message says what is wrong.</exception>
+    public static byte[] TrainingCurves(string historyPath, int width = 900, int height = 500)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(historyPath);
+        RequireSize(width, height);
+        if (Directory.Exists(historyPath)) { historyPath = Path.Combine(historyPath, "history.json"); }
+        if (!File.Exists(historyPath)) { throw new FileNotFoundException($"Training history '{historyPath}' does not exist.", historyPath); }
+        var epochs = ReadHistory(historyPath);
+        var model = new PlotModel { Title = "Training curves", Background = OxyColors.White };
+        model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightMiddle, LegendPlacement = LegendPlacement.Inside });
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "epoch", MinimumMajorStep = 1, MinimumMinorStep = 1 });
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "loss", Key = "loss", Minimum = 0 });
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Right, Title = "accuracy", Key = "accuracy", StringFormat = "P1" });
+        void Line(string title, string axis, OxyColor color, LineStyle style, Func<HistoryRow, double> value)
+        {
+            bool train = style == LineStyle.Dash;
+            var series = new LineSeries { Title = title, YAxisKey = axis, Color = color, LineStyle = style, MarkerType = train ? MarkerType.Square : MarkerType.Circle, MarkerSize = 3, MarkerFill = train ? OxyColors.White : color, MarkerStroke = color };
+            series.Points.AddRange(epochs.Select(e => new DataPoint(e.Epoch, value(e))));
+            model.Series.Add(series);
+        }
+        Line("train loss", "loss", OxyColors.SteelBlue, LineStyle.Dash, e => e.TrainLoss);
+        Line("test loss", "loss", OxyColors.SteelBlue, LineStyle.Solid, e => e.TestLoss);
+        Line("train accuracy", "accuracy", OxyColors.DarkOrange, LineStyle.Dash, e => e.TrainAccuracy);
+        Line("test accuracy", "accuracy", OxyColors.DarkOrange, LineStyle.Solid, e => e.TestAccuracy);
+        return Render(model, width, height);
+    }
+
+    sealed record HistoryRow(int Epoch, double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy);
+
+    static List<HistoryRow> ReadHistory(string path)
+    {
+        try
+        {
+            var rows = JsonSerializer.Deserialize<List<HistoryRow>>(File.ReadAllText(path), new JsonSerializerOptions(JsonSerializerDefaults.Web));
+            if (rows is null || rows.Count == 0) { throw new InvalidDataException($"Training history '{path}' holds no epochs; expected a JSON array of epochs."); }
+            if (rows.Any(r => r.Epoch < 1)) { throw new InvalidDataException($"Training history '{path}' has an entry without a positive 'epoch'; expected objects with epoch, trainLoss, trainAccuracy, testLoss, testAccuracy."); }
+            return rows;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"Training history '{path}' is not valid JSON of the expected shape (an array of epochs): {e.Message}", e);
+        }
+    }
+
+    static SKBitmap? Decode(string path)
+    {
+        try
+        {
+            return Internals.ImageDecoder.DecodeBitmap(File.ReadAllBytes(path), 50_000_000);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            return null;
+        }
+    }
+
+    static SKRect Fit(int width, int height, SKRect box)
+    {
+        float scale = Math.Min(box.Width / width, box.Height / height);
+        float w = width * scale, h = height * scale;
+        return SKRect.Create(box.MidX - w / 2, box.MidY - h / 2, w, h);
+    }
+
+    static string Shorten(string text, float width, SKPaint paint)
+    {
+        if (paint.MeasureText(text) <= width) { return text; }
+        while (text.Length > 1 && paint.MeasureText("…" + text) > width) { text = text[1..]; }
+        return "…" + text;
+    }
+
+    static void RequireSize(int width, int height)
+    {
+        if (width < 100 || height < 100 || width > 10_000 || height > 10_000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(width), $"Plot size {width}x{height} is invalid; expected 100 to 10000 pixels each way.");
+        }
+    }
+
+    static byte[] Render(PlotModel model, int width, int height)
+    {
+        using var stream = new MemoryStream();
+        new OxyPlot.SkiaSharp.PngExporter { Width = width, Height = height }.Export(model, stream);
+        return stream.ToArray();
+    }
+}

@@ -1,0 +1,78 @@
+using MlPipeline.Internals;
+
+namespace MlPipeline.Evaluation;
+
+/// <summary>
+/// Images with their true labels, from a folder per class (<c>DIR/&lt;label&gt;/…</c>) or a <c>path,label</c> CSV file.
+/// Result paths are relative to <see cref="Root"/>, with forward slashes.
+/// </summary>
+public sealed record LabelledImages(string Root, IReadOnlyList<LabelledImage> Items, int Ignored)
+{
+    /// <summary>
+    /// Every image under <c>folder/&lt;label&gt;/</c> (subfolders of a class folder included), labelled by its class
+    /// folder's name, in ordinal path order. Non-image files are counted in <see cref="Ignored"/>.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="InvalidDataException">The folder has images outside class folders, or no images at all.</exception>
+    public static LabelledImages FromFolder(string folder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        var (images, ignored) = ImageFolder.List(folder, recursive: true);
+        string root = Path.GetFullPath(folder);
+        var items = new List<LabelledImage>(images.Count);
+        var loose = new List<string>();
+        foreach (string image in images)
+        {
+            string relative = ImageFolder.Relative(root, image);
+            int slash = relative.IndexOf('/', StringComparison.Ordinal);
+            if (slash < 0) { loose.Add(relative); }
+            else { items.Add(new LabelledImage(image, relative[..slash])); }
+        }
+        if (loose.Count > 0)
+        {
+            throw new InvalidDataException($"Folder '{folder}' has {loose.Count} image(s) outside class folders ({string.Join(", ", loose.Take(3))}{(loose.Count > 3 ? ", …" : "")}); expected {folder}/<label>/<image>, or give a labels CSV.");
+        }
+        if (items.Count == 0)
+        {
+            throw new InvalidDataException($"Folder '{folder}' holds no images in class folders; expected {folder}/<label>/<image> (png, jpg, jpeg, bmp, gif, webp).");
+        }
+        return new LabelledImages(root, items, ignored);
+    }
+
+    /// <summary>
+    /// The images listed in a CSV file with columns <c>path,label</c> (a header row with those names is optional).
+    /// Relative paths are taken against <paramref name="root"/>, or the CSV file's folder when it is null.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The CSV file does not exist.</exception>
+    /// <exception cref="InvalidDataException">A row does not have two fields, a field is empty, a path repeats, or there are no rows; the message names the line.</exception>
+    public static LabelledImages FromCsv(string csvPath, string? root = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(csvPath);
+        if (!File.Exists(csvPath)) { throw new FileNotFoundException($"Labels file '{csvPath}' does not exist.", csvPath); }
+        string baseDir = Path.GetFullPath(root ?? Path.GetDirectoryName(Path.GetFullPath(csvPath))!);
+        var items = new List<LabelledImage>();
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (line, fields) in Csv.Read(csvPath))
+        {
+            if (line == 1 && fields.Count == 2 && fields[0].Trim().Equals("path", StringComparison.OrdinalIgnoreCase) && fields[1].Trim().Equals("label", StringComparison.OrdinalIgnoreCase)) { continue; }
+            if (fields.Count != 2)
+            {
+                throw new InvalidDataException($"Labels file '{csvPath}' line {line} has {fields.Count} field(s); expected 2: path,label.");
+            }
+            string path = fields[0].Trim(), label = fields[1].Trim();
+            if (path.Length == 0 || label.Length == 0)
+            {
+                throw new InvalidDataException($"Labels file '{csvPath}' line {line} has an empty {(path.Length == 0 ? "path" : "label")}; expected path,label.");
+            }
+            string full = Path.GetFullPath(path, baseDir);
+            if (seen.TryGetValue(full, out int first))
+            {
+                throw new InvalidDataException($"Labels file '{csvPath}' lists '{path}' twice (lines {first} and {line}); expected each image once.");
+            }
+            seen[full] = line;
+            items.Add(new LabelledImage(full, label));
+        }
+        if (items.Count == 0) { throw new InvalidDataException($"Labels file '{csvPath}' lists no images; expected rows of path,label."); }
+        return new LabelledImages(baseDir, items, 0);
+    }
+}

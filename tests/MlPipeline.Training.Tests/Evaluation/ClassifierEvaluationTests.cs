@@ -1,0 +1,172 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+using MlPipeline.Evaluation;
+using MlPipeline.Internals;
+using MlPipeline.Scoring;
+
+namespace MlPipeline.Training.Tests.Evaluation;
+
+/// <summary>Evaluation of the shipped model on real MNIST digits rendered to PNG, the report files and the plots.</summary>
+public sealed class ClassifierEvaluationTests
+{
+    string dir = "";
+
+    [SetUp]
+    public void SetUp() => dir = TestData.TempDirectory();
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(dir, recursive: true);
+
+    string Digits(int? count = null)
+    {
+        string folder = Path.Combine(dir, "digits");
+        TestData.Mnist.Test.WritePngFolder(folder, count);
+        return folder;
+    }
+
+    /// <summary>Width and height from a PNG's IHDR chunk, after checking the signature.</summary>
+    static (int Width, int Height) PngSize(byte[] png)
+    {
+        Assert.That(png.AsSpan(0, 8).ToArray(), Is.EqualTo(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }), "PNG signature");
+        Assert.That(System.Text.Encoding.ASCII.GetString(png, 12, 4), Is.EqualTo("IHDR"));
+        using var decoded = ImageDecoder.DecodeBitmap(png, long.MaxValue);
+        return (BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)), BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)));
+    }
+
+    [Test]
+    public void Evaluate_ShippedModelOnTheTestSetAsPngs_AgreesWithTheTrainingLoopWithin0Point1Percent()
+    {
+        var images = LabelledImages.FromFolder(Digits());
+        using var classifier = ImageClassifier.LoadBuiltInMnist();
+
+        var report = classifier.Evaluate(images);
+
+        Assert.That(report.Metrics.Count, Is.EqualTo(10_000));
+        Assert.That(report.Failed, Is.Empty);
+        double training = classifier.Metadata!.TestAccuracy!.Value;
+        Assert.That(report.Metrics.MicroAccuracy, Is.EqualTo(training).Within(0.001));
+        Assert.That(report.Misclassified, Has.Count.EqualTo(10_000 - (int)Math.Round(report.Metrics.MicroAccuracy * 10_000)));
+        Assert.That(report.Misclassified.Select(m => m.Confidence), Is.Ordered.Descending);
+        Assert.That(report.Misclassified.All(m => m.Actual != m.Predicted && m.Path.StartsWith(m.Actual + "/", StringComparison.Ordinal)), Is.True);
+    }
+
+    [Test]
+    public void Evaluate_BadFile_IsReportedAndLeftOutOfTheMetrics()
+    {
+        string folder = Digits(40);
+        File.WriteAllBytes(Path.Combine(folder, "3", "broken.png"), [0x89, 0x50, 0x4E, 0x47]);
+        using var classifier = ImageClassifier.LoadBuiltInMnist(new ImageClassifierOptions { BatchSize = 16 });
+
+        var report = classifier.Evaluate(LabelledImages.FromFolder(folder));
+
+        Assert.That(report.Metrics.Count, Is.EqualTo(40));
+        Assert.That(report.Failed.Select(f => f.Path), Is.EqualTo(new[] { "3/broken.png" }));
+        Assert.That(report.Metrics.PerClass.Sum(c => c.Support), Is.EqualTo(40));
+    }
+
+    [Test]
+    public void Evaluate_LabelsTheModelDoesNotKnow_ThrowsListingThem()
+    {
+        string folder = Digits(5);
+        Directory.CreateDirectory(Path.Combine(folder, "cat"));
+        Directory.CreateDirectory(Path.Combine(folder, "dog"));
+        File.Copy(Directory.GetFiles(Path.Combine(folder, "7"))[0], Path.Combine(folder, "cat", "a.png"));
+        File.Copy(Directory.GetFiles(Path.Combine(folder, "7"))[0], Path.Combine(folder, "dog", "b.png"));
+        using var classifier = ImageClassifier.LoadBuiltInMnist();
+
+        var ex = Assert.Throws<InvalidDataException>(() => classifier.Evaluate(LabelledImages.FromFolder(folder)));
+
+        Assert.That(ex!.Message, Does.Contain("'cat', 'dog'").And.Contain("0, 1, 2"));
+    }
+
+    [Test]
+    public void FromCsv_PathsAndLabels_MatchTheFolderLayout()
+    {
+        string folder = Digits(12);
+        var fromFolder = LabelledImages.FromFolder(folder);
+        string csv = Path.Combine(dir, "labels.csv");
+        File.WriteAllLines(csv, fromFolder.Items.Select(i => Csv.Line([Path.GetRelativePath(folder, i.Path), i.Label])).Prepend("path,label"));
+
+        var fromCsv = LabelledImages.FromCsv(csv, folder);
+        using var classifier = ImageClassifier.LoadBuiltInMnist();
+
+        Assert.That(fromCsv.Items, Is.EqualTo(fromFolder.Items));
+        Assert.That(classifier.Evaluate(fromCsv).Metrics.ConfusionMatrix, Is.EqualTo(classifier.Evaluate(fromFolder).Metrics.ConfusionMatrix));
+    }
+
+    [TestCase("path,label\na.png,1\na.png,2\n", "lists 'a.png' twice (lines 2 and 3)")]
+    [TestCase("a.png\n", "line 1 has 1 field(s); expected 2")]
+    [TestCase("a.png,1,extra\n", "line 1 has 3 field(s)")]
+    [TestCase("a.png,\n", "line 1 has an empty label")]
+    [TestCase("path,label\n", "lists no images")]
+    [TestCase("\"a.png,1\n", "quoted field is not closed")]
+    public void FromCsv_BadFile_ThrowsNamingTheLine(string content, string expected)
+    {
+        string csv = Path.Combine(dir, "labels.csv");
+        File.WriteAllText(csv, content);
+
+        var ex = Assert.Throws<InvalidDataException>(() => LabelledImages.FromCsv(csv));
+
+        Assert.That(ex!.Message, Does.Contain(expected).And.Contain(csv));
+    }
+
+    [Test]
+    public void FromFolder_ImagesOutsideClassFolders_ThrowsNamingThem()
+    {
+        string folder = Digits(3);
+        File.Copy(Directory.GetFiles(folder, "*.png", SearchOption.AllDirectories)[0], Path.Combine(folder, "loose.png"));
+
+        var ex = Assert.Throws<InvalidDataException>(() => LabelledImages.FromFolder(folder));
+
+        Assert.That(ex!.Message, Does.Contain("loose.png").And.Contain("<label>"));
+    }
+
+    [Test]
+    public void WriteTo_WritesMetricsCsvFilesAndPlotsOfTheExpectedSize()
+    {
+        string folder = Digits(300);
+        File.WriteAllText(Path.Combine(folder, "5", "bad.png"), "text");
+        string history = Path.Combine(dir, "history.json");
+        File.WriteAllText(history, """[{"epoch":1,"trainLoss":0.3,"trainAccuracy":0.9,"testLoss":0.2,"testAccuracy":0.95,"seconds":1},{"epoch":2,"trainLoss":0.1,"trainAccuracy":0.97,"testLoss":0.08,"testAccuracy":0.98,"seconds":1}]""");
+        using var classifier = ImageClassifier.LoadBuiltInMnist();
+        var report = classifier.Evaluate(LabelledImages.FromFolder(folder));
+        string output = Path.Combine(dir, "report");
+
+        var written = report.WriteTo(output, history);
+
+        Assert.That(written.Select(Path.GetFileName), Is.EquivalentTo(new[] { "metrics.json", "confusion.csv", "misclassified.csv", "errors.csv", "confusion.png", "mistakes.png", "training-curves.png" }));
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
+        Assert.That(metrics.RootElement.GetProperty("microAccuracy").GetDouble(), Is.EqualTo(report.Metrics.MicroAccuracy));
+        Assert.That(File.ReadAllLines(Path.Combine(output, "misclassified.csv")), Has.Length.EqualTo(report.Misclassified.Count + 1));
+        Assert.That(File.ReadAllText(Path.Combine(output, "errors.csv")), Does.Contain("5/bad.png"));
+        Assert.That(PngSize(File.ReadAllBytes(Path.Combine(output, "confusion.png"))), Is.EqualTo((800, 720)));
+        Assert.That(PngSize(File.ReadAllBytes(Path.Combine(output, "training-curves.png"))), Is.EqualTo((900, 500)));
+        int shown = Math.Min(24, report.Misclassified.Count);
+        Assert.That(PngSize(File.ReadAllBytes(Path.Combine(output, "mistakes.png"))), Is.EqualTo((6 * 136, 36 + Math.Max(1, (shown + 5) / 6) * 162)));
+        Assert.That(Directory.GetFiles(output, "*.tmp"), Is.Empty);
+    }
+
+    [Test]
+    public void Plots_RequestedSizes_AreValidPngsOfThatSize()
+    {
+        var metrics = ClassificationMetrics.Compute(["a", "b"], [0, 1, 1], [[0.9f, 0.1f], [0.3f, 0.7f], [0.6f, 0.4f]]);
+
+        Assert.That(PngSize(EvaluationPlots.ConfusionMatrix(metrics, 320, 240)), Is.EqualTo((320, 240)));
+    }
+
+    [Test]
+    public void WriteTo_BadHistory_ThrowsAndWritesNothing()
+    {
+        string folder = Digits(20);
+        string history = Path.Combine(dir, "history.json");
+        File.WriteAllText(history, "{ not json");
+        using var classifier = ImageClassifier.LoadBuiltInMnist();
+        var report = classifier.Evaluate(LabelledImages.FromFolder(folder));
+        string output = Path.Combine(dir, "report");
+
+        var ex = Assert.Throws<InvalidDataException>(() => report.WriteTo(output, history));
+
+        Assert.That(ex!.Message, Does.Contain(history));
+        Assert.That(Directory.Exists(output), Is.False);
+    }
+}
