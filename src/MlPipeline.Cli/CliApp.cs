@@ -46,7 +46,8 @@ internal static class CliApp
         {
             await console.Error.WriteLineAsync($"error: {e.Message}");
             if (parse.GetValue(Verbose)) { await console.Error.WriteLineAsync(e.ToString()); }
-            return ExitCodes.Failure;
+            // Option values are checked as options are turned into library options; those errors are usage errors.
+            return e is ArgumentException ? ExitCodes.Usage : ExitCodes.Failure;
         }
         catch (OperationCanceledException)
         {

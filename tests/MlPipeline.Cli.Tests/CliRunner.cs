@@ -17,4 +17,15 @@ internal static class CliRunner
         Directory.CreateDirectory(dir);
         return dir;
     }
+
+    /// <summary>A file of the repository, found by walking up from the test folder to MlPipeline.sln.</summary>
+    public static string RepositoryFile(string relative)
+    {
+        string dir = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(dir, "MlPipeline.sln")))
+        {
+            dir = Path.GetDirectoryName(dir) ?? throw new InvalidOperationException("MlPipeline.sln not found above the test folder.");
+        }
+        return Path.Combine(dir, relative);
+    }
 }

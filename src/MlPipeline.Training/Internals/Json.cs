@@ -20,8 +20,10 @@ internal static class Json
             return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Options)
                 ?? throw new InvalidDataException($"'{path}' holds JSON null; expected a {typeof(T).Name}.");
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or NotSupportedException or ArgumentException or FormatException or InvalidOperationException)
         {
+            // Besides malformed JSON, System.Text.Json throws NotSupportedException for a missing type discriminator
+            // and the records' constructors may reject values: all of them mean the file is not what it should be.
             throw new InvalidDataException($"'{path}' is not a valid {typeof(T).Name} JSON file: {e.Message}", e);
         }
     }

@@ -39,7 +39,15 @@ public sealed class TrainedModel : IDisposable
             throw new InvalidDataException($"'{Path.Combine(runDirectory, ClassifierTrainer.ModelInfoFileName)}' lacks the architecture, preprocessing or labels.");
         }
         TorchNative.EnsureLoaded();
-        var module = ModuleFactory.Build(info.Architecture);
+        Sequential module;
+        try
+        {
+            module = ModuleFactory.Build(info.Architecture);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"'{Path.Combine(runDirectory, ClassifierTrainer.ModelInfoFileName)}' describes an invalid architecture: {e.Message}", e);
+        }
         try
         {
             Checkpoint.Load(Path.Combine(runDirectory, Checkpoint.FileName), module, optimizer: null);

@@ -64,7 +64,15 @@ public sealed record LabelledImages(string Root, IReadOnlyList<LabelledImage> It
             {
                 throw new InvalidDataException($"Labels file '{csvPath}' line {line} has an empty {(path.Length == 0 ? "path" : "label")}; expected path,label.");
             }
-            string full = Path.GetFullPath(path, baseDir);
+            string full;
+            try
+            {
+                full = Path.GetFullPath(path, baseDir);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"Labels file '{csvPath}' line {line} has an invalid path: {e.Message}", e);
+            }
             if (seen.TryGetValue(full, out int first))
             {
                 throw new InvalidDataException($"Labels file '{csvPath}' lists '{path}' twice (lines {first} and {line}); expected each image once.");

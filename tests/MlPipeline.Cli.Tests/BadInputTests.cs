@@ -1,0 +1,134 @@
+using Google.Protobuf;
+using MlPipeline.Training.Data;
+
+namespace MlPipeline.Cli.Tests;
+
+/// <summary>
+/// Every command against bad input: each gives a clear error naming the input and what was expected, the documented
+/// exit code, no stack trace without --verbose, and no output file (complete or partial) in the output folder.
+/// </summary>
+public sealed class BadInputTests
+{
+    static string fixtures = "";
+
+    [OneTimeSetUp]
+    public static async Task CreateFixtures()
+    {
+        fixtures = CliRunner.TempDirectory();
+        string F(string name) => Path.Combine(fixtures, name);
+        Directory.CreateDirectory(F("empty"));
+        Directory.CreateDirectory(F("text-only"));
+        File.WriteAllText(F("text-only/readme.txt"), "no images here");
+        Mnist.Load(Mnist.Ensure()).Test.WritePngFolder(F("digits"), 12);
+
+        // MNIST with one truncated idx file.
+        Directory.CreateDirectory(F("idx"));
+        foreach (string file in Directory.GetFiles(Mnist.Ensure())) { File.Copy(file, Path.Combine(F("idx"), Path.GetFileName(file))); }
+        byte[] images = File.ReadAllBytes(F("idx/t10k-images-idx3-ubyte"));
+        File.WriteAllBytes(F("idx/t10k-images-idx3-ubyte"), images[..5000]);
+
+        // Models: random bytes, truncated, a non-float input, an input of rank 2.
+        byte[] model = File.ReadAllBytes(CliRunner.RepositoryFile(Path.Combine("onnx", "mnist-cnn.onnx")));
+        File.WriteAllBytes(F("random.onnx"), [.. Enumerable.Range(0, 4000).Select(i => (byte)(i * 7919 % 251))]);
+        File.WriteAllBytes(F("truncated.onnx"), model[..(model.Length / 2)]);
+        var proto = Onnx.ModelProto.Parser.ParseFrom(model);
+        proto.Graph.Input[0].Type.TensorType.ElemType = (int)Onnx.TensorProto.Types.DataType.Double;
+        File.WriteAllBytes(F("double-input.onnx"), proto.ToByteArray());
+        proto = Onnx.ModelProto.Parser.ParseFrom(model);
+        var dims = proto.Graph.Input[0].Type.TensorType.Shape.Dim;
+        while (dims.Count > 2) { dims.RemoveAt(dims.Count - 1); }
+        dims[1].DimValue = 784;
+        File.WriteAllBytes(F("rank2-input.onnx"), proto.ToByteArray());
+
+        // Labels files and a labelled-images CSV with a repeated path.
+        File.WriteAllLines(F("few-labels.txt"), ["0", "1"]);
+        File.WriteAllLines(F("dup-labels.txt"), ["0", "1", "1", "3", "4", "5", "6", "7", "8", "9"]);
+        string first = Path.GetRelativePath(F("digits"), Directory.GetFiles(F("digits"), "*.png", SearchOption.AllDirectories)[0]);
+        File.WriteAllLines(F("dup-paths.csv"), ["path,label", $"{first},7", $"{first},7"]);
+
+        // Run folders: a finished tiny run, then copies with a corrupt model.json and a truncated checkpoint.
+        var (exit, _, error) = await CliRunner.Run("train", "--limit", "64", "--epochs", "1", "--threads", "1", "--out", F("run"));
+        Assert.That(exit, Is.EqualTo(ExitCodes.Success), error);
+        foreach (string copy in new[] { "run-bad-json", "run-bad-checkpoint" })
+        {
+            Directory.CreateDirectory(F(copy));
+            foreach (string file in Directory.GetFiles(F("run"))) { File.Copy(file, Path.Combine(F(copy), Path.GetFileName(file))); }
+        }
+        File.WriteAllText(F("run-bad-json/model.json"), "{ \"architecture\": ");
+        byte[] checkpoint = File.ReadAllBytes(F("run-bad-checkpoint/checkpoint.bin"));
+        File.WriteAllBytes(F("run-bad-checkpoint/checkpoint.bin"), checkpoint[..(checkpoint.Length / 3)]);
+    }
+
+    [OneTimeTearDown]
+    public static void DeleteFixtures() => Directory.Delete(fixtures, recursive: true);
+
+    // {F} is the fixtures folder, {O} an empty output folder that must stay empty.
+    static readonly object[] Cases =
+    [
+        new object[] { "train --data {F}/missing --out {O}/run", ExitCodes.Failure, "does not exist" },
+        new object[] { "train --data {F}/idx --out {O}/run", ExitCodes.Failure, "t10k-images-idx3-ubyte" },
+        new object[] { "train --epochs -1 --out {O}/run", ExitCodes.Usage, "--epochs must be at least 1" },
+        new object[] { "train --batch-size 0 --out {O}/run", ExitCodes.Usage, "--batch-size must be at least 1" },
+        new object[] { "train --model resnet --out {O}/run", ExitCodes.Usage, "--model must be one of cnn, mlp" },
+        new object[] { "train --lr -0.5 --out {O}/run", ExitCodes.Usage, "--lr must be a positive number" },
+        new object[] { "train --limit 0 --out {O}/run", ExitCodes.Usage, "--limit must be at least 1" },
+        new object[] { "export --run {F}/missing --out {O}/m.onnx", ExitCodes.Failure, "Run folder '{F}/missing' does not exist" },
+        new object[] { "export --run {F}/run-bad-json --out {O}/m.onnx", ExitCodes.Failure, "model.json' is not a valid" },
+        new object[] { "export --run {F}/run-bad-checkpoint --out {O}/m.onnx", ExitCodes.Failure, "checkpoint.bin" },
+        new object[] { "export --run {F}/run --out {O}/m.onnx --opset 99", ExitCodes.Usage, "--opset must be from 13 to 17" },
+        new object[] { "score --input {F}/missing --output {O}/p.csv", ExitCodes.Failure, "'{F}/missing' does not exist" },
+        new object[] { "score --input {F}/empty --output {O}/p.csv", ExitCodes.Failure, "holds no images" },
+        new object[] { "score --input {F}/text-only --output {O}/p.csv", ExitCodes.Failure, "1 other files were ignored" },
+        new object[] { "score --model {F}/missing.onnx --input {F}/digits --output {O}/p.csv", ExitCodes.Failure, "missing.onnx' does not exist" },
+        new object[] { "score --model {F}/random.onnx --input {F}/digits --output {O}/p.csv", ExitCodes.Failure, "random.onnx' is not a valid ONNX model" },
+        new object[] { "score --model {F}/truncated.onnx --input {F}/digits --output {O}/p.csv", ExitCodes.Failure, "truncated.onnx' is not a valid ONNX model" },
+        new object[] { "score --model {F}/double-input.onnx --input {F}/digits --output {O}/p.csv", ExitCodes.Failure, "double-input.onnx' is not a valid ONNX model" },
+        new object[] { "score --model {F}/rank2-input.onnx --input {F}/digits --output {O}/p.csv", ExitCodes.Failure, "rank2-input.onnx' is not a valid ONNX model" },
+        new object[] { "score --color rgb --input {F}/digits --output {O}/p.csv", ExitCodes.Failure, "takes 1 channel(s) but colour mode rgb gives 3" },
+        new object[] { "score --size 32x32 --input {F}/digits --output {O}/p.csv", ExitCodes.Failure, "takes 28x28 images but the preprocessing size is 32x32" },
+        new object[] { "score --labels {F}/few-labels.txt --input {F}/digits --output {O}/p.csv", ExitCodes.Failure, "outputs 10 classes but 2 labels were given" },
+        new object[] { "score --labels {F}/dup-labels.txt --input {F}/digits --output {O}/p.csv", ExitCodes.Failure, "repeats the label '1'" },
+        new object[] { "score --labels {F}/missing.txt --input {F}/digits --output {O}/p.csv", ExitCodes.Failure, "missing.txt' does not exist" },
+        new object[] { "score --size 0x5 --input {F}/digits --output {O}/p.csv", ExitCodes.Usage, "--size must be WIDTHxHEIGHT" },
+        new object[] { "score --output {O}/p.txt --input {F}/digits", ExitCodes.Usage, "--output must end in .csv or .jsonl" },
+        new object[] { "score --batch-size 0 --input {F}/digits --output {O}/p.csv", ExitCodes.Usage, "--batch-size must be at least 1" },
+        new object[] { "score --mean 0.1 --input {F}/digits --output {O}/p.csv", ExitCodes.Usage, "Mean and Std go together" },
+        new object[] { "score --scale 0 --input {F}/digits --output {O}/p.csv", ExitCodes.Usage, "Scale must not be 0" },
+        new object[] { "evaluate --input {F}/missing --report {O}/r", ExitCodes.Failure, "'{F}/missing' does not exist" },
+        new object[] { "evaluate --input {F}/digits --labels {F}/dup-paths.csv --report {O}/r", ExitCodes.Failure, "twice (lines 2 and 3)" },
+        new object[] { "evaluate --input {F}/digits --labels {F}/missing.csv --report {O}/r", ExitCodes.Failure, "missing.csv' does not exist" },
+        new object[] { "evaluate --input {F}/digits --report {O}/r --run {F}/empty", ExitCodes.Failure, "neither a history.json file nor a run folder" },
+        new object[] { "demo --threads 0 --out {O}/demo", ExitCodes.Usage, "--threads must be at least 1" },
+        new object[] { "data mnist-png --dir {F}/missing --out {O}/png", ExitCodes.Failure, "does not exist" },
+    ];
+
+    [TestCaseSource(nameof(Cases))]
+    public async Task Command_BadInput_ClearErrorExitCodeNoTraceNoOutput(string command, int expectedExit, string expected)
+    {
+        string output = CliRunner.TempDirectory();
+        try
+        {
+            string[] args = [.. command.Split(' ').Select(a => a.Replace("{F}", fixtures, StringComparison.Ordinal).Replace("{O}", output, StringComparison.Ordinal))];
+
+            var (exit, _, error) = await CliRunner.Run(args);
+
+            Assert.That(exit, Is.EqualTo(expectedExit), error);
+            Assert.That(error, Does.Contain(expected.Replace("{F}", fixtures, StringComparison.Ordinal)));
+            Assert.That(error, Does.Not.Contain("   at "), "no stack trace without --verbose");
+            Assert.That(Directory.GetFileSystemEntries(output, "*", SearchOption.AllDirectories).Where(File.Exists), Is.Empty, "no output left behind");
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task Command_Verbose_AddsTheStackTrace()
+    {
+        var (exit, _, error) = await CliRunner.Run("score", "--input", Path.Combine(fixtures, "missing"), "--verbose");
+
+        Assert.That(exit, Is.EqualTo(ExitCodes.Failure));
+        Assert.That(error, Does.Contain("   at "));
+    }
+}
