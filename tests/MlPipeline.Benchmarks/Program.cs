@@ -8,11 +8,12 @@ return which switch
     "train" => TrainBenchmark.Run(rest),
     "score" => ScoreBenchmark.Run(rest),
     "score-memory" => ScoreMemoryBenchmark.Run(rest),
+    "predict-leak" => PredictLeakBenchmark.Run(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: MlPipeline.Benchmarks train [--epochs N] [--threads N] [--python PATH] | score [--batch-size N] [--stages] | score-memory [--copies N]");
+    Console.Error.WriteLine("usage: MlPipeline.Benchmarks train [--epochs N] [--threads N] [--python PATH] | score [--batch-size N] [--stages] | score-memory [--copies N] | predict-leak [--predictions N] [--loads N]");
     return 2;
 }
