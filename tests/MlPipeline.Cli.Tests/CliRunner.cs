@@ -28,4 +28,11 @@ internal static class CliRunner
         }
         return Path.Combine(dir, relative);
     }
+
+    /// <summary>Writes the first <paramref name="count"/> MNIST test digits as PNG files in FOLDER/&lt;label&gt;/ and returns the folder.</summary>
+    public static string WriteDigits(string folder, int count)
+    {
+        MlPipeline.Training.Data.Mnist.Load(MlPipeline.Training.Data.Mnist.Ensure()).Test.WritePngFolder(folder, count);
+        return folder;
+    }
 }

@@ -12,12 +12,7 @@ public sealed class EvaluateCommandTests
     [TearDown]
     public void TearDown() => Directory.Delete(dir, recursive: true);
 
-    string Digits(int count)
-    {
-        string folder = Path.Combine(dir, "digits");
-        Mnist.Load(Mnist.Ensure()).Test.WritePngFolder(folder, count);
-        return folder;
-    }
+    string Digits(int count) => CliRunner.WriteDigits(Path.Combine(dir, "digits"), count);
 
     [Test]
     public async Task Evaluate_ClassFolders_PrintsTheTableAndWritesTheReport()

@@ -12,12 +12,7 @@ public sealed class ScoreCommandTests
     [TearDown]
     public void TearDown() => Directory.Delete(dir, recursive: true);
 
-    string Digits(int count)
-    {
-        string folder = Path.Combine(dir, "in put ü");
-        Mnist.Load(Mnist.Ensure()).Test.WritePngFolder(folder, count);
-        return folder;
-    }
+    string Digits(int count) => CliRunner.WriteDigits(Path.Combine(dir, "in put ü"), count);
 
     [Test]
     public async Task Score_GoodFolder_ExitsZeroAndWritesCsvWithRelativePaths()

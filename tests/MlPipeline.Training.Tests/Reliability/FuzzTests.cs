@@ -85,6 +85,14 @@ public sealed class FuzzTests
         Assert.That(rejected, Is.GreaterThan(0), "the fuzzer produced no invalid input");
     }
 
+    /// <summary>A finished one-epoch run on 64 images, whose files the fuzzers start from.</summary>
+    string TinyRun()
+    {
+        string run = Path.Combine(dir, "run");
+        ClassifierTrainer.Train(TestData.Subset(64, 20), new TrainingOptions { OutputDirectory = run, Epochs = 1, Limit = 64, BatchSize = 32, Threads = 1 });
+        return run;
+    }
+
     static byte[] Digit(int index) => GrayPng.Encode(TestData.Mnist.Test.Image(index), 28, 28);
 
     [Test]
@@ -136,9 +144,7 @@ public sealed class FuzzTests
     [Test]
     public void LoadCheckpoint_MutatedBytes_LoadsOrInvalidData()
     {
-        var run = Path.Combine(dir, "run");
-        ClassifierTrainer.Train(TestData.Subset(64, 20), new TrainingOptions { OutputDirectory = run, Epochs = 1, Limit = 64, BatchSize = 32, Threads = 1 });
-        string checkpoint = Path.Combine(run, Checkpoint.FileName);
+        string checkpoint = Path.Combine(TinyRun(), Checkpoint.FileName);
         byte[] valid = File.ReadAllBytes(checkpoint);
         using var scope = torch.NewDisposeScope();
         var model = ModuleFactory.Build(ModelSpec.Cnn(10, 1, 28, 28));
@@ -154,8 +160,7 @@ public sealed class FuzzTests
     [Test]
     public void LoadRun_MutatedModelJson_LoadsOrInvalidData()
     {
-        var run = Path.Combine(dir, "run");
-        ClassifierTrainer.Train(TestData.Subset(64, 20), new TrainingOptions { OutputDirectory = run, Epochs = 1, Limit = 64, BatchSize = 32, Threads = 1 });
+        string run = TinyRun();
         string info = Path.Combine(run, ClassifierTrainer.ModelInfoFileName);
         byte[] valid = File.ReadAllBytes(info);
 
