@@ -189,15 +189,14 @@ record Outcome(string Preprocessing, double Accuracy, double MeanConfidence, dou
 
 Outcome Run(string name, ImageClassifierOptions options, LabelledImages images)
 {
-    using var c = ImageClassifier.Load(foreign, options);
-    var report = c.Evaluate(images);
-    var probabilities = c.ScoreFiles(images.Root, images.Items.Select(i => i.Path)).ToList();
-    double confidence = probabilities.Where(p => p.Succeeded).Average(p => p.Prediction!.Confidence);
-    // The probability given to the true class, averaged over all images (right ones count with their confidence).
-    var wrong = report.Misclassified.ToDictionary(w => w.Path);
-    double trueProbability = probabilities.Where(p => p.Succeeded)
-        .Average(p => wrong.TryGetValue(p.Path, out var w) ? w.ActualProbability : p.Prediction!.Confidence);
-    return new Outcome(name, report.Metrics.MicroAccuracy, confidence, trueProbability);
+    using var c = ImageClassifier.Load(foreign, options with { IncludeProbabilities = true });
+    var truth = images.Items.Select(i => c.Labels.ToList().IndexOf(i.Label)).ToList();
+    var scored = c.ScoreFiles(images.Root, images.Items.Select(i => i.Path)).Zip(truth)
+        .Where(p => p.First.Succeeded).Select(p => (Prediction: p.First.Prediction!, Truth: p.Second)).ToList();
+    return new Outcome(name,
+        Accuracy: scored.Average(s => s.Prediction.Label == c.Labels[s.Truth] ? 1.0 : 0.0),
+        MeanConfidence: scored.Average(s => s.Prediction.Confidence),
+        MeanTrueProbability: scored.Average(s => s.Prediction.Probabilities![s.Truth]));
 }
 
 void ShowOutcomes(IEnumerable<Outcome> rows) => display(HTML("<table><tr><th>preprocessing</th><th>accuracy</th><th>mean confidence</th><th>mean probability of the true class</th></tr>"
