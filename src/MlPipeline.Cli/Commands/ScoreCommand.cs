@@ -30,8 +30,7 @@ internal static class ScoreCommand
     {
         string input = parse.GetValue(Input)!;
         string? output = parse.GetValue(Output);
-        bool jsonl = output is not null && output.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);
-        if (output is not null && !jsonl && !output.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+        if (output is not null && !output.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) && !output.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
         {
             throw new ArgumentException($"--output must end in .csv or .jsonl, but was '{output}'.");
         }
@@ -74,7 +73,7 @@ internal static class ScoreCommand
             {
                 failed++;
                 if (errorWriter is null) { console.Error.WriteLine($"failed: {result.Path}: {result.Error}"); }
-                else { errorWriter.WriteLine($"{Csv.Field(result.Path)},{Csv.Field(result.Error!)}"); }
+                else { errorWriter.WriteLine(Csv.Line([result.Path, result.Error!])); }
             }
             if (console.Interactive && draw.ElapsedMilliseconds > 100)
             {

@@ -163,7 +163,7 @@ public static class EvaluationPlots
     {
         try
         {
-            return Internals.ImageDecoder.DecodeBitmap(File.ReadAllBytes(path), 50_000_000);
+            return Internals.ImageDecoder.DecodeBitmap(File.ReadAllBytes(path), Scoring.ImageClassifierOptions.DefaultMaxImagePixels);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {

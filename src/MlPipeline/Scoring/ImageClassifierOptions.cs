@@ -7,6 +7,9 @@ namespace MlPipeline.Scoring;
 /// </summary>
 public sealed record ImageClassifierOptions
 {
+    /// <summary>The default <see cref="MaxImagePixels"/>: 50 million pixels (a 7071×7071 image).</summary>
+    public const long DefaultMaxImagePixels = 50_000_000;
+
     /// <summary>Input width in pixels. Default: from metadata, else the model's input shape.</summary>
     public int? Width { get; init; }
 
@@ -44,7 +47,7 @@ public sealed record ImageClassifierOptions
     public int? Threads { get; init; }
 
     /// <summary>Largest image accepted, in pixels (width × height), checked before decoding; guards against decompression bombs. Default: 50 million.</summary>
-    public long MaxImagePixels { get; init; } = 50_000_000;
+    public long MaxImagePixels { get; init; } = DefaultMaxImagePixels;
 
     /// <summary>Reads labels from a file: one label per line, blank lines ignored.</summary>
     /// <exception cref="InvalidDataException">The file is empty or repeats a label.</exception>
