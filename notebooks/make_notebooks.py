@@ -32,7 +32,7 @@ dotnet publish src/MlPipeline.Training -c Release -r linux-x64 --self-contained 
     ('code', '''using System.IO;
 using MlPipeline.Evaluation;
 using MlPipeline.Training;
-using MlPipeline.Training.Data;
+using MlPipeline.Data;
 using MlPipeline.Training.Export;
 
 ''' + SHOW),
@@ -96,7 +96,7 @@ Build the library once first: `dotnet publish src/MlPipeline.Training -c Release
     ('code', '''using System.IO;
 using MlPipeline.Evaluation;
 using MlPipeline.Scoring;
-using MlPipeline.Training.Data;
+using MlPipeline.Data;
 
 ''' + SHOW),
     ('code', '''var classifier = ImageClassifier.Load(Path.Combine("..", "onnx", "mnist-cnn.onnx"));
@@ -151,7 +151,7 @@ Build the library once first: `dotnet publish src/MlPipeline.Training -c Release
     ('code', '''using System.IO;
 using MlPipeline.Evaluation;
 using MlPipeline.Scoring;
-using MlPipeline.Training.Data;
+using MlPipeline.Data;
 using SkiaSharp;
 
 ''' + SHOW),

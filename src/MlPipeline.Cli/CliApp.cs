@@ -44,7 +44,7 @@ internal static class CliApp
         }
         catch (Exception e) when (IsUserError(e))
         {
-            await console.Error.WriteLineAsync($"error: {e.Message}");
+            await console.Error.WriteLineAsync($"error: {UserMessage(e)}");
             if (parse.GetValue(Verbose)) { await console.Error.WriteLineAsync(e.ToString()); }
             // Option values are checked as options are turned into library options; those errors are usage errors.
             return e is ArgumentException ? ExitCodes.Usage : ExitCodes.Failure;
@@ -55,6 +55,10 @@ internal static class CliApp
             return ExitCodes.Interrupted;
         }
     }
+
+    /// <summary>The message without .NET's "(Parameter 'Name')" and "Actual value was" tails, which name C# parameters, not options.</summary>
+    internal static string UserMessage(Exception e) =>
+        e is ArgumentException ? System.Text.RegularExpressions.Regex.Replace(e.Message, @"\s*\(Parameter '[^']*'\)|\s*Actual value was [^\n]*", "").Trim() : e.Message;
 
     static bool IsUserError(Exception e) => e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException
         or InvalidOperationException or NotSupportedException or FormatException;

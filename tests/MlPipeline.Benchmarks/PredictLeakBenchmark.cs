@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using MlPipeline.Data;
 using MlPipeline.Internals;
 using MlPipeline.Scoring;
-using MlPipeline.Training.Data;
 
 namespace MlPipeline.Benchmarks;
 

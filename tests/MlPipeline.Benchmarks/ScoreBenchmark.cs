@@ -3,8 +3,8 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
+using MlPipeline.Data;
 using MlPipeline.Scoring;
-using MlPipeline.Training.Data;
 
 namespace MlPipeline.Benchmarks;
 

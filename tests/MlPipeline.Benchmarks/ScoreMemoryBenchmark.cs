@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using MlPipeline.Data;
 using MlPipeline.Scoring;
-using MlPipeline.Training.Data;
 
 namespace MlPipeline.Benchmarks;
 

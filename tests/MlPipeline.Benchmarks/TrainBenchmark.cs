@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using MlPipeline.Data;
 using MlPipeline.Training;
-using MlPipeline.Training.Data;
 
 namespace MlPipeline.Benchmarks;
 

@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using MlPipeline.Training.Data;
+using MlPipeline.Data;
 
 namespace MlPipeline.Cli.Tests;
 
@@ -14,7 +14,7 @@ public sealed class BadInputTests
     [OneTimeSetUp]
     public static async Task CreateFixtures()
     {
-        fixtures = CliRunner.TempDirectory();
+        fixtures = TempDirectory.Create();
         string F(string name) => Path.Combine(fixtures, name);
         Directory.CreateDirectory(F("empty"));
         Directory.CreateDirectory(F("text-only"));
@@ -28,7 +28,7 @@ public sealed class BadInputTests
         File.WriteAllBytes(F("idx/t10k-images-idx3-ubyte"), images[..5000]);
 
         // Models: random bytes, truncated, a non-float input, an input of rank 2.
-        byte[] model = File.ReadAllBytes(CliRunner.RepositoryFile(Path.Combine("onnx", "mnist-cnn.onnx")));
+        byte[] model = File.ReadAllBytes(Repository.File(Path.Combine("onnx", "mnist-cnn.onnx")));
         File.WriteAllBytes(F("random.onnx"), [.. Enumerable.Range(0, 4000).Select(i => (byte)(i * 7919 % 251))]);
         File.WriteAllBytes(F("truncated.onnx"), model[..(model.Length / 2)]);
         var proto = Onnx.ModelProto.Parser.ParseFrom(model);
@@ -48,7 +48,7 @@ public sealed class BadInputTests
 
         // Run folders: a finished tiny run, then copies with a corrupt model.json and a truncated checkpoint.
         var (exit, _, error) = await CliRunner.Run("train", "--limit", "64", "--epochs", "1", "--threads", "1", "--out", F("run"));
-        Assert.That(exit, Is.EqualTo(ExitCodes.Success), error);
+        Assert.That(exit, Is.EqualTo(0), error);
         foreach (string copy in new[] { "run-bad-json", "run-bad-checkpoint" })
         {
             Directory.CreateDirectory(F(copy));
@@ -65,47 +65,47 @@ public sealed class BadInputTests
     // {F} is the fixtures folder, {O} an empty output folder that must stay empty.
     static readonly object[] Cases =
     [
-        new object[] { "train --data {F}/missing --out {O}/run", ExitCodes.Failure, "does not exist" },
-        new object[] { "train --data {F}/idx --out {O}/run", ExitCodes.Failure, "t10k-images-idx3-ubyte" },
-        new object[] { "train --epochs -1 --out {O}/run", ExitCodes.Usage, "--epochs must be at least 1" },
-        new object[] { "train --batch-size 0 --out {O}/run", ExitCodes.Usage, "--batch-size must be at least 1" },
-        new object[] { "train --model resnet --out {O}/run", ExitCodes.Usage, "--model must be one of cnn, mlp" },
-        new object[] { "train --lr -0.5 --out {O}/run", ExitCodes.Usage, "--lr must be a positive number" },
-        new object[] { "train --limit 0 --out {O}/run", ExitCodes.Usage, "--limit must be at least 1" },
-        new object[] { "export --run {F}/missing --out {O}/m.onnx", ExitCodes.Failure, "Run folder '{F}/missing' does not exist" },
-        new object[] { "export --run {F}/run-bad-json --out {O}/m.onnx", ExitCodes.Failure, "model.json' is not a valid" },
-        new object[] { "export --run {F}/run-bad-checkpoint --out {O}/m.onnx", ExitCodes.Failure, "checkpoint.bin" },
-        new object[] { "export --run {F}/run --out {O}/m.onnx --opset 99", ExitCodes.Usage, "--opset must be from 13 to 17" },
-        new object[] { "score --input {F}/missing --output {O}/p.csv", ExitCodes.Failure, "'{F}/missing' does not exist" },
-        new object[] { "score --input {F}/empty --output {O}/p.csv", ExitCodes.Failure, "holds no images" },
-        new object[] { "score --input {F}/text-only --output {O}/p.csv", ExitCodes.Failure, "1 other files were ignored" },
-        new object[] { "score --model {F}/missing.onnx --input {F}/digits --output {O}/p.csv", ExitCodes.Failure, "missing.onnx' does not exist" },
-        new object[] { "score --model {F}/random.onnx --input {F}/digits --output {O}/p.csv", ExitCodes.Failure, "random.onnx' is not a valid ONNX model" },
-        new object[] { "score --model {F}/truncated.onnx --input {F}/digits --output {O}/p.csv", ExitCodes.Failure, "truncated.onnx' is not a valid ONNX model" },
-        new object[] { "score --model {F}/double-input.onnx --input {F}/digits --output {O}/p.csv", ExitCodes.Failure, "double-input.onnx' is not a valid ONNX model" },
-        new object[] { "score --model {F}/rank2-input.onnx --input {F}/digits --output {O}/p.csv", ExitCodes.Failure, "rank2-input.onnx' is not a valid ONNX model" },
-        new object[] { "score --color rgb --input {F}/digits --output {O}/p.csv", ExitCodes.Failure, "takes 1 channel(s) but colour mode rgb gives 3" },
-        new object[] { "score --size 32x32 --input {F}/digits --output {O}/p.csv", ExitCodes.Failure, "takes 28x28 images but the preprocessing size is 32x32" },
-        new object[] { "score --labels {F}/few-labels.txt --input {F}/digits --output {O}/p.csv", ExitCodes.Failure, "outputs 10 classes but 2 labels were given" },
-        new object[] { "score --labels {F}/dup-labels.txt --input {F}/digits --output {O}/p.csv", ExitCodes.Failure, "repeats the label '1'" },
-        new object[] { "score --labels {F}/missing.txt --input {F}/digits --output {O}/p.csv", ExitCodes.Failure, "missing.txt' does not exist" },
-        new object[] { "score --size 0x5 --input {F}/digits --output {O}/p.csv", ExitCodes.Usage, "--size must be WIDTHxHEIGHT" },
-        new object[] { "score --output {O}/p.txt --input {F}/digits", ExitCodes.Usage, "--output must end in .csv or .jsonl" },
-        new object[] { "score --batch-size 0 --input {F}/digits --output {O}/p.csv", ExitCodes.Usage, "--batch-size must be at least 1" },
-        new object[] { "score --mean 0.1 --input {F}/digits --output {O}/p.csv", ExitCodes.Usage, "Mean and Std go together" },
-        new object[] { "score --scale 0 --input {F}/digits --output {O}/p.csv", ExitCodes.Usage, "Scale must not be 0" },
-        new object[] { "evaluate --input {F}/missing --report {O}/r", ExitCodes.Failure, "'{F}/missing' does not exist" },
-        new object[] { "evaluate --input {F}/digits --labels {F}/dup-paths.csv --report {O}/r", ExitCodes.Failure, "twice (lines 2 and 3)" },
-        new object[] { "evaluate --input {F}/digits --labels {F}/missing.csv --report {O}/r", ExitCodes.Failure, "missing.csv' does not exist" },
-        new object[] { "evaluate --input {F}/digits --report {O}/r --run {F}/empty", ExitCodes.Failure, "neither a history.json file nor a run folder" },
-        new object[] { "demo --threads 0 --out {O}/demo", ExitCodes.Usage, "--threads must be at least 1" },
-        new object[] { "data mnist-png --dir {F}/missing --out {O}/png", ExitCodes.Failure, "does not exist" },
+        new object[] { "train --data {F}/missing --out {O}/run", 1, "does not exist" },
+        new object[] { "train --data {F}/idx --out {O}/run", 1, "t10k-images-idx3-ubyte" },
+        new object[] { "train --epochs -1 --out {O}/run", 2, "--epochs must be at least 1" },
+        new object[] { "train --batch-size 0 --out {O}/run", 2, "--batch-size must be from 1 to 65536" },
+        new object[] { "train --model resnet --out {O}/run", 2, "--model must be one of cnn, mlp" },
+        new object[] { "train --lr -0.5 --out {O}/run", 2, "--lr must be a positive number no larger than 10" },
+        new object[] { "train --limit 0 --out {O}/run", 2, "--limit must be at least 1" },
+        new object[] { "export --run {F}/missing --out {O}/m.onnx", 1, "Run folder '{F}/missing' does not exist" },
+        new object[] { "export --run {F}/run-bad-json --out {O}/m.onnx", 1, "model.json' is not a valid" },
+        new object[] { "export --run {F}/run-bad-checkpoint --out {O}/m.onnx", 1, "checkpoint.bin" },
+        new object[] { "export --run {F}/run --out {O}/m.onnx --opset 99", 2, "--opset must be from 13 to 17" },
+        new object[] { "score --input {F}/missing --output {O}/p.csv", 1, "'{F}/missing' does not exist" },
+        new object[] { "score --input {F}/empty --output {O}/p.csv", 1, "holds no images" },
+        new object[] { "score --input {F}/text-only --output {O}/p.csv", 1, "1 other files were ignored" },
+        new object[] { "score --model {F}/missing.onnx --input {F}/digits --output {O}/p.csv", 1, "missing.onnx' does not exist" },
+        new object[] { "score --model {F}/random.onnx --input {F}/digits --output {O}/p.csv", 1, "random.onnx' is not a valid ONNX model" },
+        new object[] { "score --model {F}/truncated.onnx --input {F}/digits --output {O}/p.csv", 1, "truncated.onnx' is not a valid ONNX model" },
+        new object[] { "score --model {F}/double-input.onnx --input {F}/digits --output {O}/p.csv", 1, "double-input.onnx' is not a valid ONNX model" },
+        new object[] { "score --model {F}/rank2-input.onnx --input {F}/digits --output {O}/p.csv", 1, "rank2-input.onnx' is not a valid ONNX model" },
+        new object[] { "score --color rgb --input {F}/digits --output {O}/p.csv", 1, "takes 1 channel(s) but colour mode rgb gives 3" },
+        new object[] { "score --size 32x32 --input {F}/digits --output {O}/p.csv", 1, "takes 28x28 images but the preprocessing size is 32x32" },
+        new object[] { "score --labels {F}/few-labels.txt --input {F}/digits --output {O}/p.csv", 1, "outputs 10 classes but 2 labels were given" },
+        new object[] { "score --labels {F}/dup-labels.txt --input {F}/digits --output {O}/p.csv", 1, "repeats the label '1'" },
+        new object[] { "score --labels {F}/missing.txt --input {F}/digits --output {O}/p.csv", 1, "missing.txt' does not exist" },
+        new object[] { "score --size 0x5 --input {F}/digits --output {O}/p.csv", 2, "--size must be WIDTHxHEIGHT" },
+        new object[] { "score --output {O}/p.txt --input {F}/digits", 2, "--output must end in .csv or .jsonl" },
+        new object[] { "score --batch-size 0 --input {F}/digits --output {O}/p.csv", 2, "--batch-size must be from 1 to 65536" },
+        new object[] { "score --mean 0.1 --input {F}/digits --output {O}/p.csv", 2, "--mean and --std go together" },
+        new object[] { "score --scale 0 --input {F}/digits --output {O}/p.csv", 2, "--scale must be a finite, non-zero number, but was 0" },
+        new object[] { "evaluate --input {F}/missing --report {O}/r", 1, "'{F}/missing' does not exist" },
+        new object[] { "evaluate --input {F}/digits --labels {F}/dup-paths.csv --report {O}/r", 1, "twice (lines 2 and 3)" },
+        new object[] { "evaluate --input {F}/digits --labels {F}/missing.csv --report {O}/r", 1, "missing.csv' does not exist" },
+        new object[] { "evaluate --input {F}/digits --report {O}/r --run {F}/empty", 1, "neither a history.json file nor a run folder" },
+        new object[] { "demo --threads 0 --out {O}/demo", 2, "--threads must be from 1 to 256" },
+        new object[] { "data mnist-png --dir {F}/missing --out {O}/png", 1, "does not exist" },
     ];
 
     [TestCaseSource(nameof(Cases))]
     public async Task Command_BadInput_ClearErrorExitCodeNoTraceNoOutput(string command, int expectedExit, string expected)
     {
-        string output = CliRunner.TempDirectory();
+        string output = TempDirectory.Create();
         try
         {
             string[] args = [.. command.Split(' ').Select(a => a.Replace("{F}", fixtures, StringComparison.Ordinal).Replace("{O}", output, StringComparison.Ordinal))];
@@ -128,7 +128,7 @@ public sealed class BadInputTests
     {
         var (exit, _, error) = await CliRunner.Run("score", "--input", Path.Combine(fixtures, "missing"), "--verbose");
 
-        Assert.That(exit, Is.EqualTo(ExitCodes.Failure));
+        Assert.That(exit, Is.EqualTo(1));
         Assert.That(error, Does.Contain("   at "));
     }
 }

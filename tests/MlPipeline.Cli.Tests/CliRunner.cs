@@ -10,29 +10,4 @@ internal static class CliRunner
         int exit = await CliApp.RunAsync(args, new CliConsole(output, error, Interactive: false), CancellationToken.None);
         return (exit, output.ToString(), error.ToString());
     }
-
-    public static string TempDirectory()
-    {
-        string dir = Path.Combine(Path.GetTempPath(), "mlpipeline-cli-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
-
-    /// <summary>A file of the repository, found by walking up from the test folder to MlPipeline.sln.</summary>
-    public static string RepositoryFile(string relative)
-    {
-        string dir = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(dir, "MlPipeline.sln")))
-        {
-            dir = Path.GetDirectoryName(dir) ?? throw new InvalidOperationException("MlPipeline.sln not found above the test folder.");
-        }
-        return Path.Combine(dir, relative);
-    }
-
-    /// <summary>Writes the first <paramref name="count"/> MNIST test digits as PNG files in FOLDER/&lt;label&gt;/ and returns the folder.</summary>
-    public static string WriteDigits(string folder, int count)
-    {
-        MlPipeline.Training.Data.Mnist.Load(MlPipeline.Training.Data.Mnist.Ensure()).Test.WritePngFolder(folder, count);
-        return folder;
-    }
 }

@@ -1,4 +1,4 @@
-using MlPipeline.Training.Data;
+using MlPipeline.Data;
 
 namespace MlPipeline.Cli.Tests;
 
@@ -7,22 +7,22 @@ public sealed class EvaluateCommandTests
     string dir = "";
 
     [SetUp]
-    public void SetUp() => dir = CliRunner.TempDirectory();
+    public void SetUp() => dir = TempDirectory.Create();
 
     [TearDown]
     public void TearDown() => Directory.Delete(dir, recursive: true);
 
-    string Digits(int count) => CliRunner.WriteDigits(Path.Combine(dir, "digits"), count);
+    string DigitFolder(int count) => Digits.WritePngFolder(Path.Combine(dir, "digits"), count);
 
     [Test]
     public async Task Evaluate_ClassFolders_PrintsTheTableAndWritesTheReport()
     {
-        string folder = Digits(200);
+        string folder = DigitFolder(200);
         string report = Path.Combine(dir, "report");
 
         var (exit, output, error) = await CliRunner.Run("evaluate", "--input", folder, "--report", report);
 
-        Assert.That(exit, Is.EqualTo(ExitCodes.Success), error);
+        Assert.That(exit, Is.EqualTo(0), error);
         Assert.That(output, Does.Contain("micro accuracy").And.Contain("confusion matrix").And.Contain("precision"));
         Assert.That(output, Does.Contain("Images: 200 scored, 0 failed"));
         foreach (string file in new[] { "metrics.json", "confusion.csv", "misclassified.csv", "confusion.png", "mistakes.png" })
@@ -34,7 +34,7 @@ public sealed class EvaluateCommandTests
     [Test]
     public async Task Evaluate_LabelsCsvWithABadFile_ExitsThreeAndReportsIt()
     {
-        string folder = Digits(30);
+        string folder = DigitFolder(30);
         File.WriteAllText(Path.Combine(folder, "broken.png"), "not a png");
         string csv = Path.Combine(dir, "labels.csv");
         var rows = Directory.GetFiles(folder, "*.png", SearchOption.AllDirectories)
@@ -44,7 +44,7 @@ public sealed class EvaluateCommandTests
 
         var (exit, output, error) = await CliRunner.Run("evaluate", "--input", folder, "--labels", csv);
 
-        Assert.That(exit, Is.EqualTo(ExitCodes.PartialFailure), error);
+        Assert.That(exit, Is.EqualTo(3), error);
         Assert.That(output, Does.Contain("Images: 30 scored, 1 failed"));
         Assert.That(error, Does.Contain("broken.png").And.Contain("not a readable image"));
     }
@@ -52,12 +52,12 @@ public sealed class EvaluateCommandTests
     [Test]
     public async Task Evaluate_MissingRunFolder_ExitsOneNamingIt()
     {
-        string folder = Digits(5);
+        string folder = DigitFolder(5);
         string report = Path.Combine(dir, "report");
 
         var (exit, _, error) = await CliRunner.Run("evaluate", "--input", folder, "--report", report, "--run", Path.Combine(dir, "no-run"));
 
-        Assert.That(exit, Is.EqualTo(ExitCodes.Failure));
+        Assert.That(exit, Is.EqualTo(1));
         Assert.That(error, Does.Contain("no-run").And.Contain("history.json"));
         Assert.That(Directory.Exists(report), Is.False);
     }
@@ -65,13 +65,13 @@ public sealed class EvaluateCommandTests
     [Test]
     public async Task Evaluate_UnknownLabels_ExitsOneListingThem()
     {
-        string folder = Digits(5);
+        string folder = DigitFolder(5);
         string csv = Path.Combine(dir, "labels.csv");
         File.WriteAllLines(csv, Directory.GetFiles(folder, "*.png", SearchOption.AllDirectories).Select(f => $"{Path.GetRelativePath(folder, f)},seven"));
 
         var (exit, _, error) = await CliRunner.Run("evaluate", "--input", folder, "--labels", csv);
 
-        Assert.That(exit, Is.EqualTo(ExitCodes.Failure));
+        Assert.That(exit, Is.EqualTo(1));
         Assert.That(error, Does.Contain("'seven'").And.Contain("not among the labels"));
         Assert.That(error, Does.Not.Contain("   at "));
     }

@@ -1,4 +1,4 @@
-using MlPipeline.Training.Data;
+using MlPipeline.Data;
 
 namespace MlPipeline.Cli.Tests;
 
@@ -7,42 +7,42 @@ public sealed class ScoreCommandTests
     string dir = "";
 
     [SetUp]
-    public void SetUp() => dir = CliRunner.TempDirectory();
+    public void SetUp() => dir = TempDirectory.Create();
 
     [TearDown]
     public void TearDown() => Directory.Delete(dir, recursive: true);
 
-    string Digits(int count) => CliRunner.WriteDigits(Path.Combine(dir, "in put ü"), count);
+    string DigitFolder(int count) => Digits.WritePngFolder(Path.Combine(dir, "in put ü"), count);
 
     [Test]
     public async Task Score_GoodFolder_ExitsZeroAndWritesCsvWithRelativePaths()
     {
-        string folder = Digits(25);
+        string folder = DigitFolder(25);
         string output = Path.Combine(dir, "out", "predictions.csv");
 
         var (exit, _, error) = await CliRunner.Run("score", "--input", folder, "--recursive", "--output", output, "--top-k", "2");
 
-        Assert.That(exit, Is.EqualTo(ExitCodes.Success), error);
+        Assert.That(exit, Is.EqualTo(0), error);
         var lines = File.ReadAllLines(output);
         Assert.That(lines[0], Is.EqualTo("path,label,confidence,top1_label,top1_probability,top2_label,top2_probability"));
         Assert.That(lines, Has.Length.EqualTo(26));
         Assert.That(lines[1], Does.StartWith("0/"));
-        Assert.That(error, Does.Contain("Scored 25, skipped 0 non-image files, failed 0"));
-        Assert.That(File.Exists(Path.Combine(dir, "out", "predictions.errors.csv")), Is.False);
+        Assert.That(error, Does.Contain("Scored 25, skipped 0 non-image or special files, failed 0"));
+        Assert.That(File.Exists(Path.Combine(dir, "out", "predictions.csv.errors.csv")), Is.False);
     }
 
     [Test]
     public async Task Score_FolderWithABadFile_ExitsThreeAndWritesTheErrorsFile()
     {
-        string folder = Digits(10);
+        string folder = DigitFolder(10);
         File.WriteAllText(Path.Combine(folder, "broken.png"), "nope");
         string output = Path.Combine(dir, "predictions.jsonl");
 
         var (exit, _, error) = await CliRunner.Run("score", "--input", folder, "--recursive", "--output", output);
 
-        Assert.That(exit, Is.EqualTo(ExitCodes.PartialFailure));
+        Assert.That(exit, Is.EqualTo(3));
         Assert.That(File.ReadAllLines(output), Has.Length.EqualTo(10));
-        Assert.That(File.ReadAllText(Path.Combine(dir, "predictions.errors.csv")), Does.Contain("broken.png,\"not a readable image (expected PNG"));
+        Assert.That(File.ReadAllText(Path.Combine(dir, "predictions.csv.errors.csv")), Does.Contain("broken.png,\"not a readable image (expected PNG"));
         Assert.That(error, Does.Contain("failed 1"));
     }
 
@@ -53,7 +53,7 @@ public sealed class ScoreCommandTests
 
         var (exit, _, error) = await CliRunner.Run("score", "--input", Path.Combine(dir, "absent"), "--output", output);
 
-        Assert.That(exit, Is.EqualTo(ExitCodes.Failure));
+        Assert.That(exit, Is.EqualTo(1));
         Assert.That(error, Does.Contain("absent").And.Contain("does not exist"));
         Assert.That(Directory.GetFiles(dir), Is.Empty);
     }
@@ -64,7 +64,7 @@ public sealed class ScoreCommandTests
     {
         var (exit, _, error) = await CliRunner.Run("score", "--input", dir, option, value);
 
-        Assert.That(exit, Is.EqualTo(ExitCodes.Usage));
+        Assert.That(exit, Is.EqualTo(2));
         Assert.That(error, Does.Contain(message));
     }
 }

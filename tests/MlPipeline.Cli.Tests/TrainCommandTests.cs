@@ -1,20 +1,23 @@
-using MlPipeline.Training.Data;
+using MlPipeline.Data;
 
 namespace MlPipeline.Cli.Tests;
 
 public sealed class TrainCommandTests
 {
-    [TestCase("--batch-size", "0", "--batch-size must be at least 1, but was 0")]
+    [TestCase("--batch-size", "0", "--batch-size must be from 1 to 65536, but was 0")]
     [TestCase("--epochs", "-1", "--epochs must be at least 1, but was -1")]
     [TestCase("--model", "resnet", "--model must be one of cnn, mlp, but was 'resnet'")]
     [TestCase("--lr", "0", "--lr must be a positive number")]
-    [TestCase("--threads", "0", "--threads must be at least 1")]
+    [TestCase("--threads", "0", "--threads must be from 1 to 256")]
+    [TestCase("--threads", "100000", "--threads must be from 1 to 256, but was 100000")]
+    [TestCase("--lr", "1e39", "--lr must be a positive number no larger than 10, but was 1E+39")]
+    [TestCase("--batch-size", "70000", "--batch-size must be from 1 to 65536")]
     [TestCase("--epochs", "many", "many")]
     public async Task Train_BadOptionValue_ExitsTwoNamingTheOption(string option, string value, string message)
     {
         var (exit, _, error) = await CliRunner.Run("train", option, value);
 
-        Assert.That(exit, Is.EqualTo(ExitCodes.Usage));
+        Assert.That(exit, Is.EqualTo(2));
         Assert.That(error, Does.Contain(message));
     }
 
@@ -23,14 +26,14 @@ public sealed class TrainCommandTests
     {
         var (exit, _, error) = await CliRunner.Run("fly");
 
-        Assert.That(exit, Is.EqualTo(ExitCodes.Usage));
+        Assert.That(exit, Is.EqualTo(2));
         Assert.That(error, Does.Contain("fly"));
     }
 
     [Test]
     public async Task Train_SmallRun_WritesRunFolderAndReportsEpochs()
     {
-        string dir = CliRunner.TempDirectory();
+        string dir = TempDirectory.Create();
         try
         {
             string mnist = Mnist.Ensure();
@@ -38,7 +41,7 @@ public sealed class TrainCommandTests
 
             var (exit, output, error) = await CliRunner.Run("train", "--data", mnist, "--limit", "256", "--epochs", "2", "--threads", "1", "--out", run);
 
-            Assert.That(exit, Is.EqualTo(ExitCodes.Success), error);
+            Assert.That(exit, Is.EqualTo(0), error);
             Assert.That(error, Does.Contain("Epoch 2/2").And.Contain("val_accuracy:"));
             Assert.That(output, Does.Contain("Test accuracy").And.Contain(run));
             Assert.That(output, Does.Contain("micro accuracy").And.Contain("confusion matrix"));
@@ -53,7 +56,7 @@ public sealed class TrainCommandTests
     [Test]
     public async Task Train_ExistingRun_ExitsOneWithoutStackTrace()
     {
-        string dir = CliRunner.TempDirectory();
+        string dir = TempDirectory.Create();
         try
         {
             string mnist = Mnist.Ensure();
@@ -62,7 +65,7 @@ public sealed class TrainCommandTests
 
             var (exit, _, error) = await CliRunner.Run(args);
 
-            Assert.That(exit, Is.EqualTo(ExitCodes.Failure));
+            Assert.That(exit, Is.EqualTo(1));
             Assert.That(error, Does.Contain("error: Run folder").And.Contain("--resume"));
             Assert.That(error, Does.Not.Contain("   at "));
         }

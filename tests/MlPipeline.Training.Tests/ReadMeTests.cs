@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
+using MlPipeline.Data;
 using MlPipeline.Evaluation;
 using MlPipeline.Scoring;
-using MlPipeline.Training.Data;
 
 namespace MlPipeline.Training.Tests;
 
@@ -11,7 +11,7 @@ public sealed partial class ReadMeTests
     /// <summary>The code between "// README:NAME" and "// END" in this file, as the README shows it.</summary>
     static string Example(string name)
     {
-        string source = File.ReadAllText(TestData.RepositoryFile(Path.Combine("tests", "MlPipeline.Training.Tests", "ReadMeTests.cs")));
+        string source = File.ReadAllText(Repository.File(Path.Combine("tests", "MlPipeline.Training.Tests", "ReadMeTests.cs")));
         var match = Regex.Match(source, $@"// README:{name}\r?\n(.*?)\r?\n\s*// END", RegexOptions.Singleline);
         var lines = match.Groups[1].Value.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
         int indent = lines.Where(l => l.Trim().Length > 0).Min(l => l.Length - l.TrimStart().Length);
@@ -23,7 +23,7 @@ public sealed partial class ReadMeTests
     [TestCase("evaluate")]
     public void ReadMe_ShowsExample_Verbatim(string name)
     {
-        string readme = File.ReadAllText(TestData.RepositoryFile("README.md")).Replace("\r\n", "\n", StringComparison.Ordinal);
+        string readme = File.ReadAllText(Repository.File("README.md")).Replace("\r\n", "\n", StringComparison.Ordinal);
 
         Assert.That(readme, Does.Contain("```csharp\n" + Example(name) + "\n```"));
     }
@@ -31,7 +31,7 @@ public sealed partial class ReadMeTests
     [Test]
     public void ReadMe_TrainExample_Runs()
     {
-        string runs = TestData.TempDirectory();
+        string runs = TempDirectory.Create();
         string previous = Environment.CurrentDirectory;
         Environment.CurrentDirectory = runs;
         try
@@ -64,10 +64,10 @@ public sealed partial class ReadMeTests
     [Test]
     public void ReadMe_ScoreExample_Runs()
     {
-        string folder = TestData.TempDirectory();
+        string folder = TempDirectory.Create();
         try
         {
-            TestData.Mnist.Test.WritePngFolder(folder, 12);
+            Digits.Mnist.Test.WritePngFolder(folder, 12);
             string digitPng = Directory.GetFiles(Path.Combine(folder, "7")).First();
             byte[] pngBytes = File.ReadAllBytes(digitPng), otherPngBytes = File.ReadAllBytes(Directory.GetFiles(Path.Combine(folder, "1")).First());
             var lines = new List<string>();
@@ -95,10 +95,10 @@ public sealed partial class ReadMeTests
     [Test]
     public void ReadMe_EvaluateExample_Runs()
     {
-        string testFolder = TestData.TempDirectory(), reportFolder = Path.Combine(testFolder, "..", Path.GetFileName(testFolder) + "-report");
+        string testFolder = TempDirectory.Create(), reportFolder = Path.Combine(testFolder, "..", Path.GetFileName(testFolder) + "-report");
         try
         {
-            TestData.Mnist.Test.WritePngFolder(testFolder, 100);
+            Digits.Mnist.Test.WritePngFolder(testFolder, 100);
             var lines = new List<string>();
             void WriteLine(string line) => lines.Add(line);
             // README:evaluate

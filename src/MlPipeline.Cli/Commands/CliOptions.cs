@@ -1,39 +1,74 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Numerics;
 
 namespace MlPipeline.Cli.Commands;
 
-/// <summary>Factories for options whose values are checked at parse time, so a bad value is a usage error naming the option.</summary>
+/// <summary>
+/// Factories for options whose values are checked at parse time against the range their consumer accepts, so a bad
+/// value is a usage error (exit 2) naming the option and the accepted range. Defaults appear once in the help, as
+/// System.CommandLine's own "[default: …]".
+/// </summary>
 internal static class CliOptions
 {
-    public static Option<int> Positive(string name, string description, int defaultValue)
+    /// <summary>An integer option from <paramref name="min"/> to <paramref name="max"/> with a default.</summary>
+    public static Option<int> Range(string name, string description, int defaultValue, int min, int max)
     {
-        var option = new Option<int>(name) { Description = $"{description} (default {defaultValue})", DefaultValueFactory = _ => defaultValue };
+        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
         option.Validators.Add(result =>
         {
-            if (TryGet(result, out int value) && value < 1) { result.AddError($"{name} must be at least 1, but was {value}."); }
+            if (TryGet(result, out int value) && (value < min || value > max)) { result.AddError(OutOfRange(name, value, min, max)); }
         });
         return option;
     }
 
-    public static Option<int?> OptionalPositive(string name, string description)
+    /// <summary>An optional integer option from <paramref name="min"/> to <paramref name="max"/>.</summary>
+    public static Option<int?> OptionalRange(string name, string description, int min, int max)
     {
         var option = new Option<int?>(name) { Description = description };
         option.Validators.Add(result =>
         {
-            if (TryGet(result, out int? value) && value is < 1) { result.AddError($"{name} must be at least 1, but was {value}."); }
+            if (TryGet(result, out int? value) && value is { } v && (v < min || v > max)) { result.AddError(OutOfRange(name, v, min, max)); }
+        });
+        return option;
+    }
+
+    /// <summary>A positive integer option with a default and no upper bound beyond <see cref="int.MaxValue"/>.</summary>
+    public static Option<int> Positive(string name, string description, int defaultValue) =>
+        Range(name, description, defaultValue, 1, int.MaxValue);
+
+    /// <summary>An optional positive integer option.</summary>
+    public static Option<int?> OptionalPositive(string name, string description) =>
+        OptionalRange(name, description, 1, int.MaxValue);
+
+    /// <summary>An optional finite float option; <paramref name="accept"/> states any further condition and <paramref name="expected"/> says it in words.</summary>
+    public static Option<float?> OptionalFinite(string name, string description, Func<float, bool>? accept = null, string expected = "a finite number")
+    {
+        var option = new Option<float?>(name) { Description = description };
+        option.Validators.Add(result =>
+        {
+            if (TryGet(result, out float? value) && value is { } v && (!float.IsFinite(v) || (accept is not null && !accept(v))))
+            {
+                result.AddError($"{name} must be {expected}, but was {v.ToString(CultureInfo.InvariantCulture)}.");
+            }
         });
         return option;
     }
 
     public static Option<string> OneOf(string name, string description, string defaultValue, IReadOnlyList<string> allowed)
     {
-        var option = new Option<string>(name) { Description = $"{description}: {string.Join(", ", allowed)} (default {defaultValue})", DefaultValueFactory = _ => defaultValue };
+        var option = new Option<string>(name) { Description = $"{description}: {string.Join(", ", allowed)}", DefaultValueFactory = _ => defaultValue };
         option.Validators.Add(result =>
         {
             if (TryGet(result, out string? value) && (value is null || !allowed.Contains(value))) { result.AddError($"{name} must be one of {string.Join(", ", allowed)}, but was '{value}'."); }
         });
         return option;
     }
+
+    static string OutOfRange<T>(string name, T value, T min, T max) where T : INumber<T> =>
+        max == T.CreateTruncating(int.MaxValue)
+            ? string.Create(CultureInfo.InvariantCulture, $"{name} must be at least {min}, but was {value}.")
+            : string.Create(CultureInfo.InvariantCulture, $"{name} must be from {min} to {max}, but was {value}.");
 
     /// <summary>The option's value, or false when it did not convert (System.CommandLine reports that error itself).</summary>
     public static bool TryGet<T>(System.CommandLine.Parsing.OptionResult result, out T value)

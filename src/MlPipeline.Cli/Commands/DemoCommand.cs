@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using MlPipeline.Data;
 using MlPipeline.Evaluation;
 using MlPipeline.Scoring;
 using MlPipeline.Training;
-using MlPipeline.Training.Data;
 using MlPipeline.Training.Export;
 
 namespace MlPipeline.Cli.Commands;
@@ -16,9 +16,9 @@ namespace MlPipeline.Cli.Commands;
 internal static class DemoCommand
 {
     static readonly Option<bool> Quick = new("--quick") { Description = "A short run: 1 training epoch instead of 5 (under a minute)" };
-    static readonly Option<string?> Out = new("--out") { Description = "Demo folder (default runs/demo, or runs/demo-quick with --quick)" };
-    static readonly Option<int?> Threads = CliOptions.OptionalPositive("--threads", "libtorch threads for training (default: one per core)");
-    static readonly Option<string?> Data = new("--data") { Description = "MNIST folder (default: the per-user cache, fetched when missing)" };
+    static readonly Option<string?> Out = new("--out") { Description = "Demo folder [default: runs/demo, or runs/demo-quick with --quick]" };
+    static readonly Option<int?> Threads = CliOptions.OptionalRange("--threads", $"libtorch threads for training, 1 to {TrainingOptions.MaxThreads} [default: one per core]", 1, TrainingOptions.MaxThreads);
+    static readonly Option<string?> Data = new("--data") { Description = "MNIST folder [default: the per-user cache, fetched when missing]" };
 
     public static Command Create(CliConsole console)
     {
@@ -57,7 +57,7 @@ internal static class DemoCommand
             return ExitCodes.Interrupted;
         }
         double trainingAccuracy = trained.TestMetrics!.MicroAccuracy;
-        console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Test accuracy in the training loop: {trainingAccuracy:P2} ({trained.History.Count} epochs)"));
+        console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Test accuracy in the training loop: {trainingAccuracy:P2} ({TrainCommand.EpochCount(trained.History.Count)})"));
 
         Step(3, "Export ONNX and verify it against TorchSharp");
         string onnx = Path.Combine(root, "mnist-cnn.onnx");

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using MlPipeline.Evaluation;
+using MlPipeline.Internals;
 using MlPipeline.Scoring;
 
 namespace MlPipeline.Cli.Commands;
@@ -27,12 +28,17 @@ internal static class EvaluateCommand
     static int Execute(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
     {
         string input = parse.GetValue(Input)!;
+        FileSystem.RequireDirectory(input, "Input folder");
+        if (parse.GetValue(Report) is { } reportDir && FileSystem.KindOf(reportDir) is FileSystem.Kind.RegularFile or FileSystem.Kind.Special)
+        {
+            throw new IOException($"--report '{reportDir}' is {FileSystem.Describe(FileSystem.KindOf(reportDir))}; expected a folder to write the report into.");
+        }
         var images = parse.GetValue(Labels) is { } csv ? LabelledImages.FromCsv(csv, input) : LabelledImages.FromFolder(input);
         if (parse.GetValue(Run) is { } run && !File.Exists(run) && !File.Exists(Path.Combine(run, "history.json")))
         {
             throw new FileNotFoundException($"--run '{run}' is neither a history.json file nor a run folder holding one.");
         }
-        using var classifier = Scoring.Load(parse);
+        using var classifier = Scoring.Load(parse, parse.GetValue(TopK));
         var report = Evaluate(classifier, images, parse.GetValue(TopK), console, cancellationToken);
         return Print(report, parse.GetValue(Report), parse.GetValue(Run), console);
     }

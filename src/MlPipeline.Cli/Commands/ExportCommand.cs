@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using MlPipeline.Data;
+using MlPipeline.Internals;
 using MlPipeline.Training;
-using MlPipeline.Training.Data;
 using MlPipeline.Training.Export;
 
 namespace MlPipeline.Cli.Commands;
@@ -14,14 +15,16 @@ internal static class ExportCommand
     static readonly Option<int> Opset = CreateOpset();
     static readonly Option<bool> Verify = new("--verify") { Description = "Compare ONNX Runtime with TorchSharp on MNIST test images" };
     static readonly Option<int> VerifyImages = CliOptions.Positive("--verify-images", "Test images compared by --verify", 1000);
-    static readonly Option<string?> Data = new("--data") { Description = "MNIST folder for --verify (default: the per-user cache)" };
+    static readonly Option<string?> Data = new("--data") { Description = "MNIST folder for --verify [default: the per-user cache]" };
 
     public static Command Create(CliConsole console)
     {
         var command = new Command("export", "Export a trained run to ONNX.") { Run, Out, Opset, Verify, VerifyImages, Data };
         command.SetAction((parse, cancellationToken) =>
         {
-            using var model = TrainedModel.Load(parse.GetValue(Run)!);
+            string run = parse.GetValue(Run)!;
+            RequireNotARunFile(parse.GetValue(Out)!, run);
+            using var model = TrainedModel.Load(run);
             bool passed = ExportAndReport(model, parse.GetValue(Out)!, parse.GetValue(Opset), parse.GetValue(Verify),
                 parse.GetValue(VerifyImages), parse.GetValue(Data), console, cancellationToken);
             return Task.FromResult(passed ? ExitCodes.Success : ExitCodes.Failure);
@@ -29,17 +32,22 @@ internal static class ExportCommand
         return command;
     }
 
-    static Option<int> CreateOpset()
+    static Option<int> CreateOpset() =>
+        CliOptions.Range("--opset", $"ONNX opset, {OnnxExportOptions.MinOpset} to {OnnxExportOptions.MaxOpset}", new OnnxExportOptions().Opset, OnnxExportOptions.MinOpset, OnnxExportOptions.MaxOpset);
+
+    /// <summary>Refuses an output that would overwrite one of the run's own files (its checkpoint, model.json, …).</summary>
+    internal static void RequireNotARunFile(string output, string run)
     {
-        var option = new Option<int>("--opset") { Description = $"ONNX opset, {OnnxExportOptions.MinOpset} to {OnnxExportOptions.MaxOpset} (default 17)", DefaultValueFactory = _ => 17 };
-        option.Validators.Add(result =>
+        string full = Path.GetFullPath(output);
+        foreach (string file in RunFolder.Files)
         {
-            if (CliOptions.TryGet(result, out int value) && value is < OnnxExportOptions.MinOpset or > OnnxExportOptions.MaxOpset)
+            string own = Path.Combine(Path.GetFullPath(run), file);
+            if (full == own || FileSystem.SameFile(full, own))
             {
-                result.AddError($"--opset must be from {OnnxExportOptions.MinOpset} to {OnnxExportOptions.MaxOpset}, but was {value}.");
+                throw new ArgumentException($"--out '{output}' is the run's own {file}; writing the model there would destroy the run. Choose another path, for example {Path.Combine(run, "model.onnx")}.");
             }
-        });
-        return option;
+        }
+        FileSystem.RequireWritableFile(output, "--out");
     }
 
     /// <summary>Exports, optionally verifies, and prints what happened; false when verification failed.</summary>
@@ -49,7 +57,7 @@ internal static class ExportCommand
         console.Out.WriteLine($"Wrote {Path.GetFullPath(path)} (opset {opset}, {new FileInfo(path).Length / 1024.0:F0} KiB).");
         if (!verify) { return true; }
         var test = Mnist.Load(DataCommand.EnsureMnist(data, console, cancellationToken)).Test;
-        var result = OnnxVerifier.Verify(model, path, test, images);
+        var result = OnnxVerifier.Verify(model, path, test, images, cancellationToken: cancellationToken);
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Verified on {result.Images} test images: max |logit difference| {result.MaxAbsDifference:E2} (tolerance {ExportVerification.Tolerance:E0}), argmax agreement {result.ArgmaxAgreement:P2}, max |probability difference| {result.MaxProbabilityDifference:E2}: {(result.Passed ? "PASSED" : "FAILED")}"));
         return result.Passed;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using MlPipeline.Internals;
 using MlPipeline.Scoring;
 
 namespace MlPipeline.Cli.Commands;
@@ -7,13 +8,14 @@ namespace MlPipeline.Cli.Commands;
 /// <summary>The model and preprocessing options shared by <c>score</c> and <c>evaluate</c>.</summary>
 internal sealed class ScoringOptions
 {
-    public Option<string?> Model { get; } = new("--model") { Description = "ONNX model (default: the built-in MNIST model)" };
+    public Option<string?> Model { get; } = new("--model") { Description = "ONNX model [default: the built-in MNIST model]" };
     public Option<string?> Size { get; } = new("--size") { Description = "Input size WxH (overrides the model's)" };
     public Option<string?> Color { get; } = CreateColor();
-    public Option<float?> Offset { get; } = new("--offset") { Description = "ExtractPixels offset: input = (pixel - offset) * scale" };
-    public Option<float?> Scale { get; } = new("--scale") { Description = "ExtractPixels scale" };
-    public Option<float?> Mean { get; } = new("--mean") { Description = "Mean of pixels in [0,1] (with --std, instead of --offset/--scale)" };
-    public Option<float?> Std { get; } = new("--std") { Description = "Standard deviation of pixels in [0,1] (with --mean)" };
+    public Option<float?> Offset { get; } = CliOptions.OptionalFinite("--offset", "ExtractPixels offset: input = (pixel - offset) * scale");
+    public Option<float?> Scale { get; } = CliOptions.OptionalFinite("--scale", "ExtractPixels scale", v => v != 0, "a finite, non-zero number");
+    public Option<float?> Mean { get; } = CliOptions.OptionalFinite("--mean", "Mean of pixels in [0,1] (with --std, instead of --offset/--scale)");
+    public Option<float?> Std { get; } = CliOptions.OptionalFinite("--std", "Standard deviation of pixels in [0,1] (with --mean)", v => v > 0, "a positive, finite number");
+
     /// <param name="labelsOption">Name of the option giving the model's class labels (evaluate uses --labels for its labelled-images CSV).</param>
     public ScoringOptions(string labelsOption = "--labels")
     {
@@ -21,8 +23,8 @@ internal sealed class ScoringOptions
     }
 
     public Option<string?> Labels { get; }
-    public Option<int?> Threads { get; } = CliOptions.OptionalPositive("--threads", "ONNX Runtime threads (default: ONNX Runtime's choice)");
-    public Option<int> BatchSize { get; } = CliOptions.Positive("--batch-size", "Images per model call", 128);
+    public Option<int?> Threads { get; } = CliOptions.OptionalRange("--threads", $"ONNX Runtime threads, 1 to {ImageClassifierOptions.MaxThreads} [default: ONNX Runtime's choice]", 1, ImageClassifierOptions.MaxThreads);
+    public Option<int> BatchSize { get; } = CliOptions.Range("--batch-size", "Images per model call", 128, 1, ImageClassifierOptions.MaxBatchSize);
 
     public IEnumerable<Option> All => [Model, Size, Color, Offset, Scale, Mean, Std, Labels, Threads, BatchSize];
 
@@ -33,33 +35,65 @@ internal sealed class ScoringOptions
         return option;
     }
 
-    public ImageClassifier Load(ParseResult parse, int topK = 3, bool probabilities = false)
+    /// <summary>
+    /// Loads the classifier the options describe. <paramref name="outputs"/> are the files the command will write:
+    /// none may be the model or the labels file.
+    /// </summary>
+    public ImageClassifier Load(ParseResult parse, int topK = 3, bool probabilities = false, IReadOnlyList<string>? outputs = null)
     {
         int? width = null, height = null;
         if (parse.GetValue(Size) is { } size)
         {
             var parts = size.Split('x', 'X');
-            if (parts.Length != 2 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out int w) || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out int h) || w < 1 || h < 1)
+            if (parts.Length != 2 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out int w) || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out int h) || w is < 1 or > 65536 || h is < 1 or > 65536)
             {
-                throw new ArgumentException($"--size must be WIDTHxHEIGHT with positive numbers (for example 28x28), but was '{size}'.");
+                throw new ArgumentException($"--size must be WIDTHxHEIGHT with numbers from 1 to 65536 (for example 28x28), but was '{size}'.");
             }
             (width, height) = (w, h);
+        }
+        float? mean = parse.GetValue(Mean), std = parse.GetValue(Std), offset = parse.GetValue(Offset), scale = parse.GetValue(Scale);
+        if ((mean is null) != (std is null)) { throw new ArgumentException("--mean and --std go together; give both or neither."); }
+        if (mean is not null && (offset is not null || scale is not null)) { throw new ArgumentException("Give either --mean and --std or --offset and --scale, not both."); }
+        if (scale is { } sc && !(float.IsFinite((0 - (offset ?? 0)) * sc) && float.IsFinite((255 - (offset ?? 0)) * sc)))
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--offset {offset ?? 0} and --scale {sc} turn pixels 0 to 255 into values beyond float's range; expected (pixel - offset) * scale to stay finite."));
+        }
+        if (std is { } sd && !float.IsFinite(1f / (sd * 255f)))
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--std {sd} is too small: 1 / (std * 255) is beyond float's range; expected a standard deviation of pixels in [0, 1], such as 0.3."));
+        }
+        string? model = parse.GetValue(Model);
+        string? labels = parse.GetValue(Labels);
+        if (model is not null) { FileSystem.RequireFile(model, "Model"); }
+        if (labels is not null) { FileSystem.RequireFile(labels, "Labels file"); }
+        foreach (string output in outputs ?? [])
+        {
+            foreach (var (input, name) in new[] { (model, "--model"), (labels, Labels.Name) })
+            {
+                if (input is not null && FileSystem.SameFile(input, output)) { throw new ArgumentException($"The output '{output}' is the {name} file; choose another output so the input is not overwritten."); }
+            }
         }
         var options = new ImageClassifierOptions
         {
             Width = width,
             Height = height,
             ColorMode = parse.GetValue(Color) is { } c ? Enum.Parse<ColorMode>(c, ignoreCase: true) : null,
-            Offset = parse.GetValue(Offset),
-            Scale = parse.GetValue(Scale),
-            Mean = parse.GetValue(Mean),
-            Std = parse.GetValue(Std),
-            Labels = parse.GetValue(Labels) is { } labels ? ImageClassifierOptions.ReadLabels(labels) : null,
+            Offset = offset,
+            Scale = scale,
+            Mean = mean,
+            Std = std,
+            Labels = labels is not null ? ImageClassifierOptions.ReadLabels(labels) : null,
             Threads = parse.GetValue(Threads),
             BatchSize = parse.GetValue(BatchSize),
             TopK = topK,
             IncludeProbabilities = probabilities,
         };
-        return parse.GetValue(Model) is { } model ? ImageClassifier.Load(model, options) : ImageClassifier.LoadBuiltInMnist(options);
+        var classifier = model is not null ? ImageClassifier.Load(model, options) : ImageClassifier.LoadBuiltInMnist(options);
+        if (topK > classifier.Labels.Count)
+        {
+            classifier.Dispose();
+            throw new ArgumentException($"--top-k must be at most the model's {classifier.Labels.Count} classes, but was {topK}.");
+        }
+        return classifier;
     }
 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using MlPipeline.Data;
 using MlPipeline.Training;
-using MlPipeline.Training.Data;
 using MlPipeline.Training.Export;
 using MlPipeline.Training.Models;
 
@@ -10,15 +10,15 @@ namespace MlPipeline.Cli.Commands;
 /// <summary><c>mlpipeline train</c>: trains a classifier on MNIST with a Keras-like progress bar.</summary>
 internal static class TrainCommand
 {
-    static readonly Option<string?> Data = new("--data") { Description = "MNIST folder (default: the per-user cache, fetched when missing)" };
+    static readonly Option<string?> Data = new("--data") { Description = "MNIST folder [default: the per-user cache, fetched when missing]" };
     static readonly Option<string> Model = CliOptions.OneOf("--model", "Architecture", "cnn", ModelSpec.BuiltInNames);
     static readonly Option<int> Epochs = CliOptions.Positive("--epochs", "Passes over the training set", 5);
-    static readonly Option<int> BatchSize = CliOptions.Positive("--batch-size", "Images per step", 64);
+    static readonly Option<int> BatchSize = CliOptions.Range("--batch-size", "Images per step", 64, 1, TrainingOptions.MaxBatchSize);
     static readonly Option<double> LearningRate = CreateLearningRate();
-    static readonly Option<int> Seed = new("--seed") { Description = "Seed for weights and shuffling (default 42)", DefaultValueFactory = _ => 42 };
-    static readonly Option<int?> Threads = CliOptions.OptionalPositive("--threads", "libtorch threads (default: one per core)");
+    static readonly Option<int> Seed = new("--seed") { Description = "Seed for weights and shuffling", DefaultValueFactory = _ => 42 };
+    static readonly Option<int?> Threads = CliOptions.OptionalRange("--threads", $"libtorch threads, 1 to {TrainingOptions.MaxThreads} [default: one per core]", 1, TrainingOptions.MaxThreads);
     static readonly Option<int?> Limit = CliOptions.OptionalPositive("--limit", "Train on the first N images only");
-    static readonly Option<string> Out = new("--out") { Description = "Run folder (default runs/mnist-<model>)" };
+    static readonly Option<string> Out = new("--out") { Description = "Run folder [default: runs/mnist-<model>]" };
     static readonly Option<string> Init = CliOptions.OneOf("--init", "Weight initialisation", "glorot", ["glorot", "pytorch"]);
     static readonly Option<string?> Onnx = new("--onnx") { Description = "Export the trained model to this ONNX file and verify it" };
     static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its checkpoint" };
@@ -36,13 +36,19 @@ internal static class TrainCommand
 
     static Option<double> CreateLearningRate()
     {
-        var option = new Option<double>("--lr") { Description = "Adam learning rate (default 0.001)", DefaultValueFactory = _ => 0.001 };
+        var option = new Option<double>("--lr") { Description = $"Adam learning rate, above 0 and at most {TrainingOptions.MaxLearningRate}", DefaultValueFactory = _ => 0.001 };
         option.Validators.Add(result =>
         {
-            if (CliOptions.TryGet(result, out double value) && (!(value > 0) || !double.IsFinite(value))) { result.AddError($"--lr must be a positive number, but was {value.ToString(CultureInfo.InvariantCulture)}."); }
+            if (CliOptions.TryGet(result, out double value) && !(value > 0 && value <= TrainingOptions.MaxLearningRate))
+            {
+                result.AddError($"--lr must be a positive number no larger than {TrainingOptions.MaxLearningRate.ToString(CultureInfo.InvariantCulture)}, but was {value.ToString(CultureInfo.InvariantCulture)}.");
+            }
         });
         return option;
     }
+
+    /// <summary>"1 epoch", "5 epochs".</summary>
+    internal static string EpochCount(int count) => count == 1 ? "1 epoch" : $"{count} epochs";
 
     static int Run(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
     {
@@ -61,6 +67,7 @@ internal static class TrainCommand
             Normalize = parse.GetValue(Normalize),
             Initialization = parse.GetValue(Init) == "pytorch" ? WeightInitialization.PyTorch : WeightInitialization.Glorot,
         };
+        if (parse.GetValue(Onnx) is { } target) { ExportCommand.RequireNotARunFile(target, options.OutputDirectory); }
         string dir = DataCommand.EnsureMnist(parse.GetValue(Data), console, cancellationToken);
         var data = Mnist.Load(dir);
         var bar = new TrainingProgressBar(console);
@@ -73,9 +80,9 @@ internal static class TrainCommand
         if (result.TestMetrics is { } metrics)
         {
             console.Out.WriteLine();
-            console.Out.WriteLine($"Test set ({result.History.Count} epochs):");
+            console.Out.WriteLine($"Test set ({EpochCount(result.History.Count)}):");
             console.Out.Write(metrics.ToTable());
-            console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Test accuracy {metrics.MicroAccuracy:P2} after {result.History.Count} epochs. Run folder: {result.RunDirectory}"));
+            console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Test accuracy {metrics.MicroAccuracy:P2} after {EpochCount(result.History.Count)}. Run folder: {result.RunDirectory}"));
         }
         if (parse.GetValue(Onnx) is { } onnx)
         {

@@ -1,5 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
-using MlPipeline.Training.Data;
+using MlPipeline.Data;
 
 namespace MlPipeline.Training.Export;
 
@@ -9,8 +9,9 @@ public static class OnnxVerifier
     /// <summary>
     /// Compares logits and probabilities on the first <paramref name="count"/> images of <paramref name="images"/>
     /// (preprocessed with the model's own preprocessing), feeding ONNX Runtime <paramref name="batchSize"/> images per call.
+    /// Cancellation stops between batches with <see cref="OperationCanceledException"/>.
     /// </summary>
-    public static ExportVerification Verify(TrainedModel model, string onnxPath, ImageSet images, int count = 1000, int batchSize = 256)
+    public static ExportVerification Verify(TrainedModel model, string onnxPath, ImageSet images, int count = 1000, int batchSize = 256, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(images);
@@ -32,6 +33,7 @@ public static class OnnxVerifier
         using var runOptions = new RunOptions();
         for (int start = 0; start < count; start += batchSize)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             int n = Math.Min(batchSize, count - start);
             float[] input = new float[n * imageSize];
             var pixels = images.Pixels.Span.Slice(start * imageSize, n * imageSize);

@@ -7,6 +7,9 @@ namespace MlPipeline.Training.Models;
 public sealed record BatchNorm2dLayer(int Features, double Epsilon = 1e-5, double Momentum = 0.1) : LayerSpec
 {
     /// <inheritdoc />
+    public override double ParameterCount => 4.0 * Features;
+
+    /// <inheritdoc />
     public override IReadOnlyList<int> OutputShape(IReadOnlyList<int> input)
     {
         string name = $"BatchNorm2d({Features})";

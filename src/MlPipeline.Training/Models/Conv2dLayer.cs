@@ -12,6 +12,9 @@ namespace MlPipeline.Training.Models;
 public sealed record Conv2dLayer(int InChannels, int OutChannels, int KernelSize, int Stride = 1, int Padding = 0, int Dilation = 1, int Groups = 1, bool Bias = true) : LayerSpec
 {
     /// <inheritdoc />
+    public override double ParameterCount => ((double)OutChannels * (InChannels / Math.Max(Groups, 1)) * KernelSize * KernelSize) + (Bias ? OutChannels : 0);
+
+    /// <inheritdoc />
     public override IReadOnlyList<int> OutputShape(IReadOnlyList<int> input)
     {
         string name = $"Conv2d({InChannels}, {OutChannels}, {KernelSize})";

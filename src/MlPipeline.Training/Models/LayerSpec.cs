@@ -20,6 +20,9 @@ public abstract record LayerSpec
     /// <summary>The shape this layer produces from <paramref name="input"/> (batch dimension excluded); throws when the input does not fit.</summary>
     public abstract IReadOnlyList<int> OutputShape(IReadOnlyList<int> input);
 
+    /// <summary>Number of learned values (weights, biases; for batch normalisation also its running statistics), as a double so absurd sizes cannot overflow.</summary>
+    public virtual double ParameterCount => 0;
+
     /// <summary>Requires a [C, H, W] input with <paramref name="channels"/> channels (any, when null).</summary>
     private protected static (int C, int H, int W) RequireImage(IReadOnlyList<int> input, string layer, int? channels = null)
     {

@@ -7,6 +7,9 @@ namespace MlPipeline.Training.Models;
 public sealed record LinearLayer(int InFeatures, int OutFeatures, bool Bias = true) : LayerSpec
 {
     /// <inheritdoc />
+    public override double ParameterCount => ((double)InFeatures * OutFeatures) + (Bias ? OutFeatures : 0);
+
+    /// <inheritdoc />
     public override IReadOnlyList<int> OutputShape(IReadOnlyList<int> input)
     {
         string name = $"Linear({InFeatures}, {OutFeatures})";

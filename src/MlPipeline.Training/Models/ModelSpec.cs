@@ -49,6 +49,42 @@ public sealed record ModelSpec(string Name, int InputChannels, int InputHeight, 
         _ => throw new ArgumentException($"Unknown model '{name}'; expected one of {string.Join(", ", BuiltInNames)}.", nameof(name)),
     };
 
+    /// <summary>The largest model accepted: 250 million learned values (1 GB of float32 weights, about 4 GB while Adam trains it).</summary>
+    public const double MaxParameters = 250e6;
+
+    /// <summary>The largest activations accepted for one image: 50 million values over all layers (200 MB per image, before the batch multiplies it).</summary>
+    public const double MaxActivationsPerImage = 50e6;
+
+    /// <summary>Number of learned values over all layers.</summary>
+    public double ParameterCount => Layers.Sum(l => l.ParameterCount);
+
+    /// <summary>
+    /// Checks the whole layer chain and the model's size before anything is allocated: a description with an absurd
+    /// layer (say a Linear with two billion outputs) is an error naming it instead of an allocation failure in libtorch.
+    /// </summary>
+    /// <exception cref="ArgumentException">A layer does not fit its input, the output is not one score per class, or the model is too large.</exception>
+    public ModelSpec Validate()
+    {
+        if (InputChannels <= 0 || InputHeight <= 0 || InputWidth <= 0)
+        {
+            throw new ArgumentException($"Model '{Name}' has input shape {InputChannels}x{InputHeight}x{InputWidth}; expected positive channels, height and width.");
+        }
+        var shapes = OutputShapes();
+        _ = ClassCount;
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        if (ParameterCount > MaxParameters)
+        {
+            int largest = Enumerable.Range(0, Layers.Count).MaxBy(i => Layers[i].ParameterCount);
+            throw new ArgumentException(string.Create(inv, $"Model '{Name}' has {ParameterCount:N0} parameters, over the limit of {MaxParameters:N0}; the largest layer is {largest} ({Layers[largest]}) with {Layers[largest].ParameterCount:N0}."));
+        }
+        double activations = shapes.Sum(s => s.Aggregate(1.0, (product, d) => product * d));
+        if (activations > MaxActivationsPerImage)
+        {
+            throw new ArgumentException(string.Create(inv, $"Model '{Name}' produces {activations:N0} activation values per image, over the limit of {MaxActivationsPerImage:N0}; reduce the input size or the layer widths."));
+        }
+        return this;
+    }
+
     /// <summary>Number of classes: the width of the last layer's output. Validates the whole layer chain.</summary>
     public int ClassCount
     {

@@ -9,7 +9,7 @@ internal static class ModuleFactory
 {
     public static Sequential Build(ModelSpec spec)
     {
-        _ = spec.ClassCount; // validates the whole chain before any native allocation
+        spec.Validate(); // the whole chain and the model's size, before any native allocation
         var modules = new List<(string, nn.Module<Tensor, Tensor>)>();
         for (int i = 0; i < spec.Layers.Count; i++)
         {

@@ -16,7 +16,7 @@ namespace MlPipeline.Training;
 /// </summary>
 internal static class Checkpoint
 {
-    public const string FileName = "checkpoint.bin";
+    public const string FileName = RunFolder.CheckpointFile;
     static readonly byte[] Magic = "MLPCKPT2"u8.ToArray();
 
     public static void Save(string path, CheckpointState state, torch.nn.Module model, torch.optim.Optimizer optimizer)

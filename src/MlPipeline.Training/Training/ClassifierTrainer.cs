@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json;
+using MlPipeline.Data;
 using MlPipeline.Evaluation;
 using MlPipeline.Scoring;
-using MlPipeline.Training.Data;
 using MlPipeline.Training.Internals;
 using MlPipeline.Training.Models;
 using MlPipeline.Training.Native;
@@ -20,13 +20,13 @@ namespace MlPipeline.Training;
 public static class ClassifierTrainer
 {
     /// <summary>File name of the per-epoch history in a run folder.</summary>
-    public const string HistoryFileName = "history.json";
+    public const string HistoryFileName = RunFolder.HistoryFile;
 
     /// <summary>File name of the model description in a run folder.</summary>
-    public const string ModelInfoFileName = "model.json";
+    public const string ModelInfoFileName = RunFolder.ModelFile;
 
     /// <summary>File in the run folder holding the finished model's test metrics (same keys as <c>evaluate</c>'s metrics.json).</summary>
-    public const string MetricsFileName = "metrics.json";
+    public const string MetricsFileName = RunFolder.MetricsFile;
 
     /// <summary>
     /// Trains on <paramref name="data"/>. Cancellation stops after the current step, saves a checkpoint and returns with
@@ -48,14 +48,33 @@ public static class ClassifierTrainer
             ? Standardize(train)
             : ImagePreprocessing.UnitRange(train.Width, train.Height, train.Channels == 1 ? ColorMode.Gray : ColorMode.Rgb);
 
-        string run = Path.GetFullPath(options.OutputDirectory);
-        string checkpointPath = Path.Combine(run, Checkpoint.FileName);
         var fresh = new CheckpointState(JsonSerializer.Serialize(spec, Json.Options), options.BatchSize, options.LearningRate, options.Seed,
             train.Count, options.Normalize, 0, 0, 0, 0, 0, 0, []);
-        bool resuming = File.Exists(checkpointPath);
+        using var folder = RunFolder.Open(options.OutputDirectory);
+        try
+        {
+            return Train(folder, data.Checksums, train, test, spec, preprocessing, fresh, options, progress, cancellationToken);
+        }
+        catch
+        {
+            folder.Abandon();
+            throw;
+        }
+    }
+
+    static TrainingResult Train(RunFolder folder, IReadOnlyDictionary<string, string> checksums, ImageSet train, ImageSet test, ModelSpec spec, ImagePreprocessing preprocessing,
+        CheckpointState fresh, TrainingOptions options, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        string run = folder.Path;
+        string checkpointPath = folder[RunFolder.CheckpointFile];
+        bool resuming = folder.HasCheckpoint;
         if (resuming && !options.Resume)
         {
             throw new InvalidOperationException($"Run folder '{run}' already holds a checkpoint; pass --resume (Resume = true) to continue it, or choose another output folder.");
+        }
+        if (!resuming && options.Resume)
+        {
+            throw new InvalidOperationException($"Run folder '{run}' holds no checkpoint to resume; leave out --resume (Resume = false) to start a new run there.");
         }
 
         TorchNative.EnsureLoaded();
@@ -71,7 +90,6 @@ public static class ClassifierTrainer
             state = Checkpoint.Load(checkpointPath, model, optimizer);
             RequireSameRun(checkpointPath, state, fresh);
         }
-        Directory.CreateDirectory(run);
 
         var trainX = ToTensor(train, preprocessing);
         var trainY = LabelTensor(train);
@@ -106,9 +124,13 @@ public static class ClassifierTrainer
                     optimizer.zero_grad();
                     var logits = model.forward(x);
                     var loss = nn.functional.cross_entropy(logits, y);
+                    float lossValue = loss.item<float>();
+                    // A non-finite loss means the weights diverged: stop before the step spreads it, and leave the
+                    // last checkpoint (a good one) as it is.
+                    if (!float.IsFinite(lossValue)) { throw Diverged("loss", lossValue, epoch, step + 1, options.LearningRate); }
                     loss.backward();
                     optimizer.step();
-                    lossSum += loss.item<float>() * count;
+                    lossSum += lossValue * count;
                     correct += logits.argmax(1).eq(y).sum().item<long>();
                     seen += count;
                 }
@@ -118,6 +140,7 @@ public static class ClassifierTrainer
             }
             double epochSeconds = seconds + clock.Elapsed.TotalSeconds;
             var (testLoss, testAccuracy) = Evaluate(model, testX, testY);
+            if (!double.IsFinite(testLoss)) { throw Diverged("test loss", testLoss, epoch, steps, options.LearningRate); }
             var metrics = new EpochMetrics(epoch, lossSum / seen, (double)correct / seen, testLoss, testAccuracy, epochSeconds);
             history.Add(metrics);
             state = state with { EpochsDone = epoch, StepsDone = 0, LossSum = 0, Correct = 0, Seen = 0, Seconds = 0, History = history };
@@ -129,13 +152,17 @@ public static class ClassifierTrainer
 
         Json.Write(Path.Combine(run, HistoryFileName), history);
         var info = new RunInfo(spec, preprocessing, train.ClassNames, options.Seed, history.Count, options.BatchSize, options.LearningRate,
-            train.Count, data.Checksums, history.Count > 0 ? history[^1].TestAccuracy : null, Version);
+            train.Count, checksums, history.Count > 0 ? history[^1].TestAccuracy : null, Version);
         Json.Write(Path.Combine(run, ModelInfoFileName), info);
         // The final figures go through the same ML.NET evaluation as `evaluate`, so the two report alike.
         var testMetrics = ClassificationMetrics.Compute(train.ClassNames, [.. test.Labels.ToArray()], Probabilities(model, testX));
         MlPipeline.Internals.AtomicFile.WriteAllText(Path.Combine(run, MetricsFileName), testMetrics.ToJson() + "\n");
         return new TrainingResult(run, history, Completed: true, testMetrics);
     }
+
+    static InvalidOperationException Diverged(string what, double value, int epoch, int step, double learningRate) =>
+        new(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"Training diverged: the {what} became {value} at epoch {epoch}, step {step}. Lower --lr (it was {learningRate}); the run folder keeps the last good checkpoint, from before epoch {epoch}, if there was one."));
 
     /// <summary>MlPipeline's version, recorded in every model.</summary>
     public static string Version { get; } =

@@ -32,8 +32,16 @@ public sealed class TrainedModel : IDisposable
     public static TrainedModel Load(string runDirectory)
     {
         ArgumentNullException.ThrowIfNull(runDirectory);
-        if (!Directory.Exists(runDirectory)) { throw new DirectoryNotFoundException($"Run folder '{runDirectory}' does not exist."); }
-        var info = Json.Read<RunInfo>(Path.Combine(runDirectory, ClassifierTrainer.ModelInfoFileName));
+        MlPipeline.Internals.FileSystem.RequireDirectory(runDirectory, "Run folder");
+        string modelFile = Path.Combine(runDirectory, RunFolder.ModelFile);
+        if (!File.Exists(modelFile))
+        {
+            string checkpoint = Path.Combine(runDirectory, RunFolder.CheckpointFile);
+            throw File.Exists(checkpoint)
+                ? new InvalidOperationException($"Run '{runDirectory}' is unfinished ({Checkpoint.ReadState(checkpoint).EpochsDone} epoch(s) done, no {RunFolder.ModelFile} yet); finish it with 'mlpipeline train --out {runDirectory} --resume' and the options it was started with.")
+                : new FileNotFoundException($"'{runDirectory}' is not a training run: it holds neither {RunFolder.ModelFile} nor {RunFolder.CheckpointFile}.", modelFile);
+        }
+        var info = Json.Read<RunInfo>(modelFile);
         if (info.Architecture?.Layers is null || info.Preprocessing is null || info.Labels is null)
         {
             throw new InvalidDataException($"'{Path.Combine(runDirectory, ClassifierTrainer.ModelInfoFileName)}' lacks the architecture, preprocessing or labels.");

@@ -5,6 +5,15 @@ namespace MlPipeline.Training;
 /// <summary>How <see cref="ClassifierTrainer"/> trains. Every property has a documented default; <see cref="Validate"/> checks them once.</summary>
 public sealed record TrainingOptions
 {
+    /// <summary>The largest <see cref="LearningRate"/> accepted: 10 (Adam steps are about the learning rate in size, so larger ones only diverge; float32 ends near 3.4e38).</summary>
+    public const double MaxLearningRate = 10;
+
+    /// <summary>The largest <see cref="Threads"/> accepted: 256 (libtorch starts one OS thread for each).</summary>
+    public const int MaxThreads = 256;
+
+    /// <summary>The largest <see cref="BatchSize"/> accepted: 65,536 images per step.</summary>
+    public const int MaxBatchSize = 65_536;
+
     /// <summary>Folder of the run: checkpoint, <c>history.json</c>, <c>model.json</c>. Default: <c>runs/default</c>.</summary>
     public string OutputDirectory { get; init; } = Path.Combine("runs", "default");
 
@@ -54,9 +63,9 @@ public sealed record TrainingOptions
             throw new ArgumentException($"Model '{Model}' is unknown; expected one of {string.Join(", ", ModelSpec.BuiltInNames)}.", nameof(Model));
         }
         if (Epochs < 1) { throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be at least 1."); }
-        if (BatchSize < 1) { throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1."); }
-        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) { throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be a positive finite number."); }
-        if (Threads is < 1) { throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be at least 1."); }
+        if (BatchSize is < 1 or > MaxBatchSize) { throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, $"BatchSize must be from 1 to {MaxBatchSize}."); }
+        if (!(LearningRate > 0) || !(LearningRate <= MaxLearningRate)) { throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, $"LearningRate must be above 0 and at most {MaxLearningRate}."); }
+        if (Threads is < 1 or > MaxThreads) { throw new ArgumentOutOfRangeException(nameof(Threads), Threads, $"Threads must be from 1 to {MaxThreads}."); }
         if (Limit is < 1) { throw new ArgumentOutOfRangeException(nameof(Limit), Limit, "Limit must be at least 1."); }
         return this;
     }

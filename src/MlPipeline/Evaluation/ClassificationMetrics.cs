@@ -102,13 +102,12 @@ public sealed record ClassificationMetrics(
     /// <summary>The confusion matrix as CSV: a header <c>actual\predicted,label…</c>, then one row per actual class.</summary>
     public string ConfusionCsv()
     {
-        var csv = new StringBuilder();
-        csv.AppendLine(Internals.Csv.Line(Labels.Prepend("actual\\predicted")));
+        List<IReadOnlyList<string>> rows = [[.. Labels.Prepend("actual\\predicted")]];
         for (int a = 0; a < Labels.Count; a++)
         {
-            csv.AppendLine(Internals.Csv.Line(ConfusionMatrix[a].Select(c => c.ToString(CultureInfo.InvariantCulture)).Prepend(Labels[a])));
+            rows.Add([.. ConfusionMatrix[a].Select(c => c.ToString(CultureInfo.InvariantCulture)).Prepend(Labels[a])]);
         }
-        return csv.ToString();
+        return Internals.Csv.Format(rows);
     }
 
     /// <summary>A plain-text report: overall figures, a per-class table, the confusion matrix and the most confused pairs.</summary>

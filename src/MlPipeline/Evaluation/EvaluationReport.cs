@@ -37,9 +37,15 @@ public sealed record EvaluationReport(string ModelSource, string Root, Classific
         Write(MetricsFile, Encoding.UTF8.GetBytes(Metrics.ToJson() + "\n"));
         Write(ConfusionCsvFile, Encoding.UTF8.GetBytes(Metrics.ConfusionCsv()));
         Write(MisclassifiedFile, Encoding.UTF8.GetBytes(MisclassifiedCsv()));
+        string errors = Path.Combine(directory, ErrorsFile);
         if (Failed.Count > 0)
         {
-            Write(ErrorsFile, Encoding.UTF8.GetBytes("path,error\n" + string.Concat(Failed.Select(f => Csv.Line([f.Path, f.Error ?? ""]) + "\n"))));
+            Write(ErrorsFile, Encoding.UTF8.GetBytes(Csv.Format(Failed.Select(f => (IReadOnlyList<string>)[f.Path, f.Error ?? ""]).Prepend(["path", "error"]))));
+        }
+        else if (File.Exists(errors))
+        {
+            // A clean rerun into the same folder must not leave the previous run's failures beside the new figures.
+            File.Delete(errors);
         }
         Write(ConfusionPlotFile, EvaluationPlots.ConfusionMatrix(Metrics));
         Write(MistakesPlotFile, EvaluationPlots.Mistakes(this));
@@ -50,11 +56,8 @@ public sealed record EvaluationReport(string ModelSource, string Root, Classific
     /// <summary>The misclassified images as CSV: <c>path,actual,predicted,confidence,actual_probability</c>, most confident mistakes first.</summary>
     public string MisclassifiedCsv()
     {
-        var csv = new StringBuilder("path,actual,predicted,confidence,actual_probability\n");
-        foreach (var m in Misclassified)
-        {
-            csv.Append(Csv.Line([m.Path, m.Actual, m.Predicted, m.Confidence.ToString("0.######", CultureInfo.InvariantCulture), m.ActualProbability.ToString("0.######", CultureInfo.InvariantCulture)])).Append('\n');
-        }
-        return csv.ToString();
+        return Csv.Format(Misclassified
+            .Select(m => (IReadOnlyList<string>)[m.Path, m.Actual, m.Predicted, m.Confidence.ToString("0.######", CultureInfo.InvariantCulture), m.ActualProbability.ToString("0.######", CultureInfo.InvariantCulture)])
+            .Prepend(["path", "actual", "predicted", "confidence", "actual_probability"]));
     }
 }

@@ -48,7 +48,8 @@ public sealed record LabelledImages(string Root, IReadOnlyList<LabelledImage> It
     public static LabelledImages FromCsv(string csvPath, string? root = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(csvPath);
-        if (!File.Exists(csvPath)) { throw new FileNotFoundException($"Labels file '{csvPath}' does not exist.", csvPath); }
+        if (root is not null) { FileSystem.RequireDirectory(root, "Input folder"); }
+        FileSystem.RequireFile(csvPath, "Labels file");
         string baseDir = Path.GetFullPath(root ?? Path.GetDirectoryName(Path.GetFullPath(csvPath))!);
         var items = new List<LabelledImage>();
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -59,7 +60,8 @@ public sealed record LabelledImages(string Root, IReadOnlyList<LabelledImage> It
             {
                 throw new InvalidDataException($"Labels file '{csvPath}' line {line} has {fields.Count} field(s); expected 2: path,label.");
             }
-            string path = fields[0].Trim(), label = fields[1].Trim();
+            // Paths are taken exactly as written (a quoted name may start with spaces); labels are trimmed.
+            string path = fields[0], label = fields[1].Trim();
             if (path.Length == 0 || label.Length == 0)
             {
                 throw new InvalidDataException($"Labels file '{csvPath}' line {line} has an empty {(path.Length == 0 ? "path" : "label")}; expected path,label.");
@@ -72,6 +74,11 @@ public sealed record LabelledImages(string Root, IReadOnlyList<LabelledImage> It
             catch (ArgumentException e)
             {
                 throw new InvalidDataException($"Labels file '{csvPath}' line {line} has an invalid path: {e.Message}", e);
+            }
+            // A labels file names images inside the input folder; it must not reach other files on the machine.
+            if (Path.IsPathRooted(path) || !FileSystem.IsSameOrInside(full, baseDir) || full == baseDir)
+            {
+                throw new InvalidDataException($"Labels file '{csvPath}' line {line} has the path '{path}', which {(Path.IsPathRooted(path) ? "is absolute" : "leads outside")} the input folder '{baseDir}'; expected a path relative to it, inside it.");
             }
             if (seen.TryGetValue(full, out int first))
             {

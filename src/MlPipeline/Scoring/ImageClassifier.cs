@@ -209,10 +209,13 @@ public sealed class ImageClassifier : IDisposable
         ScoreFiles(folder, ListFolder(folder, recursive).Images, cancellationToken);
 
     /// <summary>
-    /// The image files of a folder (png, jpg, jpeg, bmp, gif, webp; case-insensitive) sorted by relative path, and how
-    /// many other files were ignored. With <paramref name="recursive"/> subfolders are included, symbolic-link loops cut.
+    /// The regular image files of a folder (png, jpg, jpeg, bmp, gif, webp; case-insensitive) sorted by relative path,
+    /// and what was skipped: other files, special files (FIFOs, devices) and symbolic-link loops. With
+    /// <paramref name="recursive"/> subfolders are included; a link to a folder is followed once, a loop is cut.
     /// </summary>
-    public static (IReadOnlyList<string> Images, int Ignored) ListFolder(string folder, bool recursive = false) =>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="IOException">The path is not a folder.</exception>
+    public static FolderListing ListFolder(string folder, bool recursive = false) =>
         ImageFolder.List(folder, recursive);
 
     /// <summary>The exact tensor the pipeline feeds the model for one encoded image: [C, H, W] floats.</summary>
@@ -287,6 +290,11 @@ public sealed class ImageClassifier : IDisposable
     {
         try
         {
+            // Opening a FIFO or a device blocks (or never ends): only regular files are read.
+            if (FileSystem.KindOf(path) is FileSystem.Kind.Special or FileSystem.Kind.Directory)
+            {
+                throw new IOException($"it is {FileSystem.Describe(FileSystem.KindOf(path))}");
+            }
             return File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -342,19 +350,48 @@ public sealed class ImageClassifier : IDisposable
     {
         using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels.AsMemory(0, count * imageSize), [count, Channels, Preprocessing.Height, Preprocessing.Width]);
         using var runOptions = new RunOptions();
-        using var outputs = session.Run(runOptions, [InputName], [input], [outputName]);
-        var values = outputs[0].GetTensorDataAsSpan<float>();
-        int classes = Labels.Count;
-        if (values.Length != count * classes)
+        IDisposableReadOnlyCollection<OrtValue> outputs;
+        try
         {
-            throw new InvalidDataException($"Model '{ModelSource}' output '{outputName}' gave {values.Length / Math.Max(count, 1)} values per image; expected {classes} (one per label).");
+            outputs = session.Run(runOptions, [InputName], [input], [outputName]);
         }
-        var predictions = new List<Prediction>(count);
-        for (int row = 0; row < count; row++)
+        catch (OnnxRuntimeException e)
         {
-            predictions.Add(ToPrediction(values.Slice(row * classes, classes), probabilities));
+            // A model can pass every schema check and still reject the data at run time (for example a symbolic
+            // height and width that its layers do not accept at the configured size).
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                $"Model '{ModelSource}' failed on a batch of {count} image(s) of {Channels}x{Preprocessing.Height}x{Preprocessing.Width}: {e.Message.Trim()}. Check the input size and colour mode it expects (--size, --color)."), e);
         }
-        return predictions;
+        using (outputs)
+        {
+            var values = outputs[0].GetTensorDataAsSpan<float>();
+            int classes = Labels.Count;
+            if (values.Length != count * classes)
+            {
+                throw new InvalidDataException($"Model '{ModelSource}' output '{outputName}' gave {values.Length / Math.Max(count, 1)} values per image; expected {classes} (one per label).");
+            }
+            int bad = IndexOfNonFinite(values);
+            if (bad >= 0)
+            {
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                    $"Model '{ModelSource}' output '{outputName}' is {values[bad]} for image {(bad / classes) + 1} of a batch of {count}: the model produced non-finite scores. With preprocessing offset {Preprocessing.Offset} and scale {Preprocessing.Scale} its inputs range from {Preprocessing.Apply(0)} to {Preprocessing.Apply(255)}; check --offset/--scale or --mean/--std."));
+            }
+            var predictions = new List<Prediction>(count);
+            for (int row = 0; row < count; row++)
+            {
+                predictions.Add(ToPrediction(values.Slice(row * classes, classes), probabilities));
+            }
+            return predictions;
+        }
+    }
+
+    static int IndexOfNonFinite(ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i])) { return i; }
+        }
+        return -1;
     }
 
     Prediction ToPrediction(ReadOnlySpan<float> scores, bool includeAll)

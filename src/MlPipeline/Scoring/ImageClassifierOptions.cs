@@ -10,6 +10,12 @@ public sealed record ImageClassifierOptions
     /// <summary>The default <see cref="MaxImagePixels"/>: 50 million pixels (a 7071×7071 image).</summary>
     public const long DefaultMaxImagePixels = 50_000_000;
 
+    /// <summary>The largest <see cref="Threads"/> accepted: 256 (ONNX Runtime starts one OS thread for each, and far more threads than cores only slow it down).</summary>
+    public const int MaxThreads = 256;
+
+    /// <summary>The largest <see cref="BatchSize"/> accepted: 65,536 images per model call.</summary>
+    public const int MaxBatchSize = 65_536;
+
     /// <summary>Input width in pixels. Default: from metadata, else the model's input shape.</summary>
     public int? Width { get; init; }
 
@@ -61,21 +67,27 @@ public sealed record ImageClassifierOptions
         return labels;
     }
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option and the accepted range.</summary>
     public ImageClassifierOptions Validate()
     {
-        if (Width is < 1 || Height is < 1) { throw new ArgumentException($"Size {Width}x{Height} is invalid; expected positive width and height."); }
-        if (TopK < 1) { throw new ArgumentOutOfRangeException(nameof(TopK), TopK, "TopK must be at least 1."); }
-        if (BatchSize < 1) { throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1."); }
-        if (Threads is < 1) { throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be at least 1."); }
-        if (MaxImagePixels < 1) { throw new ArgumentOutOfRangeException(nameof(MaxImagePixels), MaxImagePixels, "MaxImagePixels must be at least 1."); }
-        if ((Mean is null) != (Std is null)) { throw new ArgumentException("Mean and Std go together; give both or neither."); }
-        if (Mean is not null && (Offset is not null || Scale is not null)) { throw new ArgumentException("Give either Mean and Std or Offset and Scale, not both."); }
-        if (Scale is 0) { throw new ArgumentOutOfRangeException(nameof(Scale), Scale, "Scale must not be 0."); }
+        static ArgumentException Bad(string message) => new(message);
+        if (Width is < 1 || Height is < 1) { throw Bad($"Size {Width}x{Height} is invalid; expected positive width and height."); }
+        if (TopK < 1) { throw Bad($"TopK must be at least 1, but was {TopK}."); }
+        if (BatchSize is < 1 or > MaxBatchSize) { throw Bad($"BatchSize must be from 1 to {MaxBatchSize}, but was {BatchSize}."); }
+        if (Threads is < 1 or > MaxThreads) { throw Bad($"Threads must be from 1 to {MaxThreads}, but was {Threads}."); }
+        if (MaxImagePixels < 1) { throw Bad($"MaxImagePixels must be at least 1, but was {MaxImagePixels}."); }
+        if ((Mean is null) != (Std is null)) { throw Bad("Mean and Std go together; give both or neither."); }
+        if (Mean is not null && (Offset is not null || Scale is not null)) { throw Bad("Give either Mean and Std or Offset and Scale, not both."); }
+        foreach (var (name, value) in new[] { ("Offset", Offset), ("Scale", Scale), ("Mean", Mean), ("Std", Std) })
+        {
+            if (value is { } v && !float.IsFinite(v)) { throw Bad($"{name} must be a finite number, but was {v.ToString(System.Globalization.CultureInfo.InvariantCulture)}."); }
+        }
+        if (Scale is 0) { throw Bad("Scale must not be 0."); }
+        if (Std is <= 0) { throw Bad($"Std must be positive, but was {Std.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}."); }
         if (Labels is { } labels)
         {
             var duplicate = labels.GroupBy(l => l, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
-            if (duplicate is not null) { throw new ArgumentException($"Label '{duplicate.Key}' appears more than once.", nameof(Labels)); }
+            if (duplicate is not null) { throw Bad($"Label '{duplicate.Key}' appears more than once."); }
         }
         return this;
     }

@@ -48,6 +48,12 @@ public sealed record ImagePreprocessing(int Width, int Height, ColorMode ColorMo
         {
             throw new ArgumentException($"Preprocessing offset {Offset.ToString(CultureInfo.InvariantCulture)} and scale {Scale.ToString(CultureInfo.InvariantCulture)} are invalid; expected finite numbers and a non-zero scale.");
         }
+        // The formula is affine in the pixel, so its two ends bound every value the model can receive.
+        if (!float.IsFinite(Apply(0)) || !float.IsFinite(Apply(255)))
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"Preprocessing offset {Offset} and scale {Scale} turn pixel values into {Apply(0)} to {Apply(255)}, beyond float's range; expected (pixel - offset) * scale to be finite for pixels 0 to 255."));
+        }
         return this;
     }
 }

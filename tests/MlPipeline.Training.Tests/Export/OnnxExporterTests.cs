@@ -1,6 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
+using MlPipeline.Data;
 using MlPipeline.Scoring;
-using MlPipeline.Training.Data;
 using MlPipeline.Training.Export;
 using MlPipeline.Training.Models;
 
@@ -11,7 +11,7 @@ public sealed class OnnxExporterTests
     string dir = "";
 
     [SetUp]
-    public void SetUp() => dir = TestData.TempDirectory();
+    public void SetUp() => dir = TempDirectory.Create();
 
     [TearDown]
     public void TearDown() => Directory.Delete(dir, recursive: true);

@@ -14,8 +14,8 @@ public sealed class TrainedExportTests(string architecture)
     [OneTimeSetUp]
     public void Train()
     {
-        dir = TestData.TempDirectory();
-        var result = ClassifierTrainer.Train(TestData.Subset(1000, 300), new TrainingOptions
+        dir = TempDirectory.Create();
+        var result = ClassifierTrainer.Train(Digits.Subset(1000, 300), new TrainingOptions
         {
             OutputDirectory = Path.Combine(dir, "run"),
             Model = architecture,
@@ -40,7 +40,7 @@ public sealed class TrainedExportTests(string architecture)
     [TestCase(256)]
     public void Verify_TrainedModel_AgreesWithinTolerance(int batchSize)
     {
-        var result = OnnxVerifier.Verify(model!, onnx, TestData.Mnist.Test, count: 300, batchSize: batchSize);
+        var result = OnnxVerifier.Verify(model!, onnx, Digits.Mnist.Test, count: 300, batchSize: batchSize);
 
         Assert.That(result.MaxAbsDifference, Is.LessThanOrEqualTo(1e-4));
         Assert.That(result.ArgmaxAgreement, Is.EqualTo(1.0));

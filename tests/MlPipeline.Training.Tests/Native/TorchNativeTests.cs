@@ -34,7 +34,7 @@ public sealed class TorchNativeTests
     [Test]
     public void PatchForHost_OriginalLibraryAndAHostLackingTheVersion_FlipsExactlyTheFlagBit()
     {
-        string dir = TestData.TempDirectory();
+        string dir = TempDirectory.Create();
         try
         {
             byte[] original = File.ReadAllBytes(Library());
@@ -76,7 +76,7 @@ public sealed class TorchNativeTests
     [Test]
     public void Explain_LibraryThatCannotLoad_GivesTheLoadersReasonNotThePackageHint()
     {
-        string dir = TestData.TempDirectory();
+        string dir = TempDirectory.Create();
         try
         {
             string fake = Path.Combine(dir, TorchNative.LibraryFileName);

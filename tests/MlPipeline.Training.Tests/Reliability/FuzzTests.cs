@@ -1,8 +1,8 @@
 using System.Diagnostics;
+using MlPipeline.Data;
 using MlPipeline.Evaluation;
 using MlPipeline.Internals;
 using MlPipeline.Scoring;
-using MlPipeline.Training.Data;
 using MlPipeline.Training.Models;
 using SkiaSharp;
 using TorchSharp;
@@ -21,7 +21,7 @@ public sealed class FuzzTests
     string dir = "";
 
     [SetUp]
-    public void SetUp() => dir = TestData.TempDirectory();
+    public void SetUp() => dir = TempDirectory.Create();
 
     [TearDown]
     public void TearDown() => Directory.Delete(dir, recursive: true);
@@ -89,11 +89,11 @@ public sealed class FuzzTests
     string TinyRun()
     {
         string run = Path.Combine(dir, "run");
-        ClassifierTrainer.Train(TestData.Subset(64, 20), new TrainingOptions { OutputDirectory = run, Epochs = 1, Limit = 64, BatchSize = 32, Threads = 1 });
+        ClassifierTrainer.Train(Digits.Subset(64, 20), new TrainingOptions { OutputDirectory = run, Epochs = 1, Limit = 64, BatchSize = 32, Threads = 1 });
         return run;
     }
 
-    static byte[] Digit(int index) => GrayPng.Encode(TestData.Mnist.Test.Image(index), 28, 28);
+    static byte[] Digit(int index) => GrayPng.Encode(Digits.Mnist.Test.Image(index), 28, 28);
 
     [Test]
     public void Predict_MutatedPng_GivesAPredictionOrInvalidData()
@@ -131,7 +131,7 @@ public sealed class FuzzTests
     public void ReadImages_MutatedIdx_GivesImagesOrInvalidData()
     {
         string path = Path.Combine(dir, "images-idx3-ubyte");
-        var test = TestData.Mnist.Test.Take(50);
+        var test = Digits.Mnist.Test.Take(50);
         byte[] valid = [0, 0, 8, 3, 0, 0, 0, 50, 0, 0, 0, 28, 0, 0, 0, 28, .. test.Pixels.ToArray()];
 
         Fuzz<InvalidDataException>("idx", valid, bytes =>

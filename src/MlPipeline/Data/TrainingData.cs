@@ -1,4 +1,4 @@
-namespace MlPipeline.Training.Data;
+namespace MlPipeline.Data;
 
 /// <summary>A training set and a test set with the same shape and classes, and checksums of where they came from.</summary>
 /// <param name="Train">Images the model learns from.</param>

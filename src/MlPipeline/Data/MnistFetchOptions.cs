@@ -1,4 +1,4 @@
-namespace MlPipeline.Training.Data;
+namespace MlPipeline.Data;
 
 /// <summary>Where <see cref="Mnist.Ensure"/> keeps MNIST and where it may look for it.</summary>
 public sealed record MnistFetchOptions

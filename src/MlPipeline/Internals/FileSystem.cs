@@ -1,0 +1,119 @@
+using System.Runtime.InteropServices;
+
+namespace MlPipeline.Internals;
+
+/// <summary>
+/// What a path is (regular file, folder, FIFO, device…) and where it really lives (symbolic links resolved), for checks
+/// that must name the wrong kind of path and for folder walks that must not block on special files or loop forever.
+/// </summary>
+internal static partial class FileSystem
+{
+    /// <summary>The kind of thing at a path, following symbolic links.</summary>
+    public enum Kind { Missing, RegularFile, Directory, Special }
+
+    /// <summary>What <paramref name="path"/> is, following symbolic links.</summary>
+    public static Kind KindOf(string path)
+    {
+        if (Directory.Exists(path)) { return Kind.Directory; }
+        if (!File.Exists(path)) { return Kind.Missing; }
+        return OperatingSystem.IsWindows() || IsRegular(path) ? Kind.RegularFile : Kind.Special;
+    }
+
+    /// <summary>A phrase for what the path is: "a folder", "a file", "a special file (FIFO or device)", "missing".</summary>
+    public static string Describe(Kind kind) => kind switch
+    {
+        Kind.Directory => "a folder",
+        Kind.RegularFile => "a file",
+        Kind.Special => "a special file (a FIFO, socket or device), not a regular file",
+        _ => "missing",
+    };
+
+    /// <summary>Throws unless <paramref name="path"/> is an existing folder; the message names <paramref name="what"/> and what the path is instead.</summary>
+    public static string RequireDirectory(string path, string what)
+    {
+        var kind = KindOf(path);
+        return kind switch
+        {
+            Kind.Directory => path,
+            Kind.Missing => throw new DirectoryNotFoundException($"{what} '{path}' does not exist."),
+            _ => throw new IOException($"{what} '{path}' is {Describe(kind)}; expected a folder."),
+        };
+    }
+
+    /// <summary>Throws unless <paramref name="path"/> is an existing regular file; the message names <paramref name="what"/> and what the path is instead.</summary>
+    public static string RequireFile(string path, string what)
+    {
+        var kind = KindOf(path);
+        return kind switch
+        {
+            Kind.RegularFile => path,
+            Kind.Missing => throw new FileNotFoundException($"{what} '{path}' does not exist.", path),
+            _ => throw new IOException($"{what} '{path}' is {Describe(kind)}; expected a file."),
+        };
+    }
+
+    /// <summary>
+    /// Checks, before any work starts, that a file can be written at <paramref name="path"/>: it is not a folder or a
+    /// special file, and no parent is a file.
+    /// </summary>
+    public static string RequireWritableFile(string path, string what)
+    {
+        string full = Path.GetFullPath(path);
+        var kind = KindOf(full);
+        if (kind is Kind.Directory or Kind.Special) { throw new IOException($"{what} '{path}' is {Describe(kind)}; expected a file to write."); }
+        for (string? dir = Path.GetDirectoryName(full); dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            var parent = KindOf(dir);
+            if (parent == Kind.Directory) { break; }
+            if (parent != Kind.Missing) { throw new IOException($"{what} '{path}' cannot be written: '{dir}' is {Describe(parent)}, not a folder."); }
+        }
+        return full;
+    }
+
+    /// <summary>Whether two paths name the same file once symbolic links are resolved (false when either is missing).</summary>
+    public static bool SameFile(string a, string b) =>
+        File.Exists(a) && File.Exists(b) && string.Equals(RealPath(a), RealPath(b), OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The absolute path with every symbolic link on the way resolved (the parts that exist).</summary>
+    public static string RealPath(string path) => RealPath(Path.GetFullPath(path), 0);
+
+    static string RealPath(string full, int depth)
+    {
+        if (depth > 40) { throw new IOException($"Too many levels of symbolic links resolving '{full}'."); }
+        string root = Path.GetPathRoot(full) ?? "";
+        string current = root;
+        foreach (string part in full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            string next = Path.Combine(current, part);
+            var info = new FileInfo(next);
+            if (info.Exists || Directory.Exists(next))
+            {
+                FileSystemInfo entry = Directory.Exists(next) ? new DirectoryInfo(next) : info;
+                if (entry.LinkTarget is not null && entry.ResolveLinkTarget(returnFinalTarget: true) is { } target)
+                {
+                    next = RealPath(target.FullName, depth + 1);
+                }
+            }
+            current = next;
+        }
+        return current;
+    }
+
+    /// <summary>Whether <paramref name="path"/> is <paramref name="ancestor"/> or lies inside it (both real, absolute paths).</summary>
+    public static bool IsSameOrInside(string path, string ancestor) =>
+        path == ancestor || path.StartsWith(ancestor.EndsWith(Path.DirectorySeparatorChar) ? ancestor : ancestor + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+    static bool IsRegular(string path)
+    {
+        // .NET has no public API for the file type; the runtime's own System.Native shim gives stat() with a fixed,
+        // architecture-independent layout (Flags, then Mode) on every Unix.
+        var status = new byte[256];
+        if (Stat(path, status) != 0) { return true; } // vanished or unreadable: let the read report it
+        int mode = BitConverter.ToInt32(status, 4);
+        const int TypeMask = 0xF000, Regular = 0x8000;
+        return (mode & TypeMask) == Regular;
+    }
+
+    [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_Stat", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Stat(string path, [Out] byte[] status);
+}

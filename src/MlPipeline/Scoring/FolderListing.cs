@@ -1,0 +1,16 @@
+namespace MlPipeline.Scoring;
+
+/// <summary>The image files of a folder in scoring order, and what else it held.</summary>
+/// <param name="Images">Image files (png, jpg, jpeg, bmp, gif, webp), ordinal by relative path.</param>
+/// <param name="Ignored">Regular files with other extensions, not scored.</param>
+/// <param name="Special">Entries with an image extension that are not regular files (FIFOs, sockets, devices), skipped because reading them could block forever.</param>
+/// <param name="LoopsCut">Symbolic links to folders that were not followed because they lead back to a folder being walked (or to one of its ancestors).</param>
+public sealed record FolderListing(IReadOnlyList<string> Images, int Ignored, int Special, int LoopsCut)
+{
+    /// <summary>Deconstructs into the images and the number of other entries skipped (ignored plus special).</summary>
+    public void Deconstruct(out IReadOnlyList<string> images, out int ignored)
+    {
+        images = Images;
+        ignored = Ignored + Special;
+    }
+}

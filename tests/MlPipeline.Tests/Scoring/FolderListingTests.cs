@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using MlPipeline.Internals;
+using MlPipeline.Scoring;
+
+namespace MlPipeline.Tests.Scoring;
+
+/// <summary>Which files a folder walk scores: symbolic-link loops, links out of the folder, special files, odd names.</summary>
+public sealed class FolderListingTests
+{
+    string dir = "";
+
+    [SetUp]
+    public void SetUp() => dir = TempDirectory.Create();
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(dir, recursive: true);
+
+    static readonly byte[] Png = GrayPng.Encode(new byte[784], 28, 28);
+
+    string Write(string relative)
+    {
+        string path = Path.Combine(dir, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, Png);
+        return path;
+    }
+
+    [Test]
+    public void ListFolder_LinkToAnAncestor_IsCutAndNothingOutsideIsListed()
+    {
+        Write("outside.png");
+        Write("input/a.png");
+        Write("input/sub/b.png");
+        string input = Path.Combine(dir, "input");
+        Directory.CreateSymbolicLink(Path.Combine(input, "sub", "up"), input);          // the input folder itself
+        Directory.CreateSymbolicLink(Path.Combine(input, "sub", "top"), dir);           // the input folder's parent
+
+        var listing = ImageClassifier.ListFolder(input, recursive: true);
+
+        Assert.That(listing.Images.Select(i => ImageFolder.Relative(input, i)), Is.EqualTo(new[] { "a.png", "sub/b.png" }));
+        Assert.That(listing.LoopsCut, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void ListFolder_LinkToAFolderOutside_IsFollowedOnce()
+    {
+        Write("elsewhere/x.png");
+        Write("input/a.png");
+        string input = Path.Combine(dir, "input");
+        Directory.CreateSymbolicLink(Path.Combine(input, "linked"), Path.Combine(dir, "elsewhere"));
+        Directory.CreateSymbolicLink(Path.Combine(input, "again"), Path.Combine(dir, "elsewhere"));
+
+        var listing = ImageClassifier.ListFolder(input, recursive: true);
+
+        Assert.That(listing.Images.Select(i => ImageFolder.Relative(input, i)), Is.EqualTo(new[] { "a.png", "again/x.png" }).Or.EqualTo(new[] { "a.png", "linked/x.png" }));
+    }
+
+    [Test]
+    public void ListFolder_FifoAndDeviceNamedLikeImages_AreSkippedAndCounted()
+    {
+        if (OperatingSystem.IsWindows()) { Assert.Ignore("FIFOs and device files are a Unix matter."); }
+        Write("input/a.png");
+        string input = Path.Combine(dir, "input");
+        using (var mkfifo = Process.Start("mkfifo", [Path.Combine(input, "fifo.png")])) { mkfifo.WaitForExit(); }
+        File.CreateSymbolicLink(Path.Combine(input, "null.jpg"), "/dev/null");
+        using var classifier = ImageClassifier.LoadBuiltInMnist();
+
+        var listing = ImageClassifier.ListFolder(input);
+        var results = classifier.ScoreFiles(input, [.. listing.Images, Path.Combine(input, "fifo.png")]).ToList();
+
+        Assert.That(listing.Images.Select(Path.GetFileName), Is.EqualTo(new[] { "a.png" }));
+        Assert.That(listing.Special, Is.EqualTo(2));
+        Assert.That(results.Single(r => r.Path == "fifo.png").Error, Does.Contain("not a regular file"), "named explicitly, it is reported instead of blocking");
+    }
+
+    [Test]
+    public void ListFolder_BackslashInAFileName_IsKeptWhereItIsNoSeparator()
+    {
+        if (Path.DirectorySeparatorChar == '\\') { Assert.Ignore("On Windows a backslash is a separator."); }
+        Write("input/back\\slash.png");
+        string input = Path.Combine(dir, "input");
+        using var classifier = ImageClassifier.LoadBuiltInMnist();
+
+        var result = classifier.ScoreFolder(input).Single();
+
+        Assert.That(result.Path, Is.EqualTo("back\\slash.png"));
+        Assert.That(File.Exists(Path.Combine(input, result.Path)), Is.True, "the reported path names the file");
+    }
+
+    [Test]
+    public void ListFolder_PathIsAFile_SaysWhatItIs()
+    {
+        string file = Write("a.png");
+
+        var e = Assert.Throws<IOException>(() => ImageClassifier.ListFolder(file));
+
+        Assert.That(e!.Message, Does.Contain("is a file; expected a folder"));
+    }
+}
