@@ -55,6 +55,21 @@ public sealed class BadInputTests
             foreach (string file in Directory.GetFiles(F("run"))) { File.Copy(file, Path.Combine(F(copy), Path.GetFileName(file))); }
         }
         File.WriteAllText(F("run-bad-json/model.json"), "{ \"architecture\": ");
+        // A hand-edited model.json whose Linear layer has two billion outputs (and the next layer to match).
+        Directory.CreateDirectory(F("run-huge"));
+        foreach (string file in Directory.GetFiles(F("run"))) { File.Copy(file, Path.Combine(F("run-huge"), Path.GetFileName(file))); }
+        string json = File.ReadAllText(F("run-huge/model.json"));
+        json = json.Replace("\"outFeatures\": 64", "\"outFeatures\": 2000000000", StringComparison.Ordinal).Replace("\"inFeatures\": 64", "\"inFeatures\": 2000000000", StringComparison.Ordinal);
+        File.WriteAllText(F("run-huge/model.json"), json);
+        // An unfinished run: a checkpoint and no model.json.
+        Directory.CreateDirectory(F("run-unfinished"));
+        File.Copy(F("run/checkpoint.bin"), F("run-unfinished/checkpoint.bin"));
+        // The shipped model with a symbolic height and width: its layers still need 28x28, which only running it shows.
+        File.WriteAllBytes(F("symbolic.onnx"), OnnxModels.Edit(model, OnnxModels.SymbolicImageSize));
+        File.WriteAllText(F("a-file"), "not a folder");
+        Directory.CreateDirectory(F("out.csv"));
+        Directory.CreateDirectory(F("classes/3"));
+        File.Copy(Directory.GetFiles(F("digits"), "*.png", SearchOption.AllDirectories)[0], F("classes/3/x.png"));
         byte[] checkpoint = File.ReadAllBytes(F("run-bad-checkpoint/checkpoint.bin"));
         File.WriteAllBytes(F("run-bad-checkpoint/checkpoint.bin"), checkpoint[..(checkpoint.Length / 3)]);
     }
@@ -62,7 +77,8 @@ public sealed class BadInputTests
     [OneTimeTearDown]
     public static void DeleteFixtures() => Directory.Delete(fixtures, recursive: true);
 
-    // {F} is the fixtures folder, {O} an empty output folder that must stay empty.
+    // {F} is the fixtures folder, {O} an empty output folder that must stay empty. Exit codes are the literal values
+    // the README documents: 1 failure, 2 invalid usage.
     static readonly object[] Cases =
     [
         new object[] { "train --data {F}/missing --out {O}/run", 1, "does not exist" },
@@ -100,6 +116,33 @@ public sealed class BadInputTests
         new object[] { "evaluate --input {F}/digits --report {O}/r --run {F}/empty", 1, "neither a history.json file nor a run folder" },
         new object[] { "demo --threads 0 --out {O}/demo", 2, "--threads must be from 1 to 256" },
         new object[] { "data mnist-png --dir {F}/missing --out {O}/png", 1, "does not exist" },
+        // Round 2 (#11): crashes, data loss, wrong results and unclear messages found by a hostile pass.
+        new object[] { "score --model {F}/symbolic.onnx --size 32x32 --input {F}/digits --recursive --output {O}/p.csv", 1, "symbolic.onnx' failed on a batch of 12 image(s) of 1x32x32" },
+        new object[] { "evaluate --model {F}/symbolic.onnx --size 32x32 --input {F}/digits --report {O}/r", 1, "failed on a batch" },
+        new object[] { "score --threads 100000 --input {F}/digits --output {O}/p.csv", 2, "--threads must be from 1 to 256, but was 100000" },
+        new object[] { "score --batch-size 2000000000 --input {F}/digits --output {O}/p.csv", 2, "--batch-size must be from 1 to 65536" },
+        new object[] { "export --run {F}/run-huge --out {O}/m.onnx", 1, "parameters, over the limit of 250,000,000" },
+        new object[] { "score --scale 1e38 --input {F}/digits --output {O}/p.csv", 2, "--offset 0 and --scale 1E+38 turn pixels 0 to 255 into values beyond float's range" },
+        new object[] { "evaluate --scale 1e38 --input {F}/digits --report {O}/r", 2, "--scale 1E+38 turn pixels" },
+        new object[] { "score --scale 1e36 --input {F}/digits --recursive --output {O}/p.csv", 1, "the model produced non-finite scores" },
+        new object[] { "evaluate --scale 1e36 --input {F}/digits --report {O}/r", 1, "the model produced non-finite scores" },
+        new object[] { "score --std 1e-40 --mean 0 --input {F}/digits --output {O}/p.csv", 2, "--mean 0 and --std 1E-40 turn pixels 0 to 255 into values beyond float's range" },
+        new object[] { "score --input {F}/a-file --output {O}/p.csv", 1, "a-file' is a file; expected a folder" },
+        new object[] { "score --model {F}/digits --input {F}/digits --output {O}/p.csv", 1, "Model '{F}/digits' is a folder; expected a file" },
+        new object[] { "export --run {F}/a-file --out {O}/m.onnx", 1, "Run folder '{F}/a-file' is a file; expected a folder" },
+        new object[] { "export --run {F}/run-unfinished --out {O}/m.onnx", 1, "is unfinished (1 epoch(s) done, no model.json yet); finish it with 'mlpipeline train --out {F}/run-unfinished --resume'" },
+        new object[] { "export --run {F}/empty --out {O}/m.onnx", 1, "is not a training run" },
+        new object[] { "data mnist --dir {F}/a-file", 1, "MNIST folder '{F}/a-file' is a file; expected a folder" },
+        new object[] { "data mnist --dir {O}/mnist --from {F}/nowhere", 1, "--from '{F}/nowhere' does not exist" },
+        new object[] { "train --resume --limit 64 --out {O}/run", 1, "holds no checkpoint to resume" },
+        new object[] { "evaluate --input {F}/missing --labels {F}/dup-paths.csv --report {O}/r", 1, "Input folder '{F}/missing' does not exist" },
+        new object[] { "score --input {F}/digits --recursive --output {F}/out.csv", 1, "--output '{F}/out.csv' is a folder; expected a file to write" },
+        new object[] { "score --input {F}/digits --output {F}/a-file/p.csv", 1, "a-file' is a file, not a folder" },
+        new object[] { "evaluate --input {F}/digits --report {F}/a-file", 1, "--report '{F}/a-file' is a file" },
+        new object[] { "score --top-k 11 --input {F}/digits --output {O}/p.csv", 2, "--top-k must be at most the model's 10 classes, but was 11" },
+        new object[] { "evaluate --top-k 11 --input {F}/digits --report {O}/r", 2, "--top-k must be at most the model's 10 classes" },
+        new object[] { "score --input {F}/classes --output {O}/p.csv", 1, "it has subfolders: add --recursive" },
+        new object[] { "data mnist-png --out {F}/digits --limit 5", 1, "already holds files" },
     ];
 
     [TestCaseSource(nameof(Cases))]
@@ -115,6 +158,8 @@ public sealed class BadInputTests
             Assert.That(exit, Is.EqualTo(expectedExit), error);
             Assert.That(error, Does.Contain(expected.Replace("{F}", fixtures, StringComparison.Ordinal)));
             Assert.That(error, Does.Not.Contain("   at "), "no stack trace without --verbose");
+            Assert.That(error, Does.Not.Contain("(Parameter '"), "messages name options, not C# parameters");
+            Assert.That(error.Split('\n').Count(l => l.StartsWith("error:", StringComparison.Ordinal)), Is.EqualTo(1), "one error line");
             Assert.That(Directory.GetFileSystemEntries(output, "*", SearchOption.AllDirectories).Where(File.Exists), Is.Empty, "no output left behind");
         }
         finally

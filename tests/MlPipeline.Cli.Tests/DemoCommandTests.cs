@@ -2,6 +2,7 @@ using System.Text.Json;
 
 namespace MlPipeline.Cli.Tests;
 
+[Category("Slow")]
 public sealed class DemoCommandTests
 {
     string dir = "";

@@ -58,9 +58,13 @@ internal sealed class ScoringOptions
         {
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--offset {offset ?? 0} and --scale {sc} turn pixels 0 to 255 into values beyond float's range; expected (pixel - offset) * scale to stay finite."));
         }
-        if (std is { } sd && !float.IsFinite(1f / (sd * 255f)))
+        if (mean is { } m && std is { } sd)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--std {sd} is too small: 1 / (std * 255) is beyond float's range; expected a standard deviation of pixels in [0, 1], such as 0.3."));
+            var standardized = ImagePreprocessing.Standardized(1, 1, ColorMode.Gray, m, sd);
+            if (!float.IsFinite(standardized.Scale) || !float.IsFinite(standardized.Apply(0)) || !float.IsFinite(standardized.Apply(255)))
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--mean {m} and --std {sd} turn pixels 0 to 255 into values beyond float's range; expected the mean and standard deviation of pixels in [0, 1], such as 0.13 and 0.31."));
+            }
         }
         string? model = parse.GetValue(Model);
         string? labels = parse.GetValue(Labels);

@@ -131,6 +131,20 @@ public sealed class TrainedModel : IDisposable
         return module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.to_type(ScalarType.Float32).data<float>().ToArray());
     }
 
+    /// <summary>
+    /// Writes this model as a finished run folder (<c>model.json</c> and a checkpoint with fresh optimiser state), so
+    /// that weights made by hand can be exported, verified or resumed like a trained run's.
+    /// </summary>
+    internal void SaveRun(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var optimizer = optim.Adam(module.parameters(), Info.LearningRate);
+        var state = new CheckpointState(System.Text.Json.JsonSerializer.Serialize(Info.Architecture, Json.Options), Info.BatchSize, Info.LearningRate,
+            Info.Seed, Info.TrainingImages, false, Info.Epochs, 0, 0, 0, 0, 0, []);
+        Checkpoint.Save(Path.Combine(directory, RunFolder.CheckpointFile), state, module, optimizer);
+        Json.Write(Path.Combine(directory, RunFolder.ModelFile), Info);
+    }
+
     /// <summary>Frees the native weights.</summary>
     public void Dispose() => module.Dispose();
 }
