@@ -45,7 +45,7 @@ public sealed class TrainCommandTests
             Assert.That(error, Does.Contain("Epoch 2/2").And.Contain("val_accuracy:"));
             Assert.That(output, Does.Contain("Test accuracy").And.Contain(run));
             Assert.That(output, Does.Contain("micro accuracy").And.Contain("confusion matrix"));
-            Assert.That(Directory.GetFiles(run).Select(Path.GetFileName), Is.EquivalentTo(new[] { "checkpoint.bin", "history.json", "model.json", "metrics.json" }));
+            Assert.That(Directory.GetFiles(run).Select(Path.GetFileName), Is.EquivalentTo(new[] { "checkpoint.bin", "history.json", "model.json", "metrics.json", "run.lock" }));
         }
         finally
         {

@@ -7,9 +7,7 @@ public sealed class NotebookTests
 {
     static IEnumerable<string> Notebooks()
     {
-        string dir = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(dir, "MlPipeline.sln"))) { dir = Path.GetDirectoryName(dir) ?? throw new InvalidOperationException("MlPipeline.sln not found above the test folder."); }
-        return Directory.GetFiles(Path.Combine(dir, "notebooks"), "*.ipynb").Order(StringComparer.Ordinal);
+        return Directory.GetFiles(Path.Combine(Repository.Root, "notebooks"), "*.ipynb").Order(StringComparer.Ordinal);
     }
 
     [Test]

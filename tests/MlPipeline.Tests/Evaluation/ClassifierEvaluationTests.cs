@@ -199,4 +199,22 @@ public sealed class ClassifierEvaluationTests
         Assert.That(ex!.Message, Does.Contain(history));
         Assert.That(Directory.Exists(output), Is.False);
     }
+
+    [Test]
+    public void WriteTo_CleanRerunIntoTheSameFolder_RemovesThePreviousErrorsFile()
+    {
+        string folder = DigitFolder(20);
+        string broken = Path.Combine(folder, "4", "broken.png");
+        File.WriteAllText(broken, "not an image");
+        string output = Path.Combine(dir, "report");
+        using var classifier = ImageClassifier.LoadBuiltInMnist();
+        classifier.Evaluate(LabelledImages.FromFolder(folder)).WriteTo(output);
+        Assert.That(File.Exists(Path.Combine(output, "errors.csv")), Is.True);
+        File.Delete(broken);
+
+        var written = classifier.Evaluate(LabelledImages.FromFolder(folder)).WriteTo(output);
+
+        Assert.That(File.Exists(Path.Combine(output, "errors.csv")), Is.False, "no stale failures beside the new figures");
+        Assert.That(written.Select(Path.GetFileName), Does.Not.Contain("errors.csv"));
+    }
 }

@@ -11,11 +11,7 @@ public sealed class OddImageTests
     string dir = "";
 
     [SetUp]
-    public void SetUp()
-    {
-        dir = Path.Combine(Path.GetTempPath(), "mlpipeline-odd-images", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-    }
+    public void SetUp() => dir = TempDirectory.Create();
 
     [TearDown]
     public void TearDown() => Directory.Delete(dir, recursive: true);
