@@ -103,17 +103,25 @@ internal static partial class FileSystem
     public static bool IsSameOrInside(string path, string ancestor) =>
         path == ancestor || path.StartsWith(ancestor.EndsWith(Path.DirectorySeparatorChar) ? ancestor : ancestor + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
-    static bool IsRegular(string path)
+    /// <summary>
+    /// Whether the path (links followed) is a FIFO, socket or device: something whose reading can block forever. One
+    /// system call, for the per-file hot path; false for regular files, folders and paths that cannot be examined.
+    /// </summary>
+    public static bool IsSpecial(string path) => !OperatingSystem.IsWindows() && FileType(path) is { } type && type != Regular && type != DirectoryType;
+
+    static bool IsRegular(string path) => FileType(path) is not { } type || type == Regular; // vanished or unreadable: let the read report it
+
+    const int TypeMask = 0xF000, Regular = 0x8000, DirectoryType = 0x4000;
+
+    static int? FileType(string path)
     {
         // .NET has no public API for the file type; the runtime's own System.Native shim gives stat() with a fixed,
         // architecture-independent layout (Flags, then Mode) on every Unix.
-        var status = new byte[256];
-        if (Stat(path, status) != 0) { return true; } // vanished or unreadable: let the read report it
-        int mode = BitConverter.ToInt32(status, 4);
-        const int TypeMask = 0xF000, Regular = 0x8000;
-        return (mode & TypeMask) == Regular;
+        Span<byte> status = stackalloc byte[256];
+        if (Stat(path, status) != 0) { return null; }
+        return BitConverter.ToInt32(status[4..]) & TypeMask;
     }
 
     [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_Stat", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Stat(string path, [Out] byte[] status);
+    private static partial int Stat(string path, Span<byte> status);
 }

@@ -35,7 +35,7 @@ internal static class ImageFolder
             foreach (string file in Directory.EnumerateFiles(dir))
             {
                 if (!Extensions.Contains(Path.GetExtension(file))) { ignored++; }
-                else if (FileSystem.KindOf(file) == FileSystem.Kind.Special) { special++; }
+                else if (FileSystem.IsSpecial(file)) { special++; }
                 else { images.Add(file); }
             }
             if (!recursive) { continue; }

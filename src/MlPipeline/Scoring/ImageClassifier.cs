@@ -291,10 +291,7 @@ public sealed class ImageClassifier : IDisposable
         try
         {
             // Opening a FIFO or a device blocks (or never ends): only regular files are read.
-            if (FileSystem.KindOf(path) is FileSystem.Kind.Special or FileSystem.Kind.Directory)
-            {
-                throw new IOException($"it is {FileSystem.Describe(FileSystem.KindOf(path))}");
-            }
+            if (FileSystem.IsSpecial(path)) { throw new IOException($"it is {FileSystem.Describe(FileSystem.Kind.Special)}"); }
             return File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
