@@ -143,6 +143,7 @@ public sealed class BadInputTests
         new object[] { "evaluate --top-k 11 --input {F}/digits --report {O}/r", 2, "--top-k must be at most the model's 10 classes" },
         new object[] { "score --input {F}/classes --output {O}/p.csv", 1, "it has subfolders: add --recursive" },
         new object[] { "data mnist-png --out {F}/digits --limit 5", 1, "already holds files" },
+        new object[] { "evaluate --input {F}/digits --report {F}/digits/3", 2, "is inside --input" },
     ];
 
     [TestCaseSource(nameof(Cases))]

@@ -29,9 +29,17 @@ internal static class EvaluateCommand
     {
         string input = parse.GetValue(Input)!;
         FileSystem.RequireDirectory(input, "Input folder");
-        if (parse.GetValue(Report) is { } reportDir && FileSystem.KindOf(reportDir) is FileSystem.Kind.RegularFile or FileSystem.Kind.Special)
+        if (parse.GetValue(Report) is { } reportDir)
         {
-            throw new IOException($"--report '{reportDir}' is {FileSystem.Describe(FileSystem.KindOf(reportDir))}; expected a folder to write the report into.");
+            if (FileSystem.KindOf(reportDir) is FileSystem.Kind.RegularFile or FileSystem.Kind.Special)
+            {
+                throw new IOException($"--report '{reportDir}' is {FileSystem.Describe(FileSystem.KindOf(reportDir))}; expected a folder to write the report into.");
+            }
+            // The report holds PNG plots: written into the labelled folder they would become images of a class.
+            if (FileSystem.IsSameOrInside(FileSystem.RealPath(reportDir), FileSystem.RealPath(input)))
+            {
+                throw new ArgumentException($"--report '{reportDir}' is inside --input '{input}'; its PNG plots would join the images being evaluated. Choose a folder outside the input.");
+            }
         }
         var images = parse.GetValue(Labels) is { } csv ? LabelledImages.FromCsv(csv, input) : LabelledImages.FromFolder(input);
         if (parse.GetValue(Run) is { } run && !File.Exists(run) && !File.Exists(Path.Combine(run, "history.json")))
