@@ -55,13 +55,15 @@ By default the notebook trains on a subset (10,000 images, 2 epochs) so that it 
 A finished run in the same folder is reused.'''),
     ('code', '''bool fullRun = false;
 
+string runFolder = Path.Combine("runs", "notebook-01", fullRun ? "full" : "subset");
 var options = new TrainingOptions
 {
-    OutputDirectory = Path.Combine("runs", "notebook-01", fullRun ? "full" : "subset"),
+    OutputDirectory = runFolder,
     Epochs = fullRun ? 5 : 2,
     Limit = fullRun ? null : 10_000,
     Threads = 2,
-    Resume = true,   // continue (or reuse) a run already in that folder
+    // Continue (or reuse) a run already in that folder; a fresh folder starts a new run.
+    Resume = File.Exists(Path.Combine(runFolder, RunFolder.CheckpointFile)),
 };
 var result = ClassifierTrainer.Train(data, options);
 result.History'''),

@@ -46,7 +46,7 @@ internal static class DemoCommand
             OutputDirectory = run,
             Epochs = quick ? 1 : 5,
             Threads = parse.GetValue(Threads),
-            Resume = File.Exists(Path.Combine(run, Checkpoint.FileName)),
+            Resume = File.Exists(Path.Combine(run, RunFolder.CheckpointFile)),
         };
         if (File.Exists(Path.Combine(run, ClassifierTrainer.ModelInfoFileName))) { console.Out.WriteLine($"Reusing the finished run in {run}"); }
         var bar = new TrainingProgressBar(console);
