@@ -104,7 +104,7 @@ public sealed class IdxReaderTests
         BinaryPrimitives.WriteInt32BigEndian(labels.AsSpan(4), 3);
         Write("labels", labels);
 
-        var e = Assert.Throws<InvalidDataException>(() => Mnist.ReadSet(dir, "images", "labels"));
+        var e = Assert.Throws<InvalidDataException>(() => IdxDataSet.Mnist.ReadSet(dir, "images", "labels"));
 
         Assert.That(e!.Message, Does.Contain("holds 3 labels").And.Contain("holds 4 images").And.Contain(Path.Combine(dir, "labels")));
     }

