@@ -28,7 +28,12 @@ public sealed class InterruptionTests
 
         public CliProcess(params string[] args)
         {
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            // A shell starts background jobs with SIGINT ignored, and an ignored signal stays ignored across exec, so a
+            // test run from such a job would see Ctrl+C lost. GNU env puts SIGINT back to its default first, as an
+            // interactive terminal has it.
+            bool gnuEnv = OperatingSystem.IsLinux() && File.Exists("/usr/bin/env");
+            var start = new ProcessStartInfo(gnuEnv ? "/usr/bin/env" : "dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            if (gnuEnv) { start.ArgumentList.Add("--default-signal=INT"); start.ArgumentList.Add("dotnet"); }
             start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MlPipeline.Cli.dll"));
             foreach (string arg in args) { start.ArgumentList.Add(arg); }
             process = Process.Start(start)!;
