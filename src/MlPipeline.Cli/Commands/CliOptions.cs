@@ -65,6 +65,18 @@ internal static class CliOptions
         return option;
     }
 
+    /// <summary>Parses <c>WIDTHxHEIGHT</c> (each 1 to <paramref name="max"/>); null stays null.</summary>
+    public static (int Width, int Height)? ParseSize(string? value, string option, int max = 65536)
+    {
+        if (value is null) { return null; }
+        var parts = value.Split('x', 'X');
+        if (parts.Length != 2 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out int w) || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out int h) || w < 1 || w > max || h < 1 || h > max)
+        {
+            throw new ArgumentException($"{option} must be WIDTHxHEIGHT with numbers from 1 to {max} (for example 28x28), but was '{value}'.");
+        }
+        return (w, h);
+    }
+
     static string OutOfRange<T>(string name, T value, T min, T max) where T : INumber<T> =>
         max == T.CreateTruncating(int.MaxValue)
             ? string.Create(CultureInfo.InvariantCulture, $"{name} must be at least {min}, but was {value}.")

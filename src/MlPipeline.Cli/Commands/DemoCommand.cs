@@ -63,7 +63,7 @@ internal static class DemoCommand
         string onnx = Path.Combine(root, "mnist-cnn.onnx");
         using (var model = TrainedModel.Load(run))
         {
-            if (!ExportCommand.ExportAndReport(model, onnx, new OnnxExportOptions().Opset, verify: true, images: 1000, mnist, console, cancellationToken))
+            if (!ExportCommand.ExportAndReport(model, onnx, new OnnxExportOptions().Opset, data.Test, 1000, console, cancellationToken))
             {
                 return ExitCodes.Failure;
             }

@@ -13,9 +13,9 @@ internal static class ExportCommand
     static readonly Option<string> Run = new("--run") { Description = "Run folder written by 'mlpipeline train'", Required = true };
     static readonly Option<string> Out = new("--out") { Description = "ONNX file to write", Required = true };
     static readonly Option<int> Opset = CreateOpset();
-    static readonly Option<bool> Verify = new("--verify") { Description = "Compare ONNX Runtime with TorchSharp on MNIST test images" };
+    static readonly Option<bool> Verify = new("--verify") { Description = "Compare ONNX Runtime with TorchSharp on images (MNIST's test set, or --data)" };
     static readonly Option<int> VerifyImages = CliOptions.Positive("--verify-images", "Test images compared by --verify", 1000);
-    static readonly Option<string?> Data = new("--data") { Description = "MNIST folder for --verify [default: the per-user cache]" };
+    static readonly Option<string?> Data = new("--data") { Description = "Images for --verify: a folder per class, a CSV or MNIST idx files [default: the MNIST test set]" };
 
     public static Command Create(CliConsole console)
     {
@@ -25,8 +25,8 @@ internal static class ExportCommand
             string run = parse.GetValue(Run)!;
             RequireNotARunFile(parse.GetValue(Out)!, run);
             using var model = TrainedModel.Load(run);
-            bool passed = ExportAndReport(model, parse.GetValue(Out)!, parse.GetValue(Opset), parse.GetValue(Verify),
-                parse.GetValue(VerifyImages), parse.GetValue(Data), console, cancellationToken);
+            var images = parse.GetValue(Verify) ? VerificationImages(model, parse.GetValue(Data), console, cancellationToken) : null;
+            bool passed = ExportAndReport(model, parse.GetValue(Out)!, parse.GetValue(Opset), images, parse.GetValue(VerifyImages), console, cancellationToken);
             return Task.FromResult(passed ? ExitCodes.Success : ExitCodes.Failure);
         });
         return command;
@@ -50,16 +50,36 @@ internal static class ExportCommand
         FileSystem.RequireWritableFile(output, "--out");
     }
 
-    /// <summary>Exports, optionally verifies, and prints what happened; false when verification failed.</summary>
-    public static bool ExportAndReport(TrainedModel model, string path, int opset, bool verify, int images, string? data, CliConsole console, CancellationToken cancellationToken)
+    /// <summary>Exports, verifies on <paramref name="images"/> when given, and prints what happened; false when verification failed.</summary>
+    public static bool ExportAndReport(TrainedModel model, string path, int opset, ImageSet? images, int count, CliConsole console, CancellationToken cancellationToken)
     {
         OnnxExporter.Export(model, path, new OnnxExportOptions { Opset = opset });
         console.Out.WriteLine($"Wrote {Path.GetFullPath(path)} (opset {opset}, {new FileInfo(path).Length / 1024.0:F0} KiB).");
-        if (!verify) { return true; }
-        var test = Mnist.Load(DataCommand.EnsureMnist(data, console, cancellationToken)).Test;
-        var result = OnnxVerifier.Verify(model, path, test, images, cancellationToken: cancellationToken);
+        if (images is null) { return true; }
+        var result = OnnxVerifier.Verify(model, path, images, count, cancellationToken: cancellationToken);
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Verified on {result.Images} test images: max |logit difference| {result.MaxAbsDifference:E2} (tolerance {ExportVerification.Tolerance:E0}), argmax agreement {result.ArgmaxAgreement:P2}, max |probability difference| {result.MaxProbabilityDifference:E2}: {(result.Passed ? "PASSED" : "FAILED")}"));
+            $"Verified on {result.Images} images: max |logit difference| {result.MaxAbsDifference:E2} (tolerance {ExportVerification.Tolerance:E0}), argmax agreement {result.ArgmaxAgreement:P2}, max |probability difference| {result.MaxProbabilityDifference:E2}: {(result.Passed ? "PASSED" : "FAILED")}"));
         return result.Passed;
+    }
+
+    /// <summary>
+    /// The images <c>export --verify</c> compares on: <c>--data</c> (image folders or idx files) read with the run's own
+    /// size and colour, else the MNIST test set for a model of MNIST's shape.
+    /// </summary>
+    static ImageSet VerificationImages(TrainedModel model, string? data, CliConsole console, CancellationToken cancellationToken)
+    {
+        var p = model.Info.Preprocessing;
+        bool idx = data is null || IdxDataSet.Mnist.ExpectedMd5.Keys.Any(f => File.Exists(Path.Combine(data, f)) || File.Exists(Path.Combine(data, f + ".gz")));
+        if (idx)
+        {
+            if (p.Channels != 1 || p.Width != 28 || p.Height != 28)
+            {
+                throw new ArgumentException($"The model takes {p.Channels}x{p.Height}x{p.Width} images, not MNIST's 1x28x28: give images to verify on with --data (a folder per class or a CSV).");
+            }
+            return Mnist.Load(DataCommand.EnsureMnist(data, console, cancellationToken)).Test;
+        }
+        var options = new ImageFolderOptions { Width = p.Width, Height = p.Height, ColorMode = p.ColorMode, ValidationSplit = 0.5 };
+        var loaded = ImageFolderData.Load(data!, options, cancellationToken: cancellationToken).Data;
+        return loaded.Validation ?? loaded.Test;
     }
 }

@@ -41,16 +41,8 @@ internal sealed class ScoringOptions
     /// </summary>
     public ImageClassifier Load(ParseResult parse, int topK = 3, bool probabilities = false, IReadOnlyList<string>? outputs = null)
     {
-        int? width = null, height = null;
-        if (parse.GetValue(Size) is { } size)
-        {
-            var parts = size.Split('x', 'X');
-            if (parts.Length != 2 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out int w) || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out int h) || w is < 1 or > 65536 || h is < 1 or > 65536)
-            {
-                throw new ArgumentException($"--size must be WIDTHxHEIGHT with numbers from 1 to 65536 (for example 28x28), but was '{size}'.");
-            }
-            (width, height) = (w, h);
-        }
+        var size = CliOptions.ParseSize(parse.GetValue(Size), "--size");
+        int? width = size?.Width, height = size?.Height;
         float? mean = parse.GetValue(Mean), std = parse.GetValue(Std), offset = parse.GetValue(Offset), scale = parse.GetValue(Scale);
         if ((mean is null) != (std is null)) { throw new ArgumentException("--mean and --std go together; give both or neither."); }
         if (mean is not null && (offset is not null || scale is not null)) { throw new ArgumentException("Give either --mean and --std or --offset and --scale, not both."); }

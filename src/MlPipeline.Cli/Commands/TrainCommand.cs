@@ -7,10 +7,16 @@ using MlPipeline.Training.Models;
 
 namespace MlPipeline.Cli.Commands;
 
-/// <summary><c>mlpipeline train</c>: trains a classifier on MNIST with a Keras-like progress bar.</summary>
+/// <summary><c>mlpipeline train</c>: trains a classifier on MNIST, Fashion-MNIST or the user's own image folders, with a Keras-like progress bar.</summary>
 internal static class TrainCommand
 {
-    static readonly Option<string?> Data = new("--data") { Description = "MNIST folder [default: the per-user cache, fetched when missing]" };
+    static readonly Option<string?> Data = new("--data") { Description = "Training images: a folder per class (DIR/<class>/...), a path,label CSV, or a folder of idx files [default: --dataset from the per-user cache]" };
+    static readonly Option<string> Dataset = CliOptions.OneOf("--dataset", "Built-in data set used without --data, or read from --data's idx files", IdxDataSet.Mnist.CacheName, [.. IdxDataSet.ByName.Keys]);
+    static readonly Option<string?> Size = new("--size") { Description = "Resize images to WxH (the scoring pipeline's resize) [default: the size all images share]" };
+    static readonly Option<string?> Color = CreateColor();
+    static readonly Option<double> ValSplit = CreateValSplit();
+    static readonly Option<string?> Val = new("--val") { Description = "Validation images (a folder per class or a CSV) instead of --val-split" };
+    static readonly Option<string?> Test = new("--test") { Description = "Test images (a folder per class or a CSV), evaluated once at the end [default: the validation images]" };
     static readonly Option<string> Model = CliOptions.OneOf("--model", "Architecture", "cnn", ModelSpec.BuiltInNames);
     static readonly Option<int> Epochs = CliOptions.Positive("--epochs", "Passes over the training set", 5);
     static readonly Option<int> BatchSize = CliOptions.Range("--batch-size", "Images per step", 64, 1, TrainingOptions.MaxBatchSize);
@@ -18,7 +24,7 @@ internal static class TrainCommand
     static readonly Option<int> Seed = new("--seed") { Description = "Seed for weights and shuffling", DefaultValueFactory = _ => 42 };
     static readonly Option<int?> Threads = CliOptions.OptionalRange("--threads", $"libtorch threads, 1 to {TrainingOptions.MaxThreads} [default: one per core]", 1, TrainingOptions.MaxThreads);
     static readonly Option<int?> Limit = CliOptions.OptionalPositive("--limit", "Train on the first N images only");
-    static readonly Option<string> Out = new("--out") { Description = "Run folder [default: runs/mnist-<model>]" };
+    static readonly Option<string> Out = new("--out") { Description = "Run folder [default: runs/<data>-<model>]" };
     static readonly Option<string> Init = CliOptions.OneOf("--init", "Weight initialisation", "glorot", ["glorot", "pytorch"]);
     static readonly Option<string?> Onnx = new("--onnx") { Description = "Export the trained model to this ONNX file and verify it" };
     static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its checkpoint" };
@@ -26,12 +32,32 @@ internal static class TrainCommand
 
     public static Command Create(CliConsole console)
     {
-        var command = new Command("train", "Train a classifier on MNIST.")
+        var command = new Command("train", "Train a classifier on MNIST, Fashion-MNIST or your own image folders.")
         {
-            Data, Model, Epochs, BatchSize, LearningRate, Seed, Threads, Limit, Out, Resume, Normalize, Init, Onnx,
+            Data, Dataset, Size, Color, ValSplit, Val, Test, Model, Epochs, BatchSize, LearningRate, Seed, Threads, Limit, Out, Resume, Normalize, Init, Onnx,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(Run(parse, console, cancellationToken)));
         return command;
+    }
+
+    static Option<string?> CreateColor()
+    {
+        var option = new Option<string?>("--color") { Description = "Colour mode of image folders: gray, rgb [default: rgb when any sampled image has colour]" };
+        option.AcceptOnlyFromAmong("gray", "rgb");
+        return option;
+    }
+
+    static Option<double> CreateValSplit()
+    {
+        var option = new Option<double>("--val-split") { Description = "Share of each class held out for validation (stratified, from --seed) when training on image folders", DefaultValueFactory = _ => 0.2 };
+        option.Validators.Add(result =>
+        {
+            if (CliOptions.TryGet(result, out double value) && !(value > 0 && value < 1))
+            {
+                result.AddError($"--val-split must be above 0 and below 1, but was {value.ToString(CultureInfo.InvariantCulture)}.");
+            }
+        });
+        return option;
     }
 
     static Option<double> CreateLearningRate()
@@ -53,6 +79,7 @@ internal static class TrainCommand
     static int Run(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
     {
         string model = parse.GetValue(Model)!;
+        var (data, name) = LoadData(parse, console, cancellationToken);
         var options = new TrainingOptions
         {
             Model = model,
@@ -62,14 +89,12 @@ internal static class TrainCommand
             Seed = parse.GetValue(Seed),
             Threads = parse.GetValue(Threads),
             Limit = parse.GetValue(Limit),
-            OutputDirectory = parse.GetValue(Out) ?? Path.Combine("runs", $"mnist-{model}"),
+            OutputDirectory = parse.GetValue(Out) ?? Path.Combine("runs", $"{name}-{model}"),
             Resume = parse.GetValue(Resume),
             Normalize = parse.GetValue(Normalize),
             Initialization = parse.GetValue(Init) == "pytorch" ? WeightInitialization.PyTorch : WeightInitialization.Glorot,
         };
         if (parse.GetValue(Onnx) is { } target) { ExportCommand.RequireNotARunFile(target, options.OutputDirectory); }
-        string dir = DataCommand.EnsureMnist(parse.GetValue(Data), console, cancellationToken);
-        var data = Mnist.Load(dir);
         var bar = new TrainingProgressBar(console);
         var result = ClassifierTrainer.Train(data, options, new SyncProgress<TrainingProgress>(bar.Report), cancellationToken);
         if (!result.Completed)
@@ -87,8 +112,46 @@ internal static class TrainCommand
         if (parse.GetValue(Onnx) is { } onnx)
         {
             using var trained = TrainedModel.Load(result.RunDirectory);
-            if (!ExportCommand.ExportAndReport(trained, onnx, new OnnxExportOptions().Opset, verify: true, images: 1000, dir, console, cancellationToken)) { return ExitCodes.Failure; }
+            if (!ExportCommand.ExportAndReport(trained, onnx, new OnnxExportOptions().Opset, data.Test, 1000, console, cancellationToken)) { return ExitCodes.Failure; }
         }
         return ExitCodes.Success;
+    }
+
+    /// <summary>The data --data and --dataset name, and a short name for the default run folder.</summary>
+    static (TrainingData Data, string Name) LoadData(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
+    {
+        string? source = parse.GetValue(Data);
+        var set = IdxDataSet.ByName[parse.GetValue(Dataset)!];
+        bool idx = source is null || (Directory.Exists(source) && set.ExpectedMd5.Keys.Any(f => File.Exists(Path.Combine(source, f)) || File.Exists(Path.Combine(source, f + ".gz"))));
+        if (idx)
+        {
+            if (parse.GetValue(Size) is not null || parse.GetValue(Color) is not null || parse.GetValue(Val) is not null || parse.GetValue(Test) is not null)
+            {
+                throw new ArgumentException($"--size, --color, --val and --test apply to image folders; {set.Name} comes with its own 28x28 gray images and test set.");
+            }
+            return (set.Load(DataCommand.EnsureDataSet(set, source, console, cancellationToken)), set.CacheName);
+        }
+        var size = CliOptions.ParseSize(parse.GetValue(Size), "--size", 4096);
+        var folderOptions = new ImageFolderOptions
+        {
+            Width = size?.Width,
+            Height = size?.Height,
+            ColorMode = parse.GetValue(Color) is { } c ? Enum.Parse<MlPipeline.Scoring.ColorMode>(c, ignoreCase: true) : null,
+            ValidationSplit = parse.GetValue(ValSplit),
+            Seed = parse.GetValue(Seed),
+            Validation = parse.GetValue(Val),
+            Test = parse.GetValue(Test),
+        };
+        var loaded = ImageFolderData.Load(source!, folderOptions, new SyncProgress<string>(m => console.Error.WriteLine(m)), cancellationToken);
+        foreach (string warning in loaded.Warnings) { console.Error.WriteLine($"warning: {warning}"); }
+        if (loaded.Failed.Count > 0)
+        {
+            console.Error.WriteLine($"warning: {loaded.Failed.Count} file(s) could not be read and are left out, for example:");
+            foreach (var f in loaded.Failed.Take(5)) { console.Error.WriteLine($"  {f.Path}: {f.Error}"); }
+        }
+        var d = loaded.Data;
+        console.Error.WriteLine($"{d.Train.Count} training, {(d.Validation ?? d.Test).Count} validation{(d.Validation is null ? "" : $" and {d.Test.Count} test")} images; classes: {string.Join(", ", d.Train.ClassNames)}");
+        string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(source!)));
+        return (d, Path.GetFileNameWithoutExtension(name));
     }
 }

@@ -40,8 +40,10 @@ public static class ClassifierTrainer
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var train = options.Limit is { } limit ? data.Train.Take(limit) : data.Train;
-        var test = data.Test;
+        // Per-epoch figures on the validation set when there is one; the finished model is measured on the test set.
+        var test = data.Validation ?? data.Test;
         RequireSameShape(train, test);
+        RequireSameShape(train, data.Test);
         var spec = options.ResolveArchitecture(train.ClassNames.Count, train.Channels, train.Height, train.Width);
         RequireFits(spec, train);
         var preprocessing = options.Normalize
@@ -53,7 +55,7 @@ public static class ClassifierTrainer
         using var folder = RunFolder.Open(options.OutputDirectory);
         try
         {
-            return Train(folder, data.Checksums, train, test, spec, preprocessing, fresh, options, progress, cancellationToken);
+            return Train(folder, data.Checksums, train, test, data.Test, spec, preprocessing, fresh, options, progress, cancellationToken);
         }
         catch
         {
@@ -62,7 +64,7 @@ public static class ClassifierTrainer
         }
     }
 
-    static TrainingResult Train(RunFolder folder, IReadOnlyDictionary<string, string> checksums, ImageSet train, ImageSet test, ModelSpec spec, ImagePreprocessing preprocessing,
+    static TrainingResult Train(RunFolder folder, IReadOnlyDictionary<string, string> checksums, ImageSet train, ImageSet test, ImageSet final, ModelSpec spec, ImagePreprocessing preprocessing,
         CheckpointState fresh, TrainingOptions options, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         string run = folder.Path;
@@ -151,11 +153,12 @@ public static class ClassifierTrainer
         }
 
         Json.Write(Path.Combine(run, HistoryFileName), history);
-        var info = new RunInfo(spec, preprocessing, train.ClassNames, options.Seed, history.Count, options.BatchSize, options.LearningRate,
-            train.Count, checksums, history.Count > 0 ? history[^1].TestAccuracy : null, Version);
-        Json.Write(Path.Combine(run, ModelInfoFileName), info);
         // The final figures go through the same ML.NET evaluation as `evaluate`, so the two report alike.
-        var testMetrics = ClassificationMetrics.Compute(train.ClassNames, [.. test.Labels.ToArray()], Probabilities(model, testX));
+        using var finalX = ReferenceEquals(final, test) ? testX.alias() : ToTensor(final, preprocessing);
+        var testMetrics = ClassificationMetrics.Compute(train.ClassNames, [.. final.Labels.ToArray()], Probabilities(model, finalX));
+        var info = new RunInfo(spec, preprocessing, train.ClassNames, options.Seed, history.Count, options.BatchSize, options.LearningRate,
+            train.Count, checksums, testMetrics.MicroAccuracy, Version);
+        Json.Write(Path.Combine(run, ModelInfoFileName), info);
         MlPipeline.Internals.AtomicFile.WriteAllText(Path.Combine(run, MetricsFileName), testMetrics.ToJson() + "\n");
         return new TrainingResult(run, history, Completed: true, testMetrics);
     }

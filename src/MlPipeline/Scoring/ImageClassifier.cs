@@ -16,11 +16,9 @@ namespace MlPipeline.Scoring;
 /// </summary>
 public sealed class ImageClassifier : IDisposable
 {
-    const string ImageColumn = "image";
     const string BuiltInResource = "MlPipeline.mnist-cnn.onnx";
     readonly InferenceSession session;
-    readonly MLContext ml = new(seed: 0);
-    readonly ITransformer preprocess;
+    readonly ImagePreprocessor preprocessor;
     readonly ImageClassifierOptions options;
     readonly string outputName;
     readonly int imageSize;
@@ -36,7 +34,7 @@ public sealed class ImageClassifier : IDisposable
         Preprocessing = ResolvePreprocessing(options, Metadata, Channels, modelHeight, modelWidth, source);
         Labels = ResolveLabels(options, Metadata, classes, source);
         imageSize = Channels * Preprocessing.Height * Preprocessing.Width;
-        preprocess = BuildPreprocessing().Fit(ml.Data.LoadFromEnumerable(Array.Empty<ImageRow>()));
+        preprocessor = new ImagePreprocessor(Preprocessing, InputName, options.Threads);
     }
 
     /// <summary>Where the model came from (a path, or "built-in mnist-cnn").</summary>
@@ -222,7 +220,7 @@ public sealed class ImageClassifier : IDisposable
     public float[] Preprocess(byte[] image)
     {
         using var decoded = ImageDecoder.Decode(image, options.MaxImagePixels);
-        return Pixels([decoded]);
+        return preprocessor.Pixels([decoded]);
     }
 
     IEnumerable<ScoreResult> ScoreBatch(IReadOnlyList<(string Path, Func<byte[]> Read)> batch) => Finish(Prepare(batch), options.IncludeProbabilities);
@@ -251,7 +249,7 @@ public sealed class ImageClassifier : IDisposable
             var slots = Enumerable.Range(0, batch.Count).Where(i => decoded[i] is not null).ToList();
             // A batch of pixels is over the large-object threshold; renting it keeps the heap flat over long folders.
             float[] pixels = slots.Count > 0 ? ArrayPool<float>.Shared.Rent(slots.Count * imageSize) : [];
-            if (slots.Count > 0) { FillPixels([.. slots.Select(i => decoded[i]!)], pixels); }
+            if (slots.Count > 0) { preprocessor.FillPixels([.. slots.Select(i => decoded[i]!)], pixels); }
             return new PreparedBatch([.. batch.Select(b => b.Path)], errors, slots, pixels);
         }
         finally
@@ -297,49 +295,6 @@ public sealed class ImageClassifier : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new IOException(e is FileNotFoundException or DirectoryNotFoundException ? "the file does not exist" : $"the file cannot be read ({e.Message})", e);
-        }
-    }
-
-    /// <summary>Runs the ML.NET preprocessing over decoded images and stacks the pixel vectors [N, C, H, W].</summary>
-    internal float[] Pixels(IReadOnlyList<MLImage> images)
-    {
-        float[] batch = new float[images.Count * imageSize];
-        FillPixels(images, batch);
-        return batch;
-    }
-
-    /// <summary>Writes the preprocessed pixel vectors of <paramref name="images"/> to the start of <paramref name="batch"/>.</summary>
-    void FillPixels(IReadOnlyList<MLImage> images, float[] batch)
-    {
-        // ML.NET's image transforms run row by row on one thread per cursor; a fitted transformer serves many cursors
-        // at once, so slices of the batch are preprocessed in parallel, each into its own part of the array.
-        int slices = Math.Clamp(images.Count / 16, 1, Parallelism.MaxDegreeOfParallelism);
-        int per = (images.Count + slices - 1) / slices;
-        Parallel.For(0, slices, Parallelism, slice =>
-        {
-            int first = slice * per;
-            int count = Math.Min(per, images.Count - first);
-            if (count > 0) { PixelsInto(images.Skip(first).Take(count), batch.AsSpan(first * imageSize, count * imageSize)); }
-        });
-    }
-
-    void PixelsInto(IEnumerable<MLImage> images, Span<float> destination)
-    {
-        var view = preprocess.Transform(ml.Data.LoadFromEnumerable(images.Select(i => new ImageRow { Image = i })));
-        var column = view.Schema[InputName];
-        using var cursor = view.GetRowCursor([column]);
-        var getter = cursor.GetGetter<VBuffer<float>>(column);
-        VBuffer<float> buffer = default;
-        int row = 0;
-        while (cursor.MoveNext())
-        {
-            getter(ref buffer);
-            if (buffer.Length != imageSize)
-            {
-                throw new InvalidOperationException($"ExtractPixels produced {buffer.Length} values; the model expects {imageSize} ({Channels}x{Preprocessing.Height}x{Preprocessing.Width}).");
-            }
-            buffer.CopyTo(destination.Slice(row * imageSize, imageSize));
-            row++;
         }
     }
 
@@ -422,30 +377,21 @@ public sealed class ImageClassifier : IDisposable
         return result;
     }
 
-    /// <summary>ResizeImages → ConvertToGrayscale (1-channel models) → ExtractPixels, on the image column.</summary>
-    IEstimator<ITransformer> BuildPreprocessing()
-    {
-        var p = Preprocessing;
-        IEstimator<ITransformer> chain = ml.Transforms.ResizeImages(ImageColumn, p.Width, p.Height, ImageColumn, ImageResizingEstimator.ResizingKind.Fill);
-        if (p.ColorMode == ColorMode.Gray) { chain = chain.Append(ml.Transforms.ConvertToGrayscale(ImageColumn, ImageColumn)); }
-        return chain.Append(ml.Transforms.ExtractPixels(
-            InputName, ImageColumn,
-            colorsToExtract: p.ColorMode == ColorMode.Gray ? ImagePixelExtractingEstimator.ColorBits.Red : ImagePixelExtractingEstimator.ColorBits.Rgb,
-            orderOfExtraction: p.ColorMode == ColorMode.Bgr ? ImagePixelExtractingEstimator.ColorsOrder.ABGR : ImagePixelExtractingEstimator.ColorsOrder.ARGB,
-            interleavePixelColors: false, offsetImage: p.Offset, scaleImage: p.Scale));
-    }
-
     /// <summary>
     /// The stock ML.NET pipeline for the same model: LoadImages → ResizeImages → ConvertToGrayscale → ExtractPixels →
     /// ApplyOnnxModel (one row per model call). The reference for equality tests and the benchmark; it aborts on a bad file.
     /// </summary>
     internal (MLContext Context, IEstimator<ITransformer> Pipeline, string Output) StockPipeline(string imageFolder, string modelPath)
     {
-        var chain = ml.Transforms.LoadImages(ImageColumn, imageFolder, "path")
-            .Append(BuildPreprocessing())
+        var ml = new MLContext(seed: 0);
+        var chain = ml.Transforms.LoadImages(ImagePreprocessor.ImageColumn, imageFolder, "path")
+            .Append(ImagePreprocessor.Chain(ml, Preprocessing, InputName))
             .Append(ml.Transforms.ApplyOnnxModel([outputName], [InputName], modelPath));
         return (ml, chain, outputName);
     }
+
+    /// <summary>The preprocessed pixel vectors of decoded images, stacked [N, C, H, W] (for the benchmark's stage timings).</summary>
+    internal float[] Pixels(IReadOnlyList<MLImage> images) => preprocessor.Pixels(images);
 
     static (string Name, int Channels, int? Height, int? Width) ReadInput(InferenceSession session, string source)
     {
@@ -530,12 +476,4 @@ public sealed class ImageClassifier : IDisposable
     /// <summary>Releases the ONNX Runtime session.</summary>
     public void Dispose() => session.Dispose();
 
-    sealed class ImageRow
-    {
-        // ML.NET maps MLImage only through this attribute, which wants a positive size; the declared size is not
-        // checked against the pixels, and ResizeImages takes any size, so the images keep their own.
-        [ImageType(1, 1)]
-        [ColumnName(ImageColumn)]
-        public MLImage? Image { get; set; }
-    }
 }

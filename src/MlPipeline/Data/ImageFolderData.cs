@@ -1,0 +1,244 @@
+using System.Security.Cryptography;
+using MlPipeline.Evaluation;
+using MlPipeline.Internals;
+using MlPipeline.Scoring;
+using SkiaSharp;
+
+namespace MlPipeline.Data;
+
+/// <summary>
+/// Labelled image collections as training data, the way Keras' <c>image_dataset_from_directory</c> and torchvision's
+/// <c>ImageFolder</c> read them: a folder per class (<c>DIR/&lt;class&gt;/…</c>, nested folders allowed, classes in
+/// ordinal order) or a <c>path,label</c> CSV. Files are decoded by the strict decoder scoring uses and resized,
+/// converted and laid out by the same ML.NET chain, so a file becomes exactly the tensor scoring feeds the model.
+/// </summary>
+public static class ImageFolderData
+{
+    const int Chunk = 512;
+
+    /// <summary>Loads the images of <paramref name="source"/> (a folder of class folders, or a CSV), splits them and returns them as bytes.</summary>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    /// <exception cref="InvalidDataException">Fewer than two classes, images of different sizes without a size given, or no image could be read.</exception>
+    public static ImageFolderLoad Load(string source, ImageFolderOptions? options = null, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(source);
+        options = (options ?? new ImageFolderOptions()).Validate();
+        var warnings = new List<string>();
+        var (items, ignored) = List(source, warnings);
+        var classes = items.Select(i => i.Label).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (classes.Count < 2)
+        {
+            throw new InvalidDataException($"'{source}' holds {classes.Count} class{(classes.Count == 1 ? $" ('{classes[0]}')" : "es")}; a classifier needs at least two: a folder per class, or a CSV with two or more labels.");
+        }
+        var preprocessing = Resolve(source, items, options, cancellationToken);
+        progress?.Report($"{items.Count} images in {classes.Count} classes, read as {preprocessing.Width}x{preprocessing.Height} {preprocessing.ColorMode.ToString().ToLowerInvariant()}");
+        var failed = new List<ScoreResult>();
+        var all = Read(items, classes, preprocessing, options.MaxImagePixels, failed, out string checksum, cancellationToken);
+        if (all.Count == 0) { throw new InvalidDataException($"None of the {items.Count} images in '{source}' could be read; the first failed with: {failed[0].Path}: {failed[0].Error}."); }
+
+        ImageSet train, validation;
+        var checksums = new Dictionary<string, string>(StringComparer.Ordinal) { ["images"] = checksum };
+        if (options.Validation is { } validationSource)
+        {
+            train = all;
+            validation = ReadOther(validationSource, "validation", classes, preprocessing, options, failed, checksums, warnings, cancellationToken);
+        }
+        else
+        {
+            (train, validation) = Split(all, options.ValidationSplit, options.Seed, warnings);
+        }
+        ImageSet? test = options.Test is { } testSource ? ReadOther(testSource, "test", classes, preprocessing, options, failed, checksums, warnings, cancellationToken) : null;
+        var data = test is null ? new TrainingData(train, validation, checksums) : new TrainingData(train, test, checksums) { Validation = validation };
+        return new ImageFolderLoad(data, preprocessing, failed, warnings, ignored);
+    }
+
+    static (List<LabelledImage> Items, int Ignored) List(string source, List<string> warnings)
+    {
+        if (FileSystem.KindOf(source) == FileSystem.Kind.RegularFile)
+        {
+            var csv = LabelledImages.FromCsv(source);
+            return ([.. csv.Items], csv.Ignored);
+        }
+        FileSystem.RequireDirectory(source, "Image folder");
+        foreach (string folder in Directory.EnumerateDirectories(source).Order(StringComparer.Ordinal))
+        {
+            if (ImageFolder.List(folder, recursive: true).Images.Count == 0)
+            {
+                warnings.Add($"class folder '{Path.GetFileName(folder)}' holds no images and is left out");
+            }
+        }
+        var images = LabelledImages.FromFolder(source);
+        return ([.. images.Items], images.Ignored);
+    }
+
+    /// <summary>The size and colour mode: the options', else the size every image shares and colour when any sampled image has it.</summary>
+    static ImagePreprocessing Resolve(string source, List<LabelledImage> items, ImageFolderOptions options, CancellationToken cancellationToken)
+    {
+        int width, height;
+        if (options.Width is { } w && options.Height is { } h)
+        {
+            (width, height) = (w, h);
+        }
+        else
+        {
+            var sizes = new (int W, int H)?[items.Count];
+            Parallel.For(0, items.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => sizes[i] = HeaderSize(items[i].Path));
+            var distinct = sizes.Select((s, i) => (Size: s, i)).Where(p => p.Size is not null).GroupBy(p => p.Size!.Value).Select(g => g.First()).Take(2).ToList();
+            if (distinct.Count == 0) { throw new InvalidDataException($"None of the images in '{source}' has a readable header."); }
+            if (distinct.Count > 1)
+            {
+                var (a, b) = (distinct[0], distinct[1]);
+                throw new InvalidDataException($"Images in '{source}' have different sizes: '{items[a.i].Path}' is {a.Size!.Value.W}x{a.Size.Value.H} and '{items[b.i].Path}' is {b.Size!.Value.W}x{b.Size.Value.H}; give the size to resize them to (--size WxH).");
+            }
+            (width, height) = distinct[0].Size!.Value;
+        }
+        var color = options.ColorMode ?? (HasColour(items, options.MaxImagePixels) ? ColorMode.Rgb : ColorMode.Gray);
+        return new ImagePreprocessing(width, height, color, 0f, 1f).Validate();
+    }
+
+    static (int W, int H)? HeaderSize(string path)
+    {
+        try
+        {
+            using var codec = SKCodec.Create(path);
+            return codec is null ? null : (codec.Info.Width, codec.Info.Height);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Whether any of up to 64 images spread over the collection has a pixel whose red, green and blue differ.</summary>
+    static bool HasColour(List<LabelledImage> items, long maxPixels)
+    {
+        int step = Math.Max(1, items.Count / 64);
+        for (int i = 0; i < items.Count; i += step)
+        {
+            try
+            {
+                using var bitmap = ImageDecoder.DecodeBitmap(File.ReadAllBytes(items[i].Path), maxPixels);
+                var pixels = bitmap.GetPixelSpan();
+                for (int p = 0; p + 3 < pixels.Length; p += 4)
+                {
+                    if (pixels[p + 3] != 0 && (pixels[p] != pixels[p + 1] || pixels[p + 1] != pixels[p + 2])) { return true; }
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+            {
+                // An unreadable sample says nothing about colour; it is reported when the images are read.
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Decodes and preprocesses every image, in parallel chunks, into bytes; failures are recorded and left out.</summary>
+    static ImageSet Read(IReadOnlyList<LabelledImage> items, IReadOnlyList<string> classes, ImagePreprocessing preprocessing, long maxPixels, List<ScoreResult> failed, out string checksum, CancellationToken cancellationToken)
+    {
+        var preprocessor = new ImagePreprocessor(preprocessing, "pixels");
+        int imageSize = preprocessing.Channels * preprocessing.Height * preprocessing.Width;
+        var index = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal);
+        var pixels = new List<byte[]>();
+        var labels = new List<int>();
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var chunk in items.Chunk(Chunk))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var decoded = new Microsoft.ML.Data.MLImage?[chunk.Length];
+            var errors = new string?[chunk.Length];
+            var digests = new byte[chunk.Length][];
+            try
+            {
+                Parallel.For(0, chunk.Length, i =>
+                {
+                    try
+                    {
+                        byte[] bytes = File.ReadAllBytes(chunk[i].Path);
+                        digests[i] = SHA256.HashData(bytes);
+                        decoded[i] = ImageDecoder.Decode(bytes, maxPixels);
+                    }
+                    catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)
+                    {
+                        errors[i] = e is FileNotFoundException or DirectoryNotFoundException ? "the file does not exist" : e.Message;
+                    }
+                });
+                var good = Enumerable.Range(0, chunk.Length).Where(i => decoded[i] is not null).ToList();
+                float[] values = good.Count > 0 ? preprocessor.Pixels([.. good.Select(i => decoded[i]!)]) : [];
+                for (int k = 0; k < good.Count; k++)
+                {
+                    var bytes = new byte[imageSize];
+                    for (int j = 0; j < imageSize; j++) { bytes[j] = (byte)values[(k * imageSize) + j]; }
+                    pixels.Add(bytes);
+                    labels.Add(index[chunk[good[k]].Label]);
+                }
+                for (int i = 0; i < chunk.Length; i++)
+                {
+                    if (errors[i] is { } error) { failed.Add(new ScoreResult(chunk[i].Path, null, error)); }
+                    else { hash.AppendData(digests[i]); }
+                }
+            }
+            finally
+            {
+                foreach (var image in decoded) { image?.Dispose(); }
+            }
+        }
+        checksum = "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
+        byte[] all = new byte[pixels.Count * imageSize];
+        for (int i = 0; i < pixels.Count; i++) { pixels[i].CopyTo(all, i * imageSize); }
+        return new ImageSet(all, [.. labels], preprocessing.Channels, preprocessing.Height, preprocessing.Width, classes);
+    }
+
+    static ImageSet ReadOther(string source, string role, IReadOnlyList<string> classes, ImagePreprocessing preprocessing, ImageFolderOptions options, List<ScoreResult> failed,
+        Dictionary<string, string> checksums, List<string> warnings, CancellationToken cancellationToken)
+    {
+        var (items, _) = List(source, warnings);
+        var unknown = items.Select(i => i.Label).Where(l => !classes.Contains(l)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new InvalidDataException($"The {role} set '{source}' has classes the training set lacks: {string.Join(", ", unknown.Take(10))}; expected some of {string.Join(", ", classes)}.");
+        }
+        var set = Read(items, classes, preprocessing, options.MaxImagePixels, failed, out string checksum, cancellationToken);
+        if (set.Count == 0) { throw new InvalidDataException($"None of the images of the {role} set '{source}' could be read."); }
+        checksums[role] = checksum;
+        return set;
+    }
+
+    /// <summary>A stratified split: from each class, a seeded shuffle's first share goes to validation.</summary>
+    internal static (ImageSet Train, ImageSet Validation) Split(ImageSet all, double share, int seed, List<string> warnings)
+    {
+        var random = new Random(seed);
+        var train = new List<int>();
+        var validation = new List<int>();
+        var labels = all.Labels.Span;
+        for (int c = 0; c < all.ClassNames.Count; c++)
+        {
+            var members = new List<int>();
+            for (int i = 0; i < all.Count; i++) { if (labels[i] == c) { members.Add(i); } }
+            int[] order = [.. members];
+            random.Shuffle(order);
+            int held = (int)Math.Round(order.Length * share, MidpointRounding.AwayFromZero);
+            if (held == 0 || held == order.Length)
+            {
+                warnings.Add($"class '{all.ClassNames[c]}' has {order.Length} image(s), too few for a {share:P0} validation share; {(order.Length < 2 ? "it is used for training only" : "one is held out")}");
+                held = order.Length < 2 ? 0 : Math.Clamp(held, 1, order.Length - 1);
+            }
+            validation.AddRange(order.Take(held));
+            train.AddRange(order.Skip(held));
+        }
+        train.Sort();
+        validation.Sort();
+        return (Subset(all, train), Subset(all, validation));
+    }
+
+    static ImageSet Subset(ImageSet all, List<int> indices)
+    {
+        byte[] pixels = new byte[indices.Count * all.ImageSize];
+        int[] labels = new int[indices.Count];
+        for (int k = 0; k < indices.Count; k++)
+        {
+            all.Image(indices[k]).CopyTo(pixels.AsSpan(k * all.ImageSize));
+            labels[k] = all.Labels.Span[indices[k]];
+        }
+        return new ImageSet(pixels, labels, all.Channels, all.Height, all.Width, all.ClassNames);
+    }
+}

@@ -1,0 +1,93 @@
+using MlPipeline.Training;
+
+namespace MlPipeline.Cli.Tests;
+
+/// <summary><c>train --data FOLDER</c>: the user's own images, end to end through export, score and evaluate with no preprocessing flags.</summary>
+[Category("Slow")]
+public sealed class FolderTrainingTests
+{
+    string dir = "";
+
+    [SetUp]
+    public void SetUp() => dir = TempDirectory.Create();
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(dir, recursive: true);
+
+    /// <summary>Fashion-MNIST-like input made from MNIST digits: 3 classes of 40 images, upscaled to 32x32 colour.</summary>
+    string ColourDigits()
+    {
+        string root = Path.Combine(dir, "digits");
+        var test = Digits.Mnist.Test;
+        var counts = new Dictionary<int, int>();
+        for (int i = 0; i < test.Count && counts.Values.Sum() < 120; i++)
+        {
+            int label = test.Labels.Span[i];
+            if (label > 2 || counts.GetValueOrDefault(label) >= 40) { continue; }
+            counts[label] = counts.GetValueOrDefault(label) + 1;
+            using var bitmap = new SkiaSharp.SKBitmap(32, 32);
+            for (int y = 0; y < 32; y++)
+            {
+                for (int x = 0; x < 32; x++)
+                {
+                    byte v = test.Image(i)[(y * 28 / 32 * 28) + (x * 28 / 32)];
+                    bitmap.SetPixel(x, y, new SkiaSharp.SKColor(v, (byte)(v / 2), (byte)(255 - v)));
+                }
+            }
+            using var image = SkiaSharp.SKImage.FromBitmap(bitmap);
+            string path = Path.Combine(root, $"class {label}", $"{i}.png");
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, image.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100).ToArray());
+        }
+        return root;
+    }
+
+    [Test]
+    public async Task Train_ColourFolder_ExportsAModelThatScoresAndEvaluatesWithoutFlags()
+    {
+        string data = ColourDigits();
+        string run = Path.Combine(dir, "run"), onnx = Path.Combine(dir, "m.onnx");
+
+        var (exit, output, error) = await CliRunner.Run("train", "--data", data, "--epochs", "3", "--threads", "1", "--batch-size", "16", "--out", run, "--onnx", onnx);
+
+        Assert.That(exit, Is.EqualTo(0), error);
+        Assert.That(error, Does.Contain("120 images in 3 classes, read as 32x32 rgb").And.Contain("96 training, 24 validation images"));
+        Assert.That(output, Does.Contain("PASSED"));
+        using (var model = TrainedModel.Load(run))
+        {
+            Assert.That(model.Info.Labels, Is.EqualTo(new[] { "class 0", "class 1", "class 2" }));
+            Assert.That(model.Architecture.InputChannels, Is.EqualTo(3));
+            Assert.That((model.Info.Preprocessing.Width, model.Info.Preprocessing.Height), Is.EqualTo((32, 32)));
+        }
+        var (evaluated, table, evaluateError) = await CliRunner.Run("evaluate", "--model", onnx, "--input", data);
+        Assert.That(evaluated, Is.EqualTo(0), evaluateError);
+        Assert.That(table, Does.Contain("120 images, 3 classes"));
+        var (scored, _, scoreError) = await CliRunner.Run("score", "--model", onnx, "--input", data, "--recursive", "--output", Path.Combine(dir, "p.csv"));
+        Assert.That(scored, Is.EqualTo(0), scoreError);
+    }
+
+    [Test]
+    public async Task Train_SizeTooSmallForTheModel_IsAnErrorNamingTheSizeAndWritesNothing()
+    {
+        string data = ColourDigits();
+        string run = Path.Combine(dir, "run");
+
+        var (exit, _, error) = await CliRunner.Run("train", "--data", data, "--size", "6x6", "--epochs", "1", "--out", run);
+
+        Assert.That(exit, Is.EqualTo(2), error);
+        Assert.That(error, Does.Contain("leaves no output from an input of size"));
+        Assert.That(Directory.Exists(run), Is.False);
+    }
+
+    [TestCase("--val-split", "1.5", "--val-split must be above 0 and below 1")]
+    [TestCase("--color", "bgr", "bgr")]
+    [TestCase("--size", "0x9", "--size must be WIDTHxHEIGHT with numbers from 1 to 4096")]
+    public async Task Train_BadFolderOption_ExitsTwo(string option, string value, string message)
+    {
+        var (exit, _, error) = await CliRunner.Run("train", "--data", ColourDigits(), option, value, "--out", Path.Combine(dir, "run"));
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(error, Does.Contain(message));
+        Assert.That(Directory.Exists(Path.Combine(dir, "run")), Is.False);
+    }
+}

@@ -1,0 +1,150 @@
+using MlPipeline.Data;
+using MlPipeline.Internals;
+using MlPipeline.Scoring;
+using SkiaSharp;
+
+namespace MlPipeline.Tests.Data;
+
+/// <summary>Labelled image folders as training data: sizes, colour, bad files, splits, and no train/serve skew.</summary>
+public sealed class ImageFolderDataTests
+{
+    string dir = "";
+
+    [SetUp]
+    public void SetUp() => dir = TempDirectory.Create();
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(dir, recursive: true);
+
+    /// <summary>Writes a <paramref name="width"/>x<paramref name="height"/> image whose colour depends on <paramref name="seed"/>.</summary>
+    string Image(string relative, int width, int height, int seed, SKEncodedImageFormat format = SKEncodedImageFormat.Png, bool gray = false)
+    {
+        string path = Path.Combine(dir, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var bitmap = new SKBitmap(width, height);
+        var random = new Random(seed);
+        for (int y = 0; y < height; y++)
+        {
+            for (int x = 0; x < width; x++)
+            {
+                byte r = (byte)random.Next(256);
+                bitmap.SetPixel(x, y, gray ? new SKColor(r, r, r) : new SKColor(r, (byte)random.Next(256), (byte)(x * 255 / width)));
+            }
+        }
+        using var image = SKImage.FromBitmap(bitmap);
+        File.WriteAllBytes(path, image.Encode(format, 90).ToArray());
+        return path;
+    }
+
+    [Test]
+    public void Load_SeveralSizesAndFormats_GivesExactlyTheTensorScoringFeedsTheModel()
+    {
+        var files = new[]
+        {
+            Image("set/a/one.png", 40, 30, 1),
+            Image("set/a/two.jpg", 17, 23, 2, SKEncodedImageFormat.Jpeg),
+            Image("set/b/three.webp", 64, 64, 3, SKEncodedImageFormat.Webp),
+            Image("set/b/nested/four.png", 9, 50, 4),
+        };
+        string model = Path.Combine(dir, "means.onnx");
+        File.WriteAllBytes(model, OnnxModels.ChannelMeans(3, 24, 20));
+
+        var loaded = ImageFolderData.Load(Path.Combine(dir, "set"), new ImageFolderOptions { Width = 20, Height = 24, ValidationSplit = 0.5 });
+
+        // Scoring a file through ImageClassifier with the same size and colour and pixels as bytes (offset 0, scale 1)
+        // must give the training bytes exactly.
+        using var classifier = ImageClassifier.Load(model, new ImageClassifierOptions { ColorMode = ColorMode.Rgb, Offset = 0, Scale = 1 });
+        var all = new[] { loaded.Data.Train, loaded.Data.Test };
+        Assert.That(loaded.Preprocessing, Is.EqualTo(new ImagePreprocessing(20, 24, ColorMode.Rgb, 0, 1)));
+        Assert.That(all.Sum(s => s.Count), Is.EqualTo(4));
+        var training = all.SelectMany(s => Enumerable.Range(0, s.Count).Select(i => s.Image(i).ToArray().Select(b => (float)b).ToArray())).ToList();
+        foreach (string file in files)
+        {
+            float[] served = classifier.Preprocess(File.ReadAllBytes(file));
+            Assert.That(training, Has.Some.EqualTo(served), file);
+        }
+    }
+
+    [Test]
+    public void Load_MixedSizesWithoutSize_NamesTwoSizesAndTheOption()
+    {
+        Image("set/a/one.png", 28, 28, 1);
+        Image("set/b/two.png", 32, 28, 2);
+
+        var e = Assert.Throws<InvalidDataException>(() => ImageFolderData.Load(Path.Combine(dir, "set")));
+
+        Assert.That(e!.Message, Does.Contain("28x28").And.Contain("32x28").And.Contain("--size"));
+    }
+
+    [Test]
+    public void Load_GrayImages_AreReadAsGrayAndColourOnesAsRgb()
+    {
+        Image("gray/a/1.png", 8, 8, 1, gray: true);
+        Image("gray/b/2.png", 8, 8, 2, gray: true);
+        Image("colour/a/1.png", 8, 8, 1, gray: true);
+        Image("colour/b/2.png", 8, 8, 2);
+
+        Assert.That(ImageFolderData.Load(Path.Combine(dir, "gray")).Preprocessing.ColorMode, Is.EqualTo(ColorMode.Gray));
+        Assert.That(ImageFolderData.Load(Path.Combine(dir, "colour")).Preprocessing.ColorMode, Is.EqualTo(ColorMode.Rgb));
+    }
+
+    [Test]
+    public void Load_OneClass_IsAnErrorNamingIt()
+    {
+        Image("set/only/1.png", 8, 8, 1);
+        Image("set/only/2.png", 8, 8, 2);
+
+        var e = Assert.Throws<InvalidDataException>(() => ImageFolderData.Load(Path.Combine(dir, "set")));
+
+        Assert.That(e!.Message, Does.Contain("1 class ('only')").And.Contain("at least two"));
+    }
+
+    [Test]
+    public void Load_BadFilesAndAnEmptyClass_AreReportedAndLeftOut()
+    {
+        for (int i = 0; i < 6; i++) { Image($"set/a/{i}.png", 8, 8, i); Image($"set/b/{i}.png", 8, 8, 10 + i); }
+        File.WriteAllText(Path.Combine(dir, "set", "a", "broken.png"), "not an image");
+        File.WriteAllText(Path.Combine(dir, "set", "b", "notes.txt"), "ignored");
+        Directory.CreateDirectory(Path.Combine(dir, "set", "empty"));
+
+        var loaded = ImageFolderData.Load(Path.Combine(dir, "set"), new ImageFolderOptions { Width = 8, Height = 8 });
+
+        Assert.That(loaded.Failed.Select(f => Path.GetFileName(f.Path)), Is.EqualTo(new[] { "broken.png" }));
+        Assert.That(loaded.Failed[0].Error, Does.Contain("not a readable image"));
+        Assert.That(loaded.Ignored, Is.EqualTo(1));
+        Assert.That(loaded.Warnings, Has.Some.Contains("'empty' holds no images"));
+        Assert.That(loaded.Data.Train.ClassNames, Is.EqualTo(new[] { "a", "b" }));
+        Assert.That(loaded.Data.Train.Count + loaded.Data.Test.Count, Is.EqualTo(12));
+    }
+
+    [Test]
+    public void Split_IsStratifiedAndTheSameForTheSameSeed()
+    {
+        var labels = Enumerable.Repeat(0, 50).Concat(Enumerable.Repeat(1, 10)).Concat(Enumerable.Repeat(2, 1)).ToArray();
+        var all = new ImageSet([.. Enumerable.Range(0, labels.Length).Select(i => (byte)i)], labels, 1, 1, 1, ["big", "small", "single"]);
+        var warnings = new List<string>();
+
+        var (train, validation) = ImageFolderData.Split(all, 0.2, 7, warnings);
+        var (train2, validation2) = ImageFolderData.Split(all, 0.2, 7, []);
+        var (_, other) = ImageFolderData.Split(all, 0.2, 8, []);
+
+        int[] Count(ImageSet set) => [.. Enumerable.Range(0, 3).Select(c => set.Labels.ToArray().Count(l => l == c))];
+        Assert.That(Count(validation), Is.EqualTo(new[] { 10, 2, 0 }), "20 % of each class, none of a class of one");
+        Assert.That(Count(train), Is.EqualTo(new[] { 40, 8, 1 }));
+        Assert.That(validation2.Pixels.ToArray(), Is.EqualTo(validation.Pixels.ToArray()));
+        Assert.That(train2.Pixels.ToArray(), Is.EqualTo(train.Pixels.ToArray()));
+        Assert.That(other.Pixels.ToArray(), Is.Not.EqualTo(validation.Pixels.ToArray()), "another seed, another split");
+        Assert.That(validation.Pixels.ToArray().Intersect(train.Pixels.ToArray()), Is.Empty, "no image in both");
+        Assert.That(warnings, Has.Some.Contains("'single' has 1 image(s)"));
+    }
+
+    [TestCase(0.0)]
+    [TestCase(1.0)]
+    [TestCase(double.NaN)]
+    public void Load_ValidationSplitOutsideZeroToOne_IsRefused(double split)
+    {
+        var e = Assert.Throws<ArgumentException>(() => ImageFolderData.Load(dir, new ImageFolderOptions { ValidationSplit = split }));
+
+        Assert.That(e!.Message, Does.Contain("ValidationSplit must be above 0 and below 1"));
+    }
+}
