@@ -33,7 +33,10 @@ public static class ImageFolderData
         var preprocessing = Resolve(source, items, options, cancellationToken);
         progress?.Report($"{items.Count} images in {classes.Count} classes, read as {preprocessing.Width}x{preprocessing.Height} {preprocessing.ColorMode.ToString().ToLowerInvariant()}");
         var failed = new List<ScoreResult>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var all = Read(items, classes, preprocessing, options.MaxImagePixels, failed, out string checksum, cancellationToken);
+        progress?.Report(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"Read {all.Count} images in {clock.Elapsed.TotalSeconds:F1} s ({all.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F0} images/s), {all.Pixels.Length / 1e6:F1} MB as bytes"));
         if (all.Count == 0) { throw new InvalidDataException($"None of the {items.Count} images in '{source}' could be read; the first failed with: {failed[0].Path}: {failed[0].Error}."); }
 
         ImageSet train, validation;

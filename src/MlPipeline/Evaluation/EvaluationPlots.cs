@@ -105,7 +105,11 @@ public static class EvaluationPlots
                 }
             }
             canvas.DrawRect(box, frame);
-            canvas.DrawText($"{m.Actual} → {m.Predicted} ({m.Confidence.ToString("P0", CultureInfo.InvariantCulture)})", x, y + cellSize + 15, text);
+            // Long class names ("Animals & Nature → People & Body") would run into the next cell: the caption is set
+            // smaller to fit, down to 8 px, and cut at the end beyond that.
+            string label = $"{m.Actual} → {m.Predicted} ({m.Confidence.ToString("P0", CultureInfo.InvariantCulture)})";
+            text.TextSize = Math.Max(8, Math.Min(13, 13 * cellSize / Math.Max(1, text.MeasureText(label) * 13 / text.TextSize)));
+            canvas.DrawText(ShortenEnd(label, cellSize, text), x, y + cellSize + 15, text);
             canvas.DrawText(Shorten(m.Path, cellSize, small), x, y + cellSize + 29, small);
         }
         using var snapshot = surface.Snapshot();
@@ -176,6 +180,13 @@ public static class EvaluationPlots
         float scale = Math.Min(box.Width / width, box.Height / height);
         float w = width * scale, h = height * scale;
         return SKRect.Create(box.MidX - w / 2, box.MidY - h / 2, w, h);
+    }
+
+    static string ShortenEnd(string text, float width, SKPaint paint)
+    {
+        if (paint.MeasureText(text) <= width) { return text; }
+        while (text.Length > 1 && paint.MeasureText(text + "…") > width) { text = text[..^1]; }
+        return text + "…";
     }
 
     static string Shorten(string text, float width, SKPaint paint)
