@@ -116,26 +116,15 @@ public static class ClassifierTrainer
                     Json.Write(Path.Combine(run, HistoryFileName), history);
                     return new TrainingResult(run, history, Completed: false);
                 }
-                using (var stepScope = torch.NewDisposeScope())
-                {
-                    int start = step * options.BatchSize;
-                    int count = Math.Min(options.BatchSize, train.Count - start);
-                    var index = tensor(order.AsSpan(start, count).ToArray());
-                    var x = trainX.index_select(0, index);
-                    var y = trainY.index_select(0, index);
-                    optimizer.zero_grad();
-                    var logits = model.forward(x);
-                    var loss = nn.functional.cross_entropy(logits, y);
-                    float lossValue = loss.item<float>();
-                    // A non-finite loss means the weights diverged: stop before the step spreads it, and leave the
-                    // last checkpoint (a good one) as it is.
-                    if (!float.IsFinite(lossValue)) { throw Diverged("loss", lossValue, epoch, step + 1, options.LearningRate); }
-                    loss.backward();
-                    optimizer.step();
-                    lossSum += lossValue * count;
-                    correct += logits.argmax(1).eq(y).sum().item<long>();
-                    seen += count;
-                }
+                int start = step * options.BatchSize;
+                int count = Math.Min(options.BatchSize, train.Count - start);
+                var (lossValue, right) = Step(model, optimizer, trainX, trainY, order.AsSpan(start, count).ToArray());
+                // A non-finite loss means the weights diverged: the step was not taken, and the last checkpoint (a
+                // good one) stays as it is.
+                if (!float.IsFinite(lossValue)) { throw Diverged("loss", lossValue, epoch, step + 1, options.LearningRate); }
+                lossSum += lossValue * count;
+                correct += right;
+                seen += count;
                 double elapsed = seconds + clock.Elapsed.TotalSeconds;
                 progress?.Report(new TrainingProgress(epoch, options.Epochs, step + 1, steps, lossSum / seen, (double)correct / seen,
                     seen / Math.Max(elapsed, 1e-9), TimeSpan.FromSeconds(elapsed)));
@@ -161,6 +150,24 @@ public static class ClassifierTrainer
         Json.Write(Path.Combine(run, ModelInfoFileName), info);
         MlPipeline.Internals.AtomicFile.WriteAllText(Path.Combine(run, MetricsFileName), testMetrics.ToJson() + "\n");
         return new TrainingResult(run, history, Completed: true, testMetrics);
+    }
+
+    /// <summary>One optimisation step on the images at <paramref name="batch"/>; returns the mean loss and how many it got right. A non-finite loss takes no step.</summary>
+    static (float Loss, long Correct) Step(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, Tensor images, Tensor labels, long[] batch)
+    {
+        // Every tensor of the step (the batch, activations, gradients' temporaries) is freed when it ends.
+        using var scope = torch.NewDisposeScope();
+        var index = tensor(batch);
+        var x = images.index_select(0, index);
+        var y = labels.index_select(0, index);
+        optimizer.zero_grad();
+        var logits = model.forward(x);
+        var loss = nn.functional.cross_entropy(logits, y);
+        float value = loss.item<float>();
+        if (!float.IsFinite(value)) { return (value, 0); }
+        loss.backward();
+        optimizer.step();
+        return (value, logits.argmax(1).eq(y).sum().item<long>());
     }
 
     static InvalidOperationException Diverged(string what, double value, int epoch, int step, double learningRate) =>
