@@ -129,7 +129,15 @@ internal static class TrainCommand
             {
                 throw new ArgumentException($"--size, --color, --val and --test apply to image folders; {set.Name} comes with its own 28x28 gray images and test set.");
             }
-            return (set.Load(DataCommand.EnsureDataSet(set, source, console, cancellationToken)), set.CacheName);
+            try
+            {
+                return (set.Load(DataCommand.EnsureDataSet(set, source, console, cancellationToken)), set.CacheName);
+            }
+            catch (InvalidDataException e) when (source is not null)
+            {
+                string others = string.Join(" or ", IdxDataSet.ByName.Keys.Where(k => k != set.CacheName).Select(k => $"--dataset {k}"));
+                throw new InvalidDataException($"{e.Message}{Environment.NewLine}If '{source}' holds another data set's idx files, say which: {others}.", e);
+            }
         }
         var size = CliOptions.ParseSize(parse.GetValue(Size), "--size", 4096);
         var folderOptions = new ImageFolderOptions
