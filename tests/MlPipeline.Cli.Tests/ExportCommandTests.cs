@@ -17,7 +17,7 @@ public sealed class ExportCommandTests
 
             Assert.That(exit, Is.EqualTo(0), error);
             Assert.That(File.Exists(onnx), Is.True);
-            Assert.That(output, Does.Contain("Verified on 1000 test images").And.Contain("argmax agreement 100.00 %").And.Contain("PASSED"));
+            Assert.That(output, Does.Contain("Verified on 1000 images").And.Contain("argmax agreement 100.00 %").And.Contain("PASSED"));
         }
         finally
         {
