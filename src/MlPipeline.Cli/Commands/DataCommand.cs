@@ -77,10 +77,7 @@ internal static class DataCommand
     /// <summary>Checks an output folder before any work: not a file, and empty unless <paramref name="force"/>.</summary>
     static string RequireWritableFolder(string target, bool force)
     {
-        if (FileSystem.KindOf(target) is FileSystem.Kind.RegularFile or FileSystem.Kind.Special)
-        {
-            throw new IOException($"--out '{target}' is {FileSystem.Describe(FileSystem.KindOf(target))}; expected a folder.");
-        }
+        FileSystem.RequireWritableFolder(target, "--out");
         if (!force && Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())
         {
             throw new IOException($"--out '{target}' already holds files, which files of the same names would overwrite; choose an empty folder, or pass --force to write into it anyway.");

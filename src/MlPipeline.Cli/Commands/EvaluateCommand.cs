@@ -31,10 +31,7 @@ internal static class EvaluateCommand
         FileSystem.RequireDirectory(input, "Input folder");
         if (parse.GetValue(Report) is { } reportDir)
         {
-            if (FileSystem.KindOf(reportDir) is FileSystem.Kind.RegularFile or FileSystem.Kind.Special)
-            {
-                throw new IOException($"--report '{reportDir}' is {FileSystem.Describe(FileSystem.KindOf(reportDir))}; expected a folder to write the report into.");
-            }
+            FileSystem.RequireWritableFolder(reportDir, "--report");
             // The report holds PNG plots: written into the labelled folder they would become images of a class.
             if (FileSystem.IsSameOrInside(FileSystem.RealPath(reportDir), FileSystem.RealPath(input)))
             {

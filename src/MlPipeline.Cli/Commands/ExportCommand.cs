@@ -69,7 +69,7 @@ internal static class ExportCommand
     static ImageSet VerificationImages(TrainedModel model, string? data, CliConsole console, CancellationToken cancellationToken)
     {
         var p = model.Info.Preprocessing;
-        bool idx = data is null || IdxDataSet.Mnist.ExpectedMd5.Keys.Any(f => File.Exists(Path.Combine(data, f)) || File.Exists(Path.Combine(data, f + ".gz")));
+        bool idx = data is null || IdxDataSet.Mnist.HoldsFiles(data);
         if (idx)
         {
             if (p.Channels != 1 || p.Width != 28 || p.Height != 28)

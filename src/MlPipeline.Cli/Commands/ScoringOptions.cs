@@ -46,14 +46,13 @@ internal sealed class ScoringOptions
         float? mean = parse.GetValue(Mean), std = parse.GetValue(Std), offset = parse.GetValue(Offset), scale = parse.GetValue(Scale);
         if ((mean is null) != (std is null)) { throw new ArgumentException("--mean and --std go together; give both or neither."); }
         if (mean is not null && (offset is not null || scale is not null)) { throw new ArgumentException("Give either --mean and --std or --offset and --scale, not both."); }
-        if (scale is { } sc && !(float.IsFinite((0 - (offset ?? 0)) * sc) && float.IsFinite((255 - (offset ?? 0)) * sc)))
+        if (scale is { } sc && !new ImagePreprocessing(1, 1, ColorMode.Gray, offset ?? 0, sc).KeepsPixelsFinite)
         {
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--offset {offset ?? 0} and --scale {sc} turn pixels 0 to 255 into values beyond float's range; expected (pixel - offset) * scale to stay finite."));
         }
         if (mean is { } m && std is { } sd)
         {
-            var standardized = ImagePreprocessing.Standardized(1, 1, ColorMode.Gray, m, sd);
-            if (!float.IsFinite(standardized.Scale) || !float.IsFinite(standardized.Apply(0)) || !float.IsFinite(standardized.Apply(255)))
+            if (!ImagePreprocessing.Standardized(1, 1, ColorMode.Gray, m, sd).KeepsPixelsFinite)
             {
                 throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--mean {m} and --std {sd} turn pixels 0 to 255 into values beyond float's range; expected the mean and standard deviation of pixels in [0, 1], such as 0.13 and 0.31."));
             }

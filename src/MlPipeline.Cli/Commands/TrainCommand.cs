@@ -122,7 +122,7 @@ internal static class TrainCommand
     {
         string? source = parse.GetValue(Data);
         var set = IdxDataSet.ByName[parse.GetValue(Dataset)!];
-        bool idx = source is null || (Directory.Exists(source) && set.ExpectedMd5.Keys.Any(f => File.Exists(Path.Combine(source, f)) || File.Exists(Path.Combine(source, f + ".gz"))));
+        bool idx = source is null || set.HoldsFiles(source);
         if (idx)
         {
             if (parse.GetValue(Size) is not null || parse.GetValue(Color) is not null || parse.GetValue(Val) is not null || parse.GetValue(Test) is not null)

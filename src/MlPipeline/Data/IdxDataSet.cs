@@ -76,6 +76,10 @@ public sealed class IdxDataSet
     /// <summary>The default folder: <see cref="CacheName"/> under MlPipeline's per-user cache.</summary>
     public string DefaultDirectory => Path.Combine(CacheDirectory.Root, CacheName);
 
+    /// <summary>Whether <paramref name="folder"/> holds any of this data set's idx files (raw or <c>.gz</c>), whatever their checksum.</summary>
+    public bool HoldsFiles(string folder) =>
+        Directory.Exists(folder) && ExpectedMd5.Keys.Any(f => File.Exists(Path.Combine(folder, f)) || File.Exists(Path.Combine(folder, f + ".gz")));
+
     /// <summary>
     /// Makes the four verified idx files available in <see cref="DataSetFetchOptions.Directory"/> (default
     /// <see cref="DefaultDirectory"/>), trying in order the files already there (raw or <c>.gz</c>),

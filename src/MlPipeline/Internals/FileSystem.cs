@@ -70,6 +70,13 @@ internal static partial class FileSystem
         return full;
     }
 
+    /// <summary>Checks, before any work, that a folder can be written at <paramref name="path"/>: missing or a folder, not a file or a special file.</summary>
+    public static string RequireWritableFolder(string path, string what)
+    {
+        var kind = KindOf(path);
+        return kind is Kind.Missing or Kind.Directory ? path : throw new IOException($"{what} '{path}' is {Describe(kind)}; expected a folder.");
+    }
+
     /// <summary>Whether two paths name the same file once symbolic links are resolved (false when either is missing).</summary>
     public static bool SameFile(string a, string b) =>
         File.Exists(a) && File.Exists(b) && string.Equals(RealPath(a), RealPath(b), OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);

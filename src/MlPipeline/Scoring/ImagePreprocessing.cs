@@ -33,6 +33,9 @@ public sealed record ImagePreprocessing(int Width, int Height, ColorMode ColorMo
     /// <summary>Applies the offset and scale to one pixel byte.</summary>
     public float Apply(byte pixel) => (pixel - Offset) * Scale;
 
+    /// <summary>Whether every pixel 0 to 255 becomes a finite input. The formula is affine in the pixel, so its two ends bound every value.</summary>
+    internal bool KeepsPixelsFinite => float.IsFinite(Scale) && float.IsFinite(Apply(0)) && float.IsFinite(Apply(255));
+
     /// <summary>Checks every field; throws <see cref="ArgumentException"/> naming the bad one.</summary>
     public ImagePreprocessing Validate()
     {
@@ -48,8 +51,7 @@ public sealed record ImagePreprocessing(int Width, int Height, ColorMode ColorMo
         {
             throw new ArgumentException($"Preprocessing offset {Offset.ToString(CultureInfo.InvariantCulture)} and scale {Scale.ToString(CultureInfo.InvariantCulture)} are invalid; expected finite numbers and a non-zero scale.");
         }
-        // The formula is affine in the pixel, so its two ends bound every value the model can receive.
-        if (!float.IsFinite(Apply(0)) || !float.IsFinite(Apply(255)))
+        if (!KeepsPixelsFinite)
         {
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                 $"Preprocessing offset {Offset} and scale {Scale} turn pixel values into {Apply(0)} to {Apply(255)}, beyond float's range; expected (pixel - offset) * scale to be finite for pixels 0 to 255."));
