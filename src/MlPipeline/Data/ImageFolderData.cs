@@ -103,6 +103,8 @@ public static class ImageFolderData
     {
         try
         {
+            // Opening a FIFO blocks: a special file has no header to read (reading it later reports why).
+            if (FileSystem.IsSpecial(path)) { return null; }
             using var codec = SKCodec.Create(path);
             return codec is null ? null : (codec.Info.Width, codec.Info.Height);
         }
@@ -120,7 +122,7 @@ public static class ImageFolderData
         {
             try
             {
-                using var bitmap = ImageDecoder.DecodeBitmap(File.ReadAllBytes(items[i].Path), maxPixels);
+                using var bitmap = ImageDecoder.DecodeBitmap(ImageDecoder.ReadFile(items[i].Path), maxPixels);
                 var pixels = bitmap.GetPixelSpan();
                 for (int p = 0; p + 3 < pixels.Length; p += 4)
                 {
@@ -156,13 +158,13 @@ public static class ImageFolderData
                 {
                     try
                     {
-                        byte[] bytes = File.ReadAllBytes(chunk[i].Path);
+                        byte[] bytes = ImageDecoder.ReadFile(chunk[i].Path);
                         digests[i] = SHA256.HashData(bytes);
                         decoded[i] = ImageDecoder.Decode(bytes, maxPixels);
                     }
                     catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)
                     {
-                        errors[i] = e is FileNotFoundException or DirectoryNotFoundException ? "the file does not exist" : e.Message;
+                        errors[i] = e.Message;
                     }
                 });
                 var good = Enumerable.Range(0, chunk.Length).Where(i => decoded[i] is not null).ToList();

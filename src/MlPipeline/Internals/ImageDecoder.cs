@@ -9,6 +9,23 @@ namespace MlPipeline.Internals;
 /// </summary>
 internal static class ImageDecoder
 {
+    /// <summary>
+    /// Reads an image file's bytes. Only regular files are read, since opening a FIFO or a device blocks (or never
+    /// ends); any failure is an <see cref="IOException"/> whose message is the reason a batch reports for the file.
+    /// </summary>
+    public static byte[] ReadFile(string path)
+    {
+        try
+        {
+            if (FileSystem.IsSpecial(path)) { throw new IOException($"it is {FileSystem.Describe(FileSystem.Kind.Special)}"); }
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException(e is FileNotFoundException or DirectoryNotFoundException ? "the file does not exist" : $"the file cannot be read ({e.Message})", e);
+        }
+    }
+
     public static MLImage Decode(byte[] bytes, long maxPixels)
     {
         using var bitmap = DecodeBitmap(bytes, maxPixels);

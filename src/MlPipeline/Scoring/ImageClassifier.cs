@@ -123,7 +123,7 @@ public sealed class ImageClassifier : IDisposable
     public Prediction Predict(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        return Single(ReadFile(path), path);
+        return Single(ImageDecoder.ReadFile(path), path);
     }
 
     /// <summary>Classifies one image from a stream.</summary>
@@ -171,7 +171,7 @@ public sealed class ImageClassifier : IDisposable
         foreach (var chunk in files.Chunk(options.BatchSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var batch = chunk.Select(f => (ImageFolder.Relative(fullRoot, Path.GetFullPath(f)), (Func<byte[]>)(() => ReadFile(f)))).ToList();
+            var batch = chunk.Select(f => (ImageFolder.Relative(fullRoot, Path.GetFullPath(f)), (Func<byte[]>)(() => ImageDecoder.ReadFile(f)))).ToList();
             var prepared = Task.Run(() => Prepare(batch), cancellationToken);
             if (ahead is not null)
             {
@@ -284,19 +284,6 @@ public sealed class ImageClassifier : IDisposable
 
     ParallelOptions Parallelism => new() { MaxDegreeOfParallelism = options.Threads ?? Environment.ProcessorCount };
 
-    static byte[] ReadFile(string path)
-    {
-        try
-        {
-            // Opening a FIFO or a device blocks (or never ends): only regular files are read.
-            if (FileSystem.IsSpecial(path)) { throw new IOException($"it is {FileSystem.Describe(FileSystem.Kind.Special)}"); }
-            return File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new IOException(e is FileNotFoundException or DirectoryNotFoundException ? "the file does not exist" : $"the file cannot be read ({e.Message})", e);
-        }
-    }
 
     List<Prediction> Run(float[] pixels, int count, bool probabilities)
     {

@@ -118,6 +118,23 @@ public sealed class ImageFolderDataTests
     }
 
     [Test]
+    public void Load_CsvNamingAFifo_ReportsItInsteadOfBlocking()
+    {
+        if (OperatingSystem.IsWindows()) { Assert.Ignore("FIFOs are a Unix matter."); }
+        for (int i = 0; i < 4; i++) { Image($"set/{i}.png", 8, 8, i); }
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [Path.Combine(dir, "set", "fifo.png")])) { mkfifo.WaitForExit(); }
+        string csv = Path.Combine(dir, "set", "labels.csv");
+        File.WriteAllText(csv, "0.png,a\n1.png,a\n2.png,b\n3.png,b\nfifo.png,b\n");
+
+        // No size or colour given: the header and colour sampling must not block on the FIFO either.
+        var load = Task.Run(() => ImageFolderData.Load(csv, new ImageFolderOptions { ValidationSplit = 0.5 }));
+
+        Assert.That(load.Wait(TimeSpan.FromMinutes(1)), Is.True, "reading must not block on the FIFO");
+        Assert.That(load.Result.Failed.Single().Error, Does.Contain("not a regular file"));
+        Assert.That(load.Result.Data.Train.Count + load.Result.Data.Test.Count, Is.EqualTo(4));
+    }
+
+    [Test]
     public void Split_IsStratifiedAndTheSameForTheSameSeed()
     {
         var labels = Enumerable.Repeat(0, 50).Concat(Enumerable.Repeat(1, 10)).Concat(Enumerable.Repeat(2, 1)).ToArray();
