@@ -43,22 +43,34 @@ public sealed class FolderTrainingTests
     }
 
     [Test]
-    public async Task Train_ColourFolder_ExportsAModelThatScoresAndEvaluatesWithoutFlags()
+    public async Task Train_ColourFolderWithNormalize_ExportsAModelThatScoresAndEvaluatesWithoutFlags()
     {
         string data = ColourDigits();
+        File.WriteAllBytes(Path.Combine(data, "class 1", "broken.png"), [0x89, 0x50, 0x4E, 0x47, 1, 2, 3]);
         string run = Path.Combine(dir, "run"), onnx = Path.Combine(dir, "m.onnx");
 
-        var (exit, output, error) = await CliRunner.Run("train", "--data", data, "--epochs", "3", "--threads", "1", "--batch-size", "16", "--out", run, "--onnx", onnx);
+        var (exit, output, error) = await CliRunner.Run("train", "--data", data, "--epochs", "3", "--threads", "1", "--batch-size", "16", "--normalize", "--out", run, "--onnx", onnx);
 
         Assert.That(exit, Is.EqualTo(0), error);
-        Assert.That(error, Does.Contain("120 images in 3 classes, read as 32x32 rgb").And.Contain("96 training, 24 validation images"));
+        Assert.That(error, Does.Contain("121 images in 3 classes, read as 32x32 rgb").And.Contain("96 training, 24 validation images"));
+        Assert.That(error, Does.Contain("1 file(s) could not be read").And.Contain(RunFolder.DataErrorsFile).And.Contain("broken.png"));
         Assert.That(output, Does.Contain("PASSED"));
+        var errors = File.ReadAllLines(Path.Combine(run, RunFolder.DataErrorsFile));
+        Assert.That(errors, Has.Length.EqualTo(2));
+        Assert.That(errors[0], Is.EqualTo("path,error"));
+        Assert.That(errors[1], Does.Contain("broken.png"));
         using (var model = TrainedModel.Load(run))
         {
+            var p = model.Info.Preprocessing;
             Assert.That(model.Info.Labels, Is.EqualTo(new[] { "class 0", "class 1", "class 2" }));
             Assert.That(model.Architecture.InputChannels, Is.EqualTo(3));
-            Assert.That((model.Info.Preprocessing.Width, model.Info.Preprocessing.Height), Is.EqualTo((32, 32)));
+            Assert.That((p.Width, p.Height), Is.EqualTo((32, 32)));
+            // The colours differ per channel (red v, green v/2, blue 255-v), so --normalize gives three different means.
+            Assert.That(p.Offsets.Distinct().Count(), Is.EqualTo(3), p.ToString());
+            using var classifier = MlPipeline.Scoring.ImageClassifier.Load(onnx);
+            Assert.That(classifier.Preprocessing, Is.EqualTo(p), "the ONNX metadata carries the per-channel normalisation");
         }
+        File.Delete(Path.Combine(data, "class 1", "broken.png"));
         var (evaluated, table, evaluateError) = await CliRunner.Run("evaluate", "--model", onnx, "--input", data);
         Assert.That(evaluated, Is.EqualTo(0), evaluateError);
         Assert.That(table, Does.Contain("120 images, 3 classes"));

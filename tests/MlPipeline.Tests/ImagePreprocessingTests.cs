@@ -25,6 +25,6 @@ public sealed class ImagePreprocessingTests
     {
         var e = Assert.Throws<ArgumentException>(() => new ImagePreprocessing(28, 28, ColorMode.Gray, 0, 0).Validate());
 
-        Assert.That(e!.Message, Does.Contain("scale 0").And.Contain("non-zero scale"));
+        Assert.That(e!.Message, Does.Contain("scales 0").And.Contain("non-zero scales"));
     }
 }

@@ -41,19 +41,41 @@ internal static class CliOptions
     public static Option<int?> OptionalPositive(string name, string description) =>
         OptionalRange(name, description, 1, int.MaxValue);
 
-    /// <summary>An optional finite float option; <paramref name="accept"/> states any further condition and <paramref name="expected"/> says it in words.</summary>
-    public static Option<float?> OptionalFinite(string name, string description, Func<float, bool>? accept = null, string expected = "a finite number")
+    /// <summary>
+    /// An optional list of finite floats separated by commas: one value, or one per colour channel (three).
+    /// <paramref name="accept"/> states any further condition on each value and <paramref name="expected"/> says it in words.
+    /// </summary>
+    public static Option<float[]?> OptionalChannelValues(string name, string description, Func<float, bool>? accept = null, string expected = "a finite number")
     {
-        var option = new Option<float?>(name) { Description = description };
-        option.Validators.Add(result =>
+        return new Option<float[]?>(name)
         {
-            if (TryGet(result, out float? value) && value is { } v && (!float.IsFinite(v) || (accept is not null && !accept(v))))
+            Description = description,
+            CustomParser = result =>
             {
-                result.AddError($"{name} must be {expected}, but was {v.ToString(CultureInfo.InvariantCulture)}.");
-            }
-        });
-        return option;
+                if (result.Tokens.Count == 0) { return null; }
+                string text = string.Join(",", result.Tokens.Select(t => t.Value));
+                var parts = text.Split(',');
+                var values = new float[parts.Length];
+                for (int i = 0; i < parts.Length; i++)
+                {
+                    if (!float.TryParse(parts[i].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]) || !float.IsFinite(values[i]) || (accept is not null && !accept(values[i])))
+                    {
+                        result.AddError($"{name} must be {expected} (or three, one per channel, separated by commas), but was '{text}'.");
+                        return null;
+                    }
+                }
+                if (values.Length is not (1 or 3))
+                {
+                    result.AddError($"{name} must be one value or three (one per channel), but '{text}' has {values.Length}.");
+                    return null;
+                }
+                return values;
+            },
+        };
     }
+
+    /// <summary>The values of a list option, or null when it was not given (System.CommandLine reads an absent array option as empty).</summary>
+    public static float[]? ChannelValues(ParseResult parse, Option<float[]?> option) => parse.GetValue(option) is { Length: > 0 } values ? values : null;
 
     public static Option<string> OneOf(string name, string description, string defaultValue, IReadOnlyList<string> allowed)
     {

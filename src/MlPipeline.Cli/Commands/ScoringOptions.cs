@@ -11,10 +11,33 @@ internal sealed class ScoringOptions
     public Option<string?> Model { get; } = new("--model") { Description = "ONNX model [default: the built-in MNIST model]" };
     public Option<string?> Size { get; } = new("--size") { Description = "Input size WxH (overrides the model's)" };
     public Option<string?> Color { get; } = CreateColor();
-    public Option<float?> Offset { get; } = CliOptions.OptionalFinite("--offset", "ExtractPixels offset: input = (pixel - offset) * scale");
-    public Option<float?> Scale { get; } = CliOptions.OptionalFinite("--scale", "ExtractPixels scale", v => v != 0, "a finite, non-zero number");
-    public Option<float?> Mean { get; } = CliOptions.OptionalFinite("--mean", "Mean of pixels in [0,1] (with --std, instead of --offset/--scale)");
-    public Option<float?> Std { get; } = CliOptions.OptionalFinite("--std", "Standard deviation of pixels in [0,1] (with --mean)", v => v > 0, "a positive, finite number");
+    public Option<float[]?> Offset { get; } = CliOptions.OptionalChannelValues("--offset", "ExtractPixels offset: input = (pixel - offset) * scale; one value or one per channel (r,g,b)");
+    public Option<float[]?> Scale { get; } = CliOptions.OptionalChannelValues("--scale", "ExtractPixels scale; one value or one per channel", v => v != 0, "a finite, non-zero number");
+    public Option<float[]?> Mean { get; } = Means();
+    public Option<float[]?> Std { get; } = Stds();
+
+    /// <summary>--mean: per-channel means of pixels in [0, 1] (shared by score, evaluate and train).</summary>
+    public static Option<float[]?> Means() =>
+        CliOptions.OptionalChannelValues("--mean", "Mean of pixels in [0,1], one value or one per channel, e.g. 0.485,0.456,0.406 (with --std)");
+
+    /// <summary>--std: per-channel standard deviations of pixels in [0, 1].</summary>
+    public static Option<float[]?> Stds() =>
+        CliOptions.OptionalChannelValues("--std", "Standard deviation of pixels in [0,1], one value or one per channel, e.g. 0.229,0.224,0.225 (with --mean)", v => v > 0, "a positive, finite number");
+
+    /// <summary>
+    /// Checks that <paramref name="means"/> and <paramref name="stds"/> come together and keep every pixel finite;
+    /// throws <see cref="ArgumentException"/> naming the options.
+    /// </summary>
+    public static void CheckMeanStd(float[]? means, float[]? stds)
+    {
+        if ((means is null) != (stds is null)) { throw new ArgumentException("--mean and --std go together; give both or neither."); }
+        if (means is null || stds is null) { return; }
+        var color = Math.Max(means.Length, stds.Length) == 1 ? ColorMode.Gray : ColorMode.Rgb;
+        if (!ImagePreprocessing.Standardized(1, 1, color, means, stds).KeepsPixelsFinite)
+        {
+            throw new ArgumentException($"--mean {ImagePreprocessing.Join(means)} and --std {ImagePreprocessing.Join(stds)} turn pixels 0 to 255 into values beyond float's range; expected the mean and standard deviation of pixels in [0, 1], such as 0.13 and 0.31.");
+        }
+    }
 
     /// <param name="labelsOption">Name of the option giving the model's class labels (evaluate uses --labels for its labelled-images CSV).</param>
     public ScoringOptions(string labelsOption = "--labels")
@@ -43,18 +66,16 @@ internal sealed class ScoringOptions
     {
         var size = CliOptions.ParseSize(parse.GetValue(Size), "--size");
         int? width = size?.Width, height = size?.Height;
-        float? mean = parse.GetValue(Mean), std = parse.GetValue(Std), offset = parse.GetValue(Offset), scale = parse.GetValue(Scale);
-        if ((mean is null) != (std is null)) { throw new ArgumentException("--mean and --std go together; give both or neither."); }
+        float[]? mean = CliOptions.ChannelValues(parse, Mean), std = CliOptions.ChannelValues(parse, Std), offset = CliOptions.ChannelValues(parse, Offset), scale = CliOptions.ChannelValues(parse, Scale);
+        CheckMeanStd(mean, std);
         if (mean is not null && (offset is not null || scale is not null)) { throw new ArgumentException("Give either --mean and --std or --offset and --scale, not both."); }
-        if (scale is { } sc && !new ImagePreprocessing(1, 1, ColorMode.Gray, offset ?? 0, sc).KeepsPixelsFinite)
+        if (scale is not null)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--offset {offset ?? 0} and --scale {sc} turn pixels 0 to 255 into values beyond float's range; expected (pixel - offset) * scale to stay finite."));
-        }
-        if (mean is { } m && std is { } sd)
-        {
-            if (!ImagePreprocessing.Standardized(1, 1, ColorMode.Gray, m, sd).KeepsPixelsFinite)
+            float[] offsets = offset ?? [0f];
+            var color = Math.Max(offsets.Length, scale.Length) == 1 ? ColorMode.Gray : ColorMode.Rgb;
+            if (!new ImagePreprocessing(1, 1, color, offsets, scale).KeepsPixelsFinite)
             {
-                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--mean {m} and --std {sd} turn pixels 0 to 255 into values beyond float's range; expected the mean and standard deviation of pixels in [0, 1], such as 0.13 and 0.31."));
+                throw new ArgumentException($"--offset {ImagePreprocessing.Join(offsets)} and --scale {ImagePreprocessing.Join(scale)} turn pixels 0 to 255 into values beyond float's range; expected (pixel - offset) * scale to stay finite.");
             }
         }
         string? model = parse.GetValue(Model);
@@ -73,10 +94,10 @@ internal sealed class ScoringOptions
             Width = width,
             Height = height,
             ColorMode = parse.GetValue(Color) is { } c ? Enum.Parse<ColorMode>(c, ignoreCase: true) : null,
-            Offset = offset,
-            Scale = scale,
-            Mean = mean,
-            Std = std,
+            Offsets = offset,
+            Scales = scale,
+            Means = mean,
+            Stds = std,
             Labels = labels is not null ? ImageClassifierOptions.ReadLabels(labels) : null,
             Threads = parse.GetValue(Threads),
             BatchSize = parse.GetValue(BatchSize),

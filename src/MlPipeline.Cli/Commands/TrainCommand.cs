@@ -28,13 +28,15 @@ internal static class TrainCommand
     static readonly Option<string> Init = CliOptions.OneOf("--init", "Weight initialisation", "glorot", ["glorot", "pytorch"]);
     static readonly Option<string?> Onnx = new("--onnx") { Description = "Export the trained model to this ONNX file and verify it" };
     static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its checkpoint" };
-    static readonly Option<bool> Normalize = new("--normalize") { Description = "Standardise pixels with the training mean and std instead of scaling to [0,1]" };
+    static readonly Option<bool> Normalize = new("--normalize") { Description = "Standardise each channel with the training split's mean and std instead of scaling to [0,1]" };
+    static readonly Option<float[]?> Mean = ScoringOptions.Means();
+    static readonly Option<float[]?> Std = ScoringOptions.Stds();
 
     public static Command Create(CliConsole console)
     {
         var command = new Command("train", "Train a classifier on MNIST, Fashion-MNIST or your own image folders.")
         {
-            Data, Dataset, Size, Color, ValSplit, Val, Test, Model, Epochs, BatchSize, LearningRate, Seed, Threads, Limit, Out, Resume, Normalize, Init, Onnx,
+            Data, Dataset, Size, Color, ValSplit, Val, Test, Model, Epochs, BatchSize, LearningRate, Seed, Threads, Limit, Out, Resume, Normalize, Mean, Std, Init, Onnx,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(Run(parse, console, cancellationToken)));
         return command;
@@ -79,6 +81,9 @@ internal static class TrainCommand
     static int Run(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
     {
         string model = parse.GetValue(Model)!;
+        float[]? means = CliOptions.ChannelValues(parse, Mean), stds = CliOptions.ChannelValues(parse, Std);
+        ScoringOptions.CheckMeanStd(means, stds);
+        if (parse.GetValue(Normalize) && means is not null) { throw new ArgumentException("Give either --normalize (the training split's statistics) or --mean and --std, not both."); }
         var (data, name) = LoadData(parse, console, cancellationToken);
         var options = new TrainingOptions
         {
@@ -92,6 +97,8 @@ internal static class TrainCommand
             OutputDirectory = parse.GetValue(Out) ?? Path.Combine("runs", $"{name}-{model}"),
             Resume = parse.GetValue(Resume),
             Normalize = parse.GetValue(Normalize),
+            Means = means,
+            Stds = stds,
             Initialization = parse.GetValue(Init) == "pytorch" ? WeightInitialization.PyTorch : WeightInitialization.Glorot,
         };
         if (parse.GetValue(Onnx) is { } target) { ExportCommand.RequireNotARunFile(target, options.OutputDirectory); }
@@ -154,7 +161,7 @@ internal static class TrainCommand
         foreach (string warning in loaded.Warnings) { console.Error.WriteLine($"warning: {warning}"); }
         if (loaded.Failed.Count > 0)
         {
-            console.Error.WriteLine($"warning: {loaded.Failed.Count} file(s) could not be read and are left out, for example:");
+            console.Error.WriteLine($"warning: {loaded.Failed.Count} file(s) could not be read and are left out (the run folder's {RunFolder.DataErrorsFile} lists them all), for example:");
             foreach (var f in loaded.Failed.Take(5)) { console.Error.WriteLine($"  {f.Path}: {f.Error}"); }
         }
         var d = loaded.Data;

@@ -62,7 +62,7 @@ public static class OnnxExporter
             ProducerVersion = info.Version,
             ModelVersion = 1,
             DocString = string.Create(CultureInfo.InvariantCulture,
-                $"{spec.Name} image classifier trained by MlPipeline {info.Version} ({info.Epochs} epochs, seed {info.Seed}, test accuracy {info.TestAccuracy:P2}). Input '{InputName}' float32 [batch, {spec.InputChannels}, {spec.InputHeight}, {spec.InputWidth}], pixels as (p - {info.Preprocessing.Offset}) * {info.Preprocessing.Scale}; outputs '{LogitsName}' and '{ProbabilitiesName}' [batch, {classes}]."),
+                $"{spec.Name} image classifier trained by MlPipeline {info.Version} ({info.Epochs} epochs, seed {info.Seed}, test accuracy {info.TestAccuracy:P2}). Input '{InputName}' float32 [batch, {spec.InputChannels}, {spec.InputHeight}, {spec.InputWidth}], pixels as (p - offset) * scale with {info.Preprocessing.DescribeNormalization()}; outputs '{LogitsName}' and '{ProbabilitiesName}' [batch, {classes}]."),
             Graph = graph,
         };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = options.Opset });

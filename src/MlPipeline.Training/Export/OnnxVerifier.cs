@@ -37,7 +37,8 @@ public static class OnnxVerifier
             int n = Math.Min(batchSize, count - start);
             float[] input = new float[n * imageSize];
             var pixels = images.Pixels.Span.Slice(start * imageSize, n * imageSize);
-            for (int i = 0; i < input.Length; i++) { input[i] = preprocessing.Apply(pixels[i]); }
+            int plane = spec.InputHeight * spec.InputWidth;
+            for (int i = 0; i < input.Length; i++) { input[i] = preprocessing.Apply(pixels[i], i / plane % spec.InputChannels); }
 
             float[] expected = model.Logits(input, n);
             using var value = OrtValue.CreateTensorValueFromMemory(input, [n, spec.InputChannels, spec.InputHeight, spec.InputWidth]);

@@ -7,7 +7,7 @@ internal sealed record CheckpointState(
     double LearningRate,
     int Seed,
     int TrainingImages,
-    bool Normalize,
+    string? Normalization,
     int EpochsDone,
     int StepsDone,
     double LossSum,

@@ -4,7 +4,7 @@ namespace MlPipeline.Training;
 /// <param name="Epoch">1-based epoch number.</param>
 /// <param name="TrainLoss">Mean cross-entropy over the epoch's training steps.</param>
 /// <param name="TrainAccuracy">Fraction of training images classified right during the epoch.</param>
-/// <param name="TestLoss">Mean cross-entropy on the test set after the epoch.</param>
-/// <param name="TestAccuracy">Fraction of test images classified right after the epoch.</param>
+/// <param name="TestLoss">Mean cross-entropy after the epoch on the held-out images: the validation set when there is one, else the test set.</param>
+/// <param name="TestAccuracy">Fraction of the held-out images (validation set when there is one, else test set) classified right after the epoch.</param>
 /// <param name="Seconds">Wall-clock seconds of the epoch's training steps (test pass excluded).</param>
 public sealed record EpochMetrics(int Epoch, double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy, double Seconds);

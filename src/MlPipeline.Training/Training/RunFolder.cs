@@ -19,11 +19,14 @@ public sealed class RunFolder : IDisposable
     /// <summary>The finished model's test metrics.</summary>
     public const string MetricsFile = "metrics.json";
 
+    /// <summary>The files the data loader could not read (<c>path,error</c>); present only when there were some.</summary>
+    public const string DataErrorsFile = "data-errors.csv";
+
     /// <summary>The lock file; a second process that opens the folder while it is held gets an error.</summary>
     public const string LockFile = "run.lock";
 
     /// <summary>Every file a run folder keeps; an export or another output must not overwrite any of them.</summary>
-    public static IReadOnlyList<string> Files { get; } = [CheckpointFile, HistoryFile, ModelFile, MetricsFile, LockFile];
+    public static IReadOnlyList<string> Files { get; } = [CheckpointFile, HistoryFile, ModelFile, MetricsFile, DataErrorsFile, LockFile];
 
     readonly FileStream lockStream;
     readonly bool created;

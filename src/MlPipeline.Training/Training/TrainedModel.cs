@@ -140,7 +140,7 @@ public sealed class TrainedModel : IDisposable
         Directory.CreateDirectory(directory);
         var optimizer = optim.Adam(module.parameters(), Info.LearningRate);
         var state = new CheckpointState(System.Text.Json.JsonSerializer.Serialize(Info.Architecture, Json.Options), Info.BatchSize, Info.LearningRate,
-            Info.Seed, Info.TrainingImages, false, Info.Epochs, 0, 0, 0, 0, 0, []);
+            Info.Seed, Info.TrainingImages, Info.Preprocessing.DescribeNormalization(), Info.Epochs, 0, 0, 0, 0, 0, []);
         Checkpoint.Save(Path.Combine(directory, RunFolder.CheckpointFile), state, module, optimizer);
         Json.Write(Path.Combine(directory, RunFolder.ModelFile), Info);
     }

@@ -41,8 +41,20 @@ public sealed record TrainingOptions
     /// <summary>Use only the first N training images (the test set is kept whole). Default: null (all).</summary>
     public int? Limit { get; init; }
 
-    /// <summary>Standardise pixels with the training set's mean and standard deviation instead of scaling to [0, 1]. Default: false.</summary>
+    /// <summary>
+    /// Standardise each channel with the training split's own mean and standard deviation (of pixels in [0, 1]) instead
+    /// of scaling to [0, 1]. Default: false.
+    /// </summary>
     public bool Normalize { get; init; }
+
+    /// <summary>
+    /// Given means of pixels in [0, 1], one value or one per channel (with <see cref="Stds"/>, instead of
+    /// <see cref="Normalize"/>): inputs are <c>(p/255 - mean[c]) / std[c]</c>. Default: null.
+    /// </summary>
+    public IReadOnlyList<float>? Means { get; init; }
+
+    /// <summary>Given standard deviations of pixels in [0, 1], one value or one per channel (with <see cref="Means"/>). Default: null.</summary>
+    public IReadOnlyList<float>? Stds { get; init; }
 
     /// <summary>How weights start: PyTorch's default (Kaiming-uniform) or Keras's (Glorot-uniform, zero biases). Default: <see cref="WeightInitialization.Glorot"/>.</summary>
     public WeightInitialization Initialization { get; init; } = WeightInitialization.Glorot;
@@ -66,6 +78,15 @@ public sealed record TrainingOptions
         if (BatchSize is < 1 or > MaxBatchSize) { throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, $"BatchSize must be from 1 to {MaxBatchSize}."); }
         if (!(LearningRate > 0) || !(LearningRate <= MaxLearningRate)) { throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, $"LearningRate must be above 0 and at most {MaxLearningRate}."); }
         if (Threads is < 1 or > MaxThreads) { throw new ArgumentOutOfRangeException(nameof(Threads), Threads, $"Threads must be from 1 to {MaxThreads}."); }
+        if ((Means is null) != (Stds is null)) { throw new ArgumentException("Means and Stds go together; give both or neither.", nameof(Means)); }
+        if (Means is not null && Normalize) { throw new ArgumentException("Give either Normalize (statistics of the training split) or Means and Stds, not both.", nameof(Normalize)); }
+        if (Means is { } means && Stds is { } stds)
+        {
+            if (means.Count == 0 || stds.Count == 0 || means.Any(m => !float.IsFinite(m)) || stds.Any(s => !(s > 0) || !float.IsFinite(s)))
+            {
+                throw new ArgumentException($"Means ({Scoring.ImagePreprocessing.Join(means)}) must be finite and Stds ({Scoring.ImagePreprocessing.Join(stds)}) positive and finite, one value or one per channel.", nameof(Means));
+            }
+        }
         if (Limit is < 1) { throw new ArgumentOutOfRangeException(nameof(Limit), Limit, "Limit must be at least 1."); }
         return this;
     }

@@ -10,6 +10,9 @@ namespace MlPipeline.Training;
 /// metrics.json); null when the run stopped early.</param>
 public sealed record TrainingResult(string RunDirectory, IReadOnlyList<EpochMetrics> History, bool Completed, ClassificationMetrics? TestMetrics = null)
 {
-    /// <summary>Test accuracy after the last finished epoch, or null when none finished.</summary>
-    public double? TestAccuracy => History.Count > 0 ? History[^1].TestAccuracy : null;
+    /// <summary>
+    /// The finished model's test accuracy (<see cref="TestMetrics"/>); for a run stopped early, the held-out accuracy
+    /// of its last finished epoch; null when none finished.
+    /// </summary>
+    public double? TestAccuracy => TestMetrics?.MicroAccuracy ?? (History.Count > 0 ? History[^1].TestAccuracy : null);
 }

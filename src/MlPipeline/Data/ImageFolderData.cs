@@ -30,11 +30,11 @@ public static class ImageFolderData
         {
             throw new InvalidDataException($"'{source}' holds {classes.Count} class{(classes.Count == 1 ? $" ('{classes[0]}')" : "es")}; a classifier needs at least two: a folder per class, or a CSV with two or more labels.");
         }
-        var preprocessing = Resolve(source, items, options, cancellationToken);
+        var (preprocessing, sharedSize) = Resolve(source, items, options, cancellationToken);
         progress?.Report($"{items.Count} images in {classes.Count} classes, read as {preprocessing.Width}x{preprocessing.Height} {preprocessing.ColorMode.ToString().ToLowerInvariant()}");
         var failed = new List<ScoreResult>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var all = Read(items, classes, preprocessing, options.MaxImagePixels, failed, out string checksum, cancellationToken);
+        var all = Read(source, items, classes, preprocessing, sharedSize, options.MaxImagePixels, failed, out string checksum, cancellationToken);
         progress?.Report(string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"Read {all.Count} images in {clock.Elapsed.TotalSeconds:F1} s ({all.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F0} images/s), {all.Pixels.Length / 1e6:F1} MB as bytes"));
         if (all.Count == 0) { throw new InvalidDataException($"None of the {items.Count} images in '{source}' could be read; the first failed with: {failed[0].Path}: {failed[0].Error}."); }
@@ -51,7 +51,7 @@ public static class ImageFolderData
             (train, validation) = Split(all, options.ValidationSplit, options.Seed, warnings);
         }
         ImageSet? test = options.Test is { } testSource ? ReadOther(testSource, "test", classes, preprocessing, options, failed, checksums, warnings, cancellationToken) : null;
-        var data = test is null ? new TrainingData(train, validation, checksums) : new TrainingData(train, test, checksums) { Validation = validation };
+        var data = (test is null ? new TrainingData(train, validation, checksums) : new TrainingData(train, test, checksums) { Validation = validation }) with { Failed = failed };
         return new ImageFolderLoad(data, preprocessing, failed, warnings, ignored);
     }
 
@@ -63,50 +63,56 @@ public static class ImageFolderData
             return ([.. csv.Items], csv.Ignored);
         }
         FileSystem.RequireDirectory(source, "Image folder");
-        foreach (string folder in Directory.EnumerateDirectories(source).Order(StringComparer.Ordinal))
-        {
-            if (ImageFolder.List(folder, recursive: true).Images.Count == 0)
-            {
-                warnings.Add($"class folder '{Path.GetFileName(folder)}' holds no images and is left out");
-            }
-        }
         var images = LabelledImages.FromFolder(source);
+        var labels = images.Items.Select(i => i.Label).ToHashSet(StringComparer.Ordinal);
+        foreach (string folder in Directory.EnumerateDirectories(source).Select(d => Path.GetFileName(d)).Order(StringComparer.Ordinal))
+        {
+            if (!labels.Contains(folder)) { warnings.Add($"class folder '{folder}' holds no images and is left out"); }
+        }
         return ([.. images.Items], images.Ignored);
     }
 
-    /// <summary>The size and colour mode: the options', else the size every image shares and colour when any sampled image has it.</summary>
-    static ImagePreprocessing Resolve(string source, List<LabelledImage> items, ImageFolderOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// The size and colour mode: the options', else the size of a sampled image (which every image must then share, as
+    /// <see cref="Read"/> checks) and colour when any sampled image has it.
+    /// </summary>
+    static (ImagePreprocessing Preprocessing, Sampled? SharedSize) Resolve(string source, List<LabelledImage> items, ImageFolderOptions options, CancellationToken cancellationToken)
     {
-        int width, height;
+        var samples = Sample(items, options.MaxImagePixels);
+        var color = options.ColorMode ?? (samples.Any(s => s.Colour) ? ColorMode.Rgb : ColorMode.Gray);
         if (options.Width is { } w && options.Height is { } h)
         {
-            (width, height) = (w, h);
+            return (new ImagePreprocessing(w, h, color, 0f, 1f).Validate(), null);
         }
-        else
+        if (samples.Count > 0)
         {
-            var sizes = new (int W, int H)?[items.Count];
-            Parallel.For(0, items.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => sizes[i] = HeaderSize(items[i].Path));
-            var distinct = sizes.Select((s, i) => (Size: s, i)).Where(p => p.Size is not null).GroupBy(p => p.Size!.Value).Select(g => g.First()).Take(2).ToList();
-            if (distinct.Count == 0) { throw new InvalidDataException($"None of the images in '{source}' has a readable header."); }
-            if (distinct.Count > 1)
-            {
-                var (a, b) = (distinct[0], distinct[1]);
-                throw new InvalidDataException($"Images in '{source}' have different sizes: '{items[a.i].Path}' is {a.Size!.Value.W}x{a.Size.Value.H} and '{items[b.i].Path}' is {b.Size!.Value.W}x{b.Size.Value.H}; give the size to resize them to (--size WxH).");
-            }
-            (width, height) = distinct[0].Size!.Value;
+            var distinct = samples.DistinctBy(s => (s.Width, s.Height)).Take(2).ToList();
+            if (distinct.Count > 1) { throw MixedSizes(source, distinct[0], distinct[1]); }
+            return (new ImagePreprocessing(samples[0].Width, samples[0].Height, color, 0f, 1f).Validate(), samples[0]);
         }
-        var color = options.ColorMode ?? (HasColour(items, options.MaxImagePixels) ? ColorMode.Rgb : ColorMode.Gray);
-        return new ImagePreprocessing(width, height, color, 0f, 1f).Validate();
+        // No sample decoded: find the size from every file's header instead.
+        var sizes = new Sampled?[items.Count];
+        Parallel.For(0, items.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => sizes[i] = HeaderSize(items[i].Path));
+        var found = sizes.OfType<Sampled>().DistinctBy(s => (s.Width, s.Height)).Take(2).ToList();
+        if (found.Count == 0) { throw new InvalidDataException($"None of the images in '{source}' has a readable header."); }
+        if (found.Count > 1) { throw MixedSizes(source, found[0], found[1]); }
+        return (new ImagePreprocessing(found[0].Width, found[0].Height, color, 0f, 1f).Validate(), found[0]);
     }
 
-    static (int W, int H)? HeaderSize(string path)
+    /// <summary>A file whose size (and, when decoded, colour) was looked at.</summary>
+    sealed record Sampled(string Path, int Width, int Height, bool Colour);
+
+    static InvalidDataException MixedSizes(string source, Sampled a, Sampled b) =>
+        new($"Images in '{source}' have different sizes: '{a.Path}' is {a.Width}x{a.Height} and '{b.Path}' is {b.Width}x{b.Height}; give the size to resize them to (--size WxH).");
+
+    static Sampled? HeaderSize(string path)
     {
         try
         {
             // Opening a FIFO blocks: a special file has no header to read (reading it later reports why).
             if (FileSystem.IsSpecial(path)) { return null; }
             using var codec = SKCodec.Create(path);
-            return codec is null ? null : (codec.Info.Width, codec.Info.Height);
+            return codec is null ? null : new Sampled(path, codec.Info.Width, codec.Info.Height, false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
@@ -114,9 +120,10 @@ public static class ImageFolderData
         }
     }
 
-    /// <summary>Whether any of up to 64 images spread over the collection has a pixel whose red, green and blue differ.</summary>
-    static bool HasColour(List<LabelledImage> items, long maxPixels)
+    /// <summary>Up to 64 images spread over the collection, decoded: their sizes, and whether a pixel's red, green and blue differ.</summary>
+    static List<Sampled> Sample(List<LabelledImage> items, long maxPixels)
     {
+        var samples = new List<Sampled>();
         int step = Math.Max(1, items.Count / 64);
         for (int i = 0; i < items.Count; i += step)
         {
@@ -124,21 +131,24 @@ public static class ImageFolderData
             {
                 using var bitmap = ImageDecoder.DecodeBitmap(ImageDecoder.ReadFile(items[i].Path), maxPixels);
                 var pixels = bitmap.GetPixelSpan();
-                for (int p = 0; p + 3 < pixels.Length; p += 4)
+                bool colour = false;
+                for (int p = 0; p + 3 < pixels.Length && !colour; p += 4)
                 {
-                    if (pixels[p + 3] != 0 && (pixels[p] != pixels[p + 1] || pixels[p + 1] != pixels[p + 2])) { return true; }
+                    colour = pixels[p + 3] != 0 && (pixels[p] != pixels[p + 1] || pixels[p + 1] != pixels[p + 2]);
                 }
+                samples.Add(new Sampled(items[i].Path, bitmap.Width, bitmap.Height, colour));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
             {
-                // An unreadable sample says nothing about colour; it is reported when the images are read.
+                // An unreadable sample says nothing; it is reported when the images are read.
             }
         }
-        return false;
+        return samples;
     }
 
     /// <summary>Decodes and preprocesses every image, in parallel chunks, into bytes; failures are recorded and left out.</summary>
-    static ImageSet Read(IReadOnlyList<LabelledImage> items, IReadOnlyList<string> classes, ImagePreprocessing preprocessing, long maxPixels, List<ScoreResult> failed, out string checksum, CancellationToken cancellationToken)
+    /// <param name="sharedSize">When set, every image must have this sample's size (no size was given to resize to).</param>
+    static ImageSet Read(string source, IReadOnlyList<LabelledImage> items, IReadOnlyList<string> classes, ImagePreprocessing preprocessing, Sampled? sharedSize, long maxPixels, List<ScoreResult> failed, out string checksum, CancellationToken cancellationToken)
     {
         var preprocessor = new ImagePreprocessor(preprocessing, "pixels");
         int imageSize = preprocessing.Channels * preprocessing.Height * preprocessing.Width;
@@ -149,42 +159,51 @@ public static class ImageFolderData
         foreach (var chunk in items.Chunk(Chunk))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var decoded = new Microsoft.ML.Data.MLImage?[chunk.Length];
+            var decoded = new byte[chunk.Length][];
             var errors = new string?[chunk.Length];
             var digests = new byte[chunk.Length][];
-            try
+            var sizes = new (int W, int H)?[chunk.Length];
+            // Each worker reads, hashes, decodes and preprocesses whole files into its own buffer, then keeps the bytes.
+            Parallel.For(0, chunk.Length, () => new float[imageSize], (i, _, buffer) =>
             {
-                Parallel.For(0, chunk.Length, i =>
+                try
                 {
-                    try
+                    byte[] bytes = ImageDecoder.ReadFile(chunk[i].Path);
+                    digests[i] = SHA256.HashData(bytes);
+                    using var bitmap = ImageDecoder.DecodeAsMLImageHoldsIt(bytes, maxPixels);
+                    if (sharedSize is not null && (bitmap.Width != sharedSize.Width || bitmap.Height != sharedSize.Height))
                     {
-                        byte[] bytes = ImageDecoder.ReadFile(chunk[i].Path);
-                        digests[i] = SHA256.HashData(bytes);
-                        decoded[i] = ImageDecoder.Decode(bytes, maxPixels);
+                        sizes[i] = (bitmap.Width, bitmap.Height);
+                        return buffer;
                     }
-                    catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)
-                    {
-                        errors[i] = e.Message;
-                    }
-                });
-                var good = Enumerable.Range(0, chunk.Length).Where(i => decoded[i] is not null).ToList();
-                float[] values = good.Count > 0 ? preprocessor.Pixels([.. good.Select(i => decoded[i]!)]) : [];
-                for (int k = 0; k < good.Count; k++)
-                {
-                    var bytes = new byte[imageSize];
-                    for (int j = 0; j < imageSize; j++) { bytes[j] = (byte)values[(k * imageSize) + j]; }
-                    pixels.Add(bytes);
-                    labels.Add(index[chunk[good[k]].Label]);
+                    preprocessor.Fill(bitmap, buffer);
+                    var image = new byte[imageSize];
+                    // Offset 0 and scale 1: every value is a whole pixel byte.
+                    for (int j = 0; j < imageSize; j++) { image[j] = (byte)buffer[j]; }
+                    decoded[i] = image;
                 }
-                for (int i = 0; i < chunk.Length; i++)
+                catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)
                 {
-                    if (errors[i] is { } error) { failed.Add(new ScoreResult(chunk[i].Path, null, error)); }
-                    else { hash.AppendData(digests[i]); }
+                    errors[i] = e.Message;
                 }
+                return buffer;
+            }, _ => { });
+            int other = Array.FindIndex(sizes, s => s is not null);
+            if (other >= 0)
+            {
+                var (w, h) = sizes[other]!.Value;
+                throw MixedSizes(source, sharedSize!, new Sampled(chunk[other].Path, w, h, false));
             }
-            finally
+            for (int i = 0; i < chunk.Length; i++)
             {
-                foreach (var image in decoded) { image?.Dispose(); }
+                if (errors[i] is { } error)
+                {
+                    failed.Add(new ScoreResult(chunk[i].Path, null, error));
+                    continue;
+                }
+                hash.AppendData(digests[i]);
+                pixels.Add(decoded[i]);
+                labels.Add(index[chunk[i].Label]);
             }
         }
         checksum = "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
@@ -202,7 +221,7 @@ public static class ImageFolderData
         {
             throw new InvalidDataException($"The {role} set '{source}' has classes the training set lacks: {string.Join(", ", unknown.Take(10))}; expected some of {string.Join(", ", classes)}.");
         }
-        var set = Read(items, classes, preprocessing, options.MaxImagePixels, failed, out string checksum, cancellationToken);
+        var set = Read(source, items, classes, preprocessing, null, options.MaxImagePixels, failed, out string checksum, cancellationToken);
         if (set.Count == 0) { throw new InvalidDataException($"None of the images of the {role} set '{source}' could be read."); }
         checksums[role] = checksum;
         return set;

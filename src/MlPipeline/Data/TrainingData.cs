@@ -1,3 +1,5 @@
+using MlPipeline.Scoring;
+
 namespace MlPipeline.Data;
 
 /// <summary>A training set and a test set with the same shape and classes, and checksums of where they came from.</summary>
@@ -8,4 +10,7 @@ public sealed record TrainingData(ImageSet Train, ImageSet Test, IReadOnlyDictio
 {
     /// <summary>Images the per-epoch figures are computed on, when they differ from <see cref="Test"/>. Default: null (use <see cref="Test"/>).</summary>
     public ImageSet? Validation { get; init; }
+
+    /// <summary>Files that could not be read while loading, with the reason; training lists them in its run folder. Default: none.</summary>
+    public IReadOnlyList<ScoreResult> Failed { get; init; } = [];
 }

@@ -26,14 +26,24 @@ internal static class ImageDecoder
         }
     }
 
+    /// <summary>The strict decoding as an ML.NET image (the stock chain's input, kept as the tests' reference).</summary>
     public static MLImage Decode(byte[] bytes, long maxPixels)
     {
         using var bitmap = DecodeBitmap(bytes, maxPixels);
         return MLImage.CreateFromPixels(bitmap.Width, bitmap.Height, MLPixelFormat.Bgra32, bitmap.GetPixelSpan());
     }
 
+    /// <summary>
+    /// The strict decoding in the form <see cref="Decode"/>'s MLImage holds it, without the copy: the unpremultiplied
+    /// BGRA bytes in a bitmap whose info says BGRA premultiplied, as <c>MLImage.CreateFromPixels</c> labels them.
+    /// SkiaSharp's resize and drawing read the bytes through that label, so the fused preprocessing must too.
+    /// </summary>
+    public static SKBitmap DecodeAsMLImageHoldsIt(byte[] bytes, long maxPixels) => DecodeBitmap(bytes, maxPixels, SKAlphaType.Premul);
+
     /// <summary>The same strict decoding, to a SkiaSharp bitmap (BGRA, unpremultiplied) the caller disposes.</summary>
-    public static SKBitmap DecodeBitmap(byte[] bytes, long maxPixels)
+    public static SKBitmap DecodeBitmap(byte[] bytes, long maxPixels) => DecodeBitmap(bytes, maxPixels, SKAlphaType.Unpremul);
+
+    static SKBitmap DecodeBitmap(byte[] bytes, long maxPixels, SKAlphaType label)
     {
         if (bytes.Length == 0) { throw new InvalidDataException("the file is empty (0 bytes)"); }
         using var data = SKData.CreateCopy(bytes);
@@ -47,7 +57,7 @@ internal static class ImageDecoder
             throw new InvalidDataException($"the image is {size.Width}x{size.Height} = {pixels:N0} pixels, over the limit of {maxPixels:N0} (MaxImagePixels)");
         }
         var target = new SKImageInfo(size.Width, size.Height, SKColorType.Bgra8888, SKAlphaType.Unpremul);
-        var bitmap = new SKBitmap(target);
+        var bitmap = new SKBitmap(target.WithAlphaType(label));
         var result = codec.GetPixels(target, bitmap.GetPixels());
         if (result != SKCodecResult.Success)
         {

@@ -42,8 +42,9 @@ internal static class ImageFolder
             string[] next = [.. chain, real];
             foreach (string sub in Directory.EnumerateDirectories(dir)) { pending.Push((sub, next)); }
         }
-        images.Sort((a, b) => string.CompareOrdinal(Relative(root, a), Relative(root, b)));
-        return new FolderListing(images, ignored, special, loops);
+        // Each relative path is made once, not once per comparison.
+        var sorted = images.Select(f => (Key: Relative(root, f), File: f)).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.File).ToList();
+        return new FolderListing(sorted, ignored, special, loops);
     }
 
     /// <summary>Path relative to the folder, with forward slashes (a backslash is a separator only where the platform says so).</summary>

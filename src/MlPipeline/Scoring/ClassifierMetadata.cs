@@ -35,10 +35,10 @@ public sealed record ClassifierMetadata(
     /// <summary>Key of the colour mode: gray, rgb or bgr.</summary>
     public const string ColorModeKey = "mlpipeline.color_mode";
 
-    /// <summary>Key of ExtractPixels' offset: input = (pixel - offset) * scale.</summary>
+    /// <summary>Key of ExtractPixels' offset: input = (pixel - offset) * scale; one number, or one per channel separated by commas.</summary>
     public const string OffsetKey = "mlpipeline.pixel_offset";
 
-    /// <summary>Key of ExtractPixels' scale.</summary>
+    /// <summary>Key of ExtractPixels' scale; one number, or one per channel separated by commas.</summary>
     public const string ScaleKey = "mlpipeline.pixel_scale";
 
     /// <summary>Key of the architecture name.</summary>
@@ -65,8 +65,8 @@ public sealed record ClassifierMetadata(
             [WidthKey] = Preprocessing.Width.ToString(CultureInfo.InvariantCulture),
             [HeightKey] = Preprocessing.Height.ToString(CultureInfo.InvariantCulture),
             [ColorModeKey] = Preprocessing.ColorMode.ToString().ToLowerInvariant(),
-            [OffsetKey] = Preprocessing.Offset.ToString("R", CultureInfo.InvariantCulture),
-            [ScaleKey] = Preprocessing.Scale.ToString("R", CultureInfo.InvariantCulture),
+            [OffsetKey] = Values(Preprocessing.Offsets),
+            [ScaleKey] = Values(Preprocessing.Scales),
             [ArchitectureKey] = Architecture,
             [ChecksumsKey] = JsonSerializer.Serialize(TrainingDataChecksums),
             [EpochsKey] = Epochs.ToString(CultureInfo.InvariantCulture),
@@ -97,18 +97,32 @@ public sealed record ClassifierMetadata(
             }
         }
         var labels = Parse(LabelsKey, s => JsonSerializer.Deserialize<string[]>(s) ?? throw new FormatException("null"));
-        var preprocessing = new ImagePreprocessing(
-            Parse(WidthKey, s => int.Parse(s, CultureInfo.InvariantCulture)),
-            Parse(HeightKey, s => int.Parse(s, CultureInfo.InvariantCulture)),
-            Parse(ColorModeKey, s => Enum.Parse<ColorMode>(s, ignoreCase: true)),
-            Parse(OffsetKey, s => float.Parse(s, CultureInfo.InvariantCulture)),
-            Parse(ScaleKey, s => float.Parse(s, CultureInfo.InvariantCulture)));
+        int width = Parse(WidthKey, s => int.Parse(s, CultureInfo.InvariantCulture));
+        int height = Parse(HeightKey, s => int.Parse(s, CultureInfo.InvariantCulture));
+        var color = Parse(ColorModeKey, s => Enum.Parse<ColorMode>(s, ignoreCase: true));
+        float[] offsets = Parse(OffsetKey, ParseValues), scales = Parse(ScaleKey, ParseValues);
+        ImagePreprocessing preprocessing;
+        try
+        {
+            preprocessing = new ImagePreprocessing(width, height, color, offsets, scales).Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"Model '{source}' has invalid preprocessing metadata ('{OffsetKey}' {Get(OffsetKey)}, '{ScaleKey}' {Get(ScaleKey)}, '{ColorModeKey}' {Get(ColorModeKey)}): {e.Message}", e);
+        }
         var checksums = properties.ContainsKey(ChecksumsKey)
             ? Parse(ChecksumsKey, s => JsonSerializer.Deserialize<Dictionary<string, string>>(s) ?? [])
             : [];
         double? accuracy = properties.ContainsKey(TestAccuracyKey) ? Parse(TestAccuracyKey, s => double.Parse(s, CultureInfo.InvariantCulture)) : null;
         int epochs = properties.ContainsKey(EpochsKey) ? Parse(EpochsKey, s => int.Parse(s, CultureInfo.InvariantCulture)) : 0;
-        return new ClassifierMetadata(labels, preprocessing.Validate(), properties.GetValueOrDefault(ArchitectureKey, ""), checksums, epochs, accuracy,
+        return new ClassifierMetadata(labels, preprocessing, properties.GetValueOrDefault(ArchitectureKey, ""), checksums, epochs, accuracy,
             properties.GetValueOrDefault(VersionKey, ""));
     }
+
+    // One number when every channel shares it, so models with one offset and scale read as before.
+    static string Values(IReadOnlyList<float> values) =>
+        ImagePreprocessing.Join(values.All(v => v.Equals(values[0])) ? [values[0]] : values);
+
+    static float[] ParseValues(string text) =>
+        [.. text.Split(',').Select(v => float.Parse(v.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture))];
 }

@@ -34,7 +34,7 @@ public sealed class ImageClassifier : IDisposable
         Preprocessing = ResolvePreprocessing(options, Metadata, Channels, modelHeight, modelWidth, source);
         Labels = ResolveLabels(options, Metadata, classes, source);
         imageSize = Channels * Preprocessing.Height * Preprocessing.Width;
-        preprocessor = new ImagePreprocessor(Preprocessing, InputName, options.Threads);
+        preprocessor = new ImagePreprocessor(Preprocessing, InputName);
     }
 
     /// <summary>Where the model came from (a path, or "built-in mnist-cnn").</summary>
@@ -219,8 +219,10 @@ public sealed class ImageClassifier : IDisposable
     /// <summary>The exact tensor the pipeline feeds the model for one encoded image: [C, H, W] floats.</summary>
     public float[] Preprocess(byte[] image)
     {
-        using var decoded = ImageDecoder.Decode(image, options.MaxImagePixels);
-        return preprocessor.Pixels([decoded]);
+        ArgumentNullException.ThrowIfNull(image);
+        float[] pixels = new float[imageSize];
+        preprocessor.Fill(image, options.MaxImagePixels, pixels);
+        return pixels;
     }
 
     IEnumerable<ScoreResult> ScoreBatch(IReadOnlyList<(string Path, Func<byte[]> Read)> batch) => Finish(Prepare(batch), options.IncludeProbabilities);
@@ -230,47 +232,49 @@ public sealed class ImageClassifier : IDisposable
 
     PreparedBatch Prepare(IReadOnlyList<(string Path, Func<byte[]> Read)> batch)
     {
-        var decoded = new MLImage?[batch.Count];
         var errors = new string?[batch.Count];
+        // A batch of pixels is over the large-object threshold; renting it keeps the heap flat over long folders.
+        float[] pixels = ArrayPool<float>.Shared.Rent(batch.Count * imageSize);
         try
         {
-            // Reading and decoding are independent per file: spread them over the cores.
+            // Reading, decoding and preprocessing are independent per file: spread them over the cores, each image
+            // into its own slot.
             Parallel.For(0, batch.Count, Parallelism, i =>
             {
                 try
                 {
-                    decoded[i] = ImageDecoder.Decode(batch[i].Read(), options.MaxImagePixels);
+                    preprocessor.Fill(batch[i].Read(), options.MaxImagePixels, pixels.AsSpan(i * imageSize, imageSize));
                 }
                 catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)
                 {
                     errors[i] = e.Message;
                 }
             });
-            var slots = Enumerable.Range(0, batch.Count).Where(i => decoded[i] is not null).ToList();
-            // A batch of pixels is over the large-object threshold; renting it keeps the heap flat over long folders.
-            float[] pixels = slots.Count > 0 ? ArrayPool<float>.Shared.Rent(slots.Count * imageSize) : [];
-            if (slots.Count > 0) { preprocessor.FillPixels([.. slots.Select(i => decoded[i]!)], pixels); }
+            var slots = Enumerable.Range(0, batch.Count).Where(i => errors[i] is null).ToList();
+            // The images that decoded move up to form one contiguous model input.
+            for (int k = 0; k < slots.Count; k++)
+            {
+                if (slots[k] != k) { Array.Copy(pixels, slots[k] * imageSize, pixels, k * imageSize, imageSize); }
+            }
             return new PreparedBatch([.. batch.Select(b => b.Path)], errors, slots, pixels);
         }
-        finally
+        catch
         {
-            foreach (var image in decoded) { image?.Dispose(); }
+            ArrayPool<float>.Shared.Return(pixels);
+            throw;
         }
     }
 
     ScoreResult[] Finish(PreparedBatch batch, bool probabilities)
     {
         List<Prediction> predictions = [];
-        if (batch.Slots.Count > 0)
+        try
         {
-            try
-            {
-                predictions = Run(batch.Pixels, batch.Slots.Count, probabilities);
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(batch.Pixels);
-            }
+            if (batch.Slots.Count > 0) { predictions = Run(batch.Pixels, batch.Slots.Count, probabilities); }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(batch.Pixels);
         }
         var results = new ScoreResult[batch.Paths.Count];
         for (int i = 0; i < results.Length; i++) { results[i] = new ScoreResult(batch.Paths[i], null, batch.Errors[i]); }
@@ -313,7 +317,7 @@ public sealed class ImageClassifier : IDisposable
             if (bad >= 0)
             {
                 throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
-                    $"Model '{ModelSource}' output '{outputName}' is {values[bad]} for image {(bad / classes) + 1} of a batch of {count}: the model produced non-finite scores. With preprocessing offset {Preprocessing.Offset} and scale {Preprocessing.Scale} its inputs range from {Preprocessing.Apply(0)} to {Preprocessing.Apply(255)}; check --offset/--scale or --mean/--std."));
+                    $"Model '{ModelSource}' output '{outputName}' is {values[bad]} for image {(bad / classes) + 1} of a batch of {count}: the model produced non-finite scores. With preprocessing {Preprocessing.DescribeNormalization()} its inputs range from {Preprocessing.InputRange().Min} to {Preprocessing.InputRange().Max}; check --offset/--scale or --mean/--std."));
             }
             var predictions = new List<Prediction>(count);
             for (int row = 0; row < count; row++)
@@ -370,6 +374,10 @@ public sealed class ImageClassifier : IDisposable
     /// </summary>
     internal (MLContext Context, IEstimator<ITransformer> Pipeline, string Output) StockPipeline(string imageFolder, string modelPath)
     {
+        if (!Preprocessing.IsUniform)
+        {
+            throw new NotSupportedException($"ML.NET's stock ExtractPixels has one offset and scale for all channels; this model's are per channel ({Preprocessing.DescribeNormalization()}).");
+        }
         var ml = new MLContext(seed: 0);
         var chain = ml.Transforms.LoadImages(ImagePreprocessor.ImageColumn, imageFolder, "path")
             .Append(ImagePreprocessor.Chain(ml, Preprocessing, InputName))
@@ -378,7 +386,15 @@ public sealed class ImageClassifier : IDisposable
     }
 
     /// <summary>The preprocessed pixel vectors of decoded images, stacked [N, C, H, W] (for the benchmark's stage timings).</summary>
-    internal float[] Pixels(IReadOnlyList<MLImage> images) => preprocessor.Pixels(images);
+    internal float[] Pixels(IReadOnlyList<SkiaSharp.SKBitmap> images)
+    {
+        float[] pixels = new float[images.Count * imageSize];
+        Parallel.For(0, images.Count, Parallelism, i => preprocessor.Fill(images[i], pixels.AsSpan(i * imageSize, imageSize)));
+        return pixels;
+    }
+
+    /// <summary>The stock ML.NET chain's pixel vectors for decoded images (the reference the fused path is tested against).</summary>
+    internal float[] StockPixels(IReadOnlyList<MLImage> images) => preprocessor.StockPixels(images);
 
     static (string Name, int Channels, int? Height, int? Width) ReadInput(InferenceSession session, string source)
     {
@@ -427,12 +443,29 @@ public sealed class ImageClassifier : IDisposable
         int height = o.Height ?? baseline?.Height ?? modelHeight
             ?? throw new InvalidDataException($"Model '{source}' has a symbolic input height and no metadata; give the size (--size WxH).");
         var color = o.ColorMode ?? baseline?.ColorMode ?? (channels == 1 ? ColorMode.Gray : ColorMode.Rgb);
-        float offset = o.Offset ?? baseline?.Offset ?? 0f;
-        float scale = o.Scale ?? baseline?.Scale ?? 1f / 255f;
-        var p = o.Mean is { } mean && o.Std is { } std
-            ? ImagePreprocessing.Standardized(width, height, color, mean, std)
-            : new ImagePreprocessing(width, height, color, offset, scale);
-        p.Validate();
+        int colorChannels = color == ColorMode.Gray ? 1 : 3;
+        foreach (var (name, values) in new[] { ("offsets", o.Offsets), ("scales", o.Scales), ("means", o.Means), ("standard deviations", o.Stds) })
+        {
+            if (values is not null && values.Count != 1 && values.Count != colorChannels)
+            {
+                throw new ArgumentException($"Model '{source}' is scored as {color.ToString().ToLowerInvariant()} ({colorChannels} channel{(colorChannels == 1 ? "" : "s")}) but {values.Count} {name} ({ImagePreprocessing.Join(values)}) were given; expected one value{(colorChannels == 1 ? "" : $" or {colorChannels}")}.");
+            }
+        }
+        // Metadata offsets and scales belong to the metadata's colour mode; they carry over only while it stands.
+        bool sameChannels = baseline is not null && baseline.Channels == colorChannels;
+        IReadOnlyList<float> offsets = o.Offsets ?? (sameChannels ? baseline!.Offsets : null) ?? [0f];
+        IReadOnlyList<float> scales = o.Scales ?? (sameChannels ? baseline!.Scales : null) ?? [1f / 255f];
+        ImagePreprocessing p;
+        try
+        {
+            p = (o.Means is { } means && o.Stds is { } stds
+                ? ImagePreprocessing.Standardized(width, height, color, means, stds)
+                : new ImagePreprocessing(width, height, color, offsets, scales)).Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"Model '{source}': {e.Message}", e);
+        }
         if (p.Channels != channels)
         {
             throw new InvalidDataException($"Model '{source}' takes {channels} channel(s) but colour mode {p.ColorMode.ToString().ToLowerInvariant()} gives {p.Channels}; use --color {(channels == 1 ? "gray" : "rgb or bgr")}.");

@@ -25,17 +25,23 @@ public sealed record ImageClassifierOptions
     /// <summary>Channel layout. Default: from metadata, else gray for 1 channel and RGB for 3.</summary>
     public ColorMode? ColorMode { get; init; }
 
-    /// <summary>ExtractPixels offset: input = (pixel - offset) * scale. Default: from metadata, else 0.</summary>
-    public float? Offset { get; init; }
+    /// <summary>
+    /// ExtractPixels offsets: input = (pixel - offset) * scale, one value for every channel or one per channel in the
+    /// model's channel order. Default: from metadata, else 0.
+    /// </summary>
+    public IReadOnlyList<float>? Offsets { get; init; }
 
-    /// <summary>ExtractPixels scale. Default: from metadata, else 1/255.</summary>
-    public float? Scale { get; init; }
+    /// <summary>ExtractPixels scales, one value or one per channel. Default: from metadata, else 1/255.</summary>
+    public IReadOnlyList<float>? Scales { get; init; }
 
-    /// <summary>Mean of pixels scaled to [0, 1] (with <see cref="Std"/>, replaces offset and scale). Default: none.</summary>
-    public float? Mean { get; init; }
+    /// <summary>
+    /// Means of pixels scaled to [0, 1], one value or one per channel (with <see cref="Stds"/>, replaces offsets and scales:
+    /// torchvision's <c>Normalize(mean, std)</c>, for example 0.485, 0.456, 0.406). Default: none.
+    /// </summary>
+    public IReadOnlyList<float>? Means { get; init; }
 
-    /// <summary>Standard deviation of pixels scaled to [0, 1] (with <see cref="Mean"/>). Default: none.</summary>
-    public float? Std { get; init; }
+    /// <summary>Standard deviations of pixels scaled to [0, 1], one value or one per channel (with <see cref="Means"/>). Default: none.</summary>
+    public IReadOnlyList<float>? Stds { get; init; }
 
     /// <summary>Class labels, one per model output. Default: from metadata, else "0".."K-1".</summary>
     public IReadOnlyList<string>? Labels { get; init; }
@@ -76,14 +82,16 @@ public sealed record ImageClassifierOptions
         if (BatchSize is < 1 or > MaxBatchSize) { throw Bad($"BatchSize must be from 1 to {MaxBatchSize}, but was {BatchSize}."); }
         if (Threads is < 1 or > MaxThreads) { throw Bad($"Threads must be from 1 to {MaxThreads}, but was {Threads}."); }
         if (MaxImagePixels < 1) { throw Bad($"MaxImagePixels must be at least 1, but was {MaxImagePixels}."); }
-        if ((Mean is null) != (Std is null)) { throw Bad("Mean and Std go together; give both or neither."); }
-        if (Mean is not null && (Offset is not null || Scale is not null)) { throw Bad("Give either Mean and Std or Offset and Scale, not both."); }
-        foreach (var (name, value) in new[] { ("Offset", Offset), ("Scale", Scale), ("Mean", Mean), ("Std", Std) })
+        if ((Means is null) != (Stds is null)) { throw Bad("Means and Stds go together; give both or neither."); }
+        if (Means is not null && (Offsets is not null || Scales is not null)) { throw Bad("Give either Means and Stds or Offsets and Scales, not both."); }
+        foreach (var (name, values) in new[] { ("Offsets", Offsets), ("Scales", Scales), ("Means", Means), ("Stds", Stds) })
         {
-            if (value is { } v && !float.IsFinite(v)) { throw Bad($"{name} must be a finite number, but was {v.ToString(System.Globalization.CultureInfo.InvariantCulture)}."); }
+            if (values is null) { continue; }
+            if (values.Count is not (1 or 3)) { throw Bad($"{name} has {values.Count} values ({ImagePreprocessing.Join(values)}); expected one, or three (one per colour channel)."); }
+            if (values.Any(v => !float.IsFinite(v))) { throw Bad($"{name} must be finite numbers, but was {ImagePreprocessing.Join(values)}."); }
         }
-        if (Scale is 0) { throw Bad("Scale must not be 0."); }
-        if (Std is <= 0) { throw Bad($"Std must be positive, but was {Std.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}."); }
+        if (Scales?.Any(s => s == 0) == true) { throw Bad($"Scales must not be 0, but was {ImagePreprocessing.Join(Scales)}."); }
+        if (Stds?.Any(s => s <= 0) == true) { throw Bad($"Stds must be positive, but was {ImagePreprocessing.Join(Stds)}."); }
         if (Labels is { } labels)
         {
             var duplicate = labels.GroupBy(l => l, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);

@@ -1,40 +1,118 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 
 namespace MlPipeline.Scoring;
 
 /// <summary>
 /// How an image becomes a model input: resized to <see cref="Width"/>×<see cref="Height"/>, laid out as <see cref="ColorMode"/>,
-/// and each pixel byte p (0–255) turned into <c>(p - Offset) * Scale</c>, the formula of ML.NET's ExtractPixels.
+/// and each pixel byte p (0–255) of channel c turned into <c>(p - Offsets[c]) * Scales[c]</c>, the formula of ML.NET's
+/// ExtractPixels, per channel. Channels are in the model's input order: R, G, B for <see cref="ColorMode.Rgb"/>; B, G, R
+/// for <see cref="ColorMode.Bgr"/>; one for <see cref="ColorMode.Gray"/>.
 /// </summary>
-/// <param name="Width">Input width in pixels.</param>
-/// <param name="Height">Input height in pixels.</param>
-/// <param name="ColorMode">Channel layout.</param>
-/// <param name="Offset">Subtracted from each pixel byte before scaling.</param>
-/// <param name="Scale">Multiplies each pixel after the offset.</param>
-public sealed record ImagePreprocessing(int Width, int Height, ColorMode ColorMode, float Offset, float Scale)
+public sealed record ImagePreprocessing
 {
+    readonly float[] offsets;
+    readonly float[] scales;
+
+    /// <summary>The same offset and scale for every channel (ExtractPixels' own form).</summary>
+    /// <param name="width">Input width in pixels.</param>
+    /// <param name="height">Input height in pixels.</param>
+    /// <param name="colorMode">Channel layout.</param>
+    /// <param name="offset">Subtracted from each pixel byte before scaling.</param>
+    /// <param name="scale">Multiplies each pixel after the offset.</param>
+    public ImagePreprocessing(int width, int height, ColorMode colorMode, float offset, float scale)
+        : this(width, height, colorMode, [offset], [scale])
+    {
+    }
+
+    /// <summary>An offset and a scale per channel; a single value applies to every channel.</summary>
+    /// <param name="width">Input width in pixels.</param>
+    /// <param name="height">Input height in pixels.</param>
+    /// <param name="colorMode">Channel layout.</param>
+    /// <param name="offsets">One offset, or one per channel in the model's channel order.</param>
+    /// <param name="scales">One scale, or one per channel in the model's channel order.</param>
+    /// <exception cref="ArgumentException">A list is missing or has neither one value nor one per channel.</exception>
+    [JsonConstructor]
+    public ImagePreprocessing(int width, int height, ColorMode colorMode, IReadOnlyList<float> offsets, IReadOnlyList<float> scales)
+    {
+        Width = width;
+        Height = height;
+        ColorMode = colorMode;
+        this.offsets = PerChannel(offsets, nameof(offsets));
+        this.scales = PerChannel(scales, nameof(scales));
+    }
+
+    /// <summary>Input width in pixels.</summary>
+    public int Width { get; init; }
+
+    /// <summary>Input height in pixels.</summary>
+    public int Height { get; init; }
+
+    /// <summary>Channel layout.</summary>
+    public ColorMode ColorMode { get; }
+
+    /// <summary>Subtracted from each pixel byte of a channel before scaling; one per channel.</summary>
+    public IReadOnlyList<float> Offsets => offsets;
+
+    /// <summary>Multiplies each pixel of a channel after the offset; one per channel.</summary>
+    public IReadOnlyList<float> Scales => scales;
+
     /// <summary>Number of input channels <see cref="ColorMode"/> implies.</summary>
-    public int Channels => ColorMode == ColorMode.Gray ? 1 : 3;
+    [JsonIgnore]
+    public int Channels => ChannelsOf(ColorMode);
+
+    /// <summary>Whether every channel has the same offset and scale, which ML.NET's ExtractPixels expresses alone.</summary>
+    [JsonIgnore]
+    public bool IsUniform => offsets.All(o => o.Equals(offsets[0])) && scales.All(s => s.Equals(scales[0]));
 
     /// <summary>Pixels scaled to [0, 1]: offset 0, scale 1/255.</summary>
     public static ImagePreprocessing UnitRange(int width, int height, ColorMode colorMode) =>
         new(width, height, colorMode, 0f, 1f / 255f);
 
     /// <summary>Standardisation <c>(p/255 - mean) / std</c>, written as ExtractPixels' offset and scale.</summary>
-    public static ImagePreprocessing Standardized(int width, int height, ColorMode colorMode, float mean, float std)
+    public static ImagePreprocessing Standardized(int width, int height, ColorMode colorMode, float mean, float std) =>
+        Standardized(width, height, colorMode, [mean], [std]);
+
+    /// <summary>
+    /// Per-channel standardisation <c>(p/255 - mean[c]) / std[c]</c> (torchvision's <c>Normalize</c>), written as offsets
+    /// and scales. One value applies to every channel.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A standard deviation is not a positive finite number.</exception>
+    public static ImagePreprocessing Standardized(int width, int height, ColorMode colorMode, IReadOnlyList<float> means, IReadOnlyList<float> stds)
     {
-        if (!(std > 0) || !float.IsFinite(std))
+        ArgumentNullException.ThrowIfNull(means);
+        ArgumentNullException.ThrowIfNull(stds);
+        foreach (float std in stds)
         {
-            throw new ArgumentOutOfRangeException(nameof(std), std, "The standard deviation must be a positive finite number.");
+            if (!(std > 0) || !float.IsFinite(std))
+            {
+                throw new ArgumentOutOfRangeException(nameof(stds), std, "The standard deviation must be a positive finite number.");
+            }
         }
-        return new(width, height, colorMode, mean * 255f, 1f / (std * 255f));
+        return new(width, height, colorMode, [.. means.Select(m => m * 255f)], [.. stds.Select(s => 1f / (s * 255f))]);
     }
 
-    /// <summary>Applies the offset and scale to one pixel byte.</summary>
-    public float Apply(byte pixel) => (pixel - Offset) * Scale;
+    /// <summary>Applies channel <paramref name="channel"/>'s offset and scale to one pixel byte.</summary>
+    public float Apply(byte pixel, int channel = 0) => (pixel - offsets[channel]) * scales[channel];
+
+    /// <summary>The offsets and scales as text: one pair when uniform, else one per channel.</summary>
+    public string DescribeNormalization() => IsUniform
+        ? string.Create(CultureInfo.InvariantCulture, $"offset {offsets[0]} and scale {scales[0]}")
+        : $"offsets {Join(offsets)} and scales {Join(scales)}";
+
+    /// <summary>Numbers joined by commas, round-trippable (the form of the ONNX metadata and the CLI's lists).</summary>
+    public static string Join(IEnumerable<float> values) => string.Join(",", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
 
     /// <summary>Whether every pixel 0 to 255 becomes a finite input. The formula is affine in the pixel, so its two ends bound every value.</summary>
-    internal bool KeepsPixelsFinite => float.IsFinite(Scale) && float.IsFinite(Apply(0)) && float.IsFinite(Apply(255));
+    internal bool KeepsPixelsFinite => Enumerable.Range(0, offsets.Length).All(c =>
+        float.IsFinite(scales[c]) && float.IsFinite(Apply(0, c)) && float.IsFinite(Apply(255, c)));
+
+    /// <summary>The smallest and largest input any pixel becomes, over all channels.</summary>
+    internal (float Min, float Max) InputRange()
+    {
+        var ends = Enumerable.Range(0, offsets.Length).SelectMany(c => new[] { Apply(0, c), Apply(255, c) }).ToList();
+        return (ends.Min(), ends.Max());
+    }
 
     /// <summary>Checks every field; throws <see cref="ArgumentException"/> naming the bad one.</summary>
     public ImagePreprocessing Validate()
@@ -47,15 +125,53 @@ public sealed record ImagePreprocessing(int Width, int Height, ColorMode ColorMo
         {
             throw new ArgumentException($"Preprocessing colour mode {(int)ColorMode} is not one of gray, rgb, bgr.");
         }
-        if (!float.IsFinite(Offset) || !float.IsFinite(Scale) || Scale == 0)
+        if (offsets.Any(o => !float.IsFinite(o)) || scales.Any(s => !float.IsFinite(s) || s == 0))
         {
-            throw new ArgumentException($"Preprocessing offset {Offset.ToString(CultureInfo.InvariantCulture)} and scale {Scale.ToString(CultureInfo.InvariantCulture)} are invalid; expected finite numbers and a non-zero scale.");
+            throw new ArgumentException($"Preprocessing offsets {Join(offsets)} and scales {Join(scales)} are invalid; expected finite numbers and non-zero scales.");
         }
         if (!KeepsPixelsFinite)
         {
+            var (min, max) = InputRange();
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"Preprocessing offset {Offset} and scale {Scale} turn pixel values into {Apply(0)} to {Apply(255)}, beyond float's range; expected (pixel - offset) * scale to be finite for pixels 0 to 255."));
+                $"Preprocessing {DescribeNormalization()} turn pixel values into {min} to {max}, beyond float's range; expected (pixel - offset) * scale to be finite for pixels 0 to 255."));
         }
         return this;
+    }
+
+    /// <summary>Equal when size, colour mode and every offset and scale are equal.</summary>
+    public bool Equals(ImagePreprocessing? other) =>
+        other is not null && Width == other.Width && Height == other.Height && ColorMode == other.ColorMode
+        && offsets.AsSpan().SequenceEqual(other.offsets) && scales.AsSpan().SequenceEqual(other.scales);
+
+    /// <inheritdoc/>
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Width);
+        hash.Add(Height);
+        hash.Add(ColorMode);
+        foreach (float o in offsets) { hash.Add(o); }
+        foreach (float s in scales) { hash.Add(s); }
+        return hash.ToHashCode();
+    }
+
+    bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append(CultureInfo.InvariantCulture, $"Width = {Width}, Height = {Height}, ColorMode = {ColorMode}, Offsets = [{Join(offsets)}], Scales = [{Join(scales)}]");
+        return true;
+    }
+
+    static int ChannelsOf(ColorMode mode) => mode == ColorMode.Gray ? 1 : 3;
+
+    float[] PerChannel(IReadOnlyList<float>? values, string name)
+    {
+        int channels = ChannelsOf(ColorMode);
+        if (values is null || (values.Count != 1 && values.Count != channels))
+        {
+            throw new ArgumentException(values is null
+                ? $"Preprocessing needs {name}; expected one value or {channels} (one per channel)."
+                : $"Preprocessing has {values.Count} {name} ({Join(values)}) for colour mode {ColorMode.ToString().ToLowerInvariant()}; expected one value or {channels} (one per channel).", name);
+        }
+        return values.Count == channels ? [.. values] : [.. Enumerable.Repeat(values[0], channels)];
     }
 }

@@ -1,13 +1,19 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
+using MlPipeline.Internals;
+using SkiaSharp;
 
 namespace MlPipeline.Scoring;
 
 /// <summary>
-/// The ML.NET preprocessing chain (ResizeImages → ConvertToGrayscale for gray → ExtractPixels with offset and scale)
-/// fitted once and run over decoded images in parallel slices. Scoring feeds its output to the model; training builds
-/// its tensors with it (offset 0, scale 1 gives the pixel bytes), so a file becomes the same tensor on both sides.
+/// Turns an image into its model input the way ML.NET's stock chain does (ResizeImages → ConvertToGrayscale for gray →
+/// ExtractPixels with offset and scale), bit for bit, in one fused pass per image (<see cref="Fill(SKBitmap, Span{float})"/>)
+/// that makes the same SkiaSharp calls without ML.NET's per-row costs. Scoring feeds its output to the model; training
+/// builds its tensors with it (offset 0, scale 1 gives the pixel bytes), so a file becomes the same tensor on both
+/// sides. The stock chain itself (<see cref="Chain"/>, <see cref="StockPixels"/>) stays as the reference for tests and
+/// benchmarks. ExtractPixels has one offset and scale for all channels; per-channel ones follow the same formula in
+/// the same float arithmetic.
 /// </summary>
 internal sealed class ImagePreprocessor
 {
@@ -15,61 +21,197 @@ internal sealed class ImagePreprocessor
     public const string ImageColumn = "image";
 
     readonly MLContext ml = new(seed: 0);
-    readonly ITransformer fitted;
+    readonly Lazy<ITransformer> fitted;
     readonly string outputColumn;
     readonly int imageSize;
-    readonly int parallelism;
 
-    public ImagePreprocessor(ImagePreprocessing preprocessing, string outputColumn, int? threads = null)
+    public ImagePreprocessor(ImagePreprocessing preprocessing, string outputColumn)
     {
         Preprocessing = preprocessing;
         this.outputColumn = outputColumn;
         imageSize = preprocessing.Channels * preprocessing.Height * preprocessing.Width;
-        parallelism = threads ?? Environment.ProcessorCount;
-        fitted = Chain(ml, preprocessing, outputColumn).Fit(ml.Data.LoadFromEnumerable(Array.Empty<ImageRow>()));
+        // Fitted only when the reference is asked for: the fused path needs none of it.
+        fitted = new(() => Chain(ml, preprocessing, outputColumn).Fit(ml.Data.LoadFromEnumerable(Array.Empty<ImageRow>())));
     }
 
     /// <summary>What the chain does.</summary>
     public ImagePreprocessing Preprocessing { get; }
 
-    /// <summary>ResizeImages → ConvertToGrayscale (gray) → ExtractPixels, from <see cref="ImageColumn"/> to <paramref name="outputColumn"/>.</summary>
+    /// <summary>
+    /// ResizeImages → ConvertToGrayscale (gray) → ExtractPixels, from <see cref="ImageColumn"/> to <paramref name="outputColumn"/>.
+    /// For per-channel offsets and scales ExtractPixels runs with offset 0 and scale 1 and <see cref="ApplyChannels"/> must follow.
+    /// </summary>
     public static IEstimator<ITransformer> Chain(MLContext ml, ImagePreprocessing p, string outputColumn)
     {
+        var (offset, scale) = p.IsUniform ? (p.Offsets[0], p.Scales[0]) : (0f, 1f);
         IEstimator<ITransformer> chain = ml.Transforms.ResizeImages(ImageColumn, p.Width, p.Height, ImageColumn, ImageResizingEstimator.ResizingKind.Fill);
         if (p.ColorMode == ColorMode.Gray) { chain = chain.Append(ml.Transforms.ConvertToGrayscale(ImageColumn, ImageColumn)); }
         return chain.Append(ml.Transforms.ExtractPixels(
             outputColumn, ImageColumn,
             colorsToExtract: p.ColorMode == ColorMode.Gray ? ImagePixelExtractingEstimator.ColorBits.Red : ImagePixelExtractingEstimator.ColorBits.Rgb,
             orderOfExtraction: p.ColorMode == ColorMode.Bgr ? ImagePixelExtractingEstimator.ColorsOrder.ABGR : ImagePixelExtractingEstimator.ColorsOrder.ARGB,
-            interleavePixelColors: false, offsetImage: p.Offset, scaleImage: p.Scale));
+            interleavePixelColors: false, offsetImage: offset, scaleImage: scale));
     }
 
-    /// <summary>The preprocessed pixel vectors of decoded images, stacked [N, C, H, W].</summary>
-    public float[] Pixels(IReadOnlyList<MLImage> images)
+    /// <summary>
+    /// Applies per-channel offsets and scales to pixel vectors [N, C, H, W] that ExtractPixels extracted with offset 0
+    /// and scale 1; does nothing when the preprocessing is uniform (ExtractPixels applied it).
+    /// </summary>
+    public static void ApplyChannels(ImagePreprocessing p, Span<float> pixels)
+    {
+        if (p.IsUniform) { return; }
+        int plane = p.Height * p.Width;
+        for (int start = 0; start < pixels.Length; start += plane)
+        {
+            int channel = start / plane % p.Channels;
+            float offset = p.Offsets[channel], scale = p.Scales[channel];
+            foreach (ref float v in pixels.Slice(start, plane)) { v = (v - offset) * scale; }
+        }
+    }
+
+    /// <summary>
+    /// Decodes one encoded image strictly and writes its model input [C, H, W] to <paramref name="destination"/>.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are not a readable image; the message says why.</exception>
+    public void Fill(byte[] encoded, long maxPixels, Span<float> destination)
+    {
+        using var image = ImageDecoder.DecodeAsMLImageHoldsIt(encoded, maxPixels);
+        Fill(image, destination);
+    }
+
+    /// <summary>
+    /// Writes the model input [C, H, W] of one decoded image (as <see cref="ImageDecoder.DecodeAsMLImageHoldsIt"/> gives
+    /// it) to <paramref name="destination"/>: the stock chain's steps, each with the SkiaSharp call ML.NET 5.0 makes for
+    /// it (MLImage.CloneWithResizing's Resize with no filtering, only when the size differs, as ResizeImages does;
+    /// CloneWithGrayscale's colour-matrix draw onto a new opaque bitmap; ExtractPixels' (pixel - offset) * scale per
+    /// plane), without the per-row costs of ML.NET's cursors and images. Tests compare it with the stock chain bit for bit.
+    /// </summary>
+    public void Fill(SKBitmap image, Span<float> destination)
+    {
+        var p = Preprocessing;
+        if (destination.Length < imageSize) { throw new ArgumentException($"The destination holds {destination.Length} values; expected at least {imageSize}.", nameof(destination)); }
+        SKBitmap? resized = null, gray = null, converted = null;
+        try
+        {
+            var current = image;
+            if (current.Width != p.Width || current.Height != p.Height)
+            {
+                resized = current.Resize(new SKSizeI(p.Width, p.Height), SKFilterQuality.None)
+                    ?? throw new InvalidDataException($"the image ({current.Width}x{current.Height}) could not be resized to {p.Width}x{p.Height}");
+                current = resized;
+            }
+            if (p.ColorMode == ColorMode.Gray && IsOpaqueGray(current))
+            {
+                // Gray, opaque pixels are what Skia's grayscale draw maps through one fixed table (measured from Skia
+                // itself, once); a 28x28 draw costs more than the rest of the image's preprocessing.
+                ExtractGray(current, destination);
+                return;
+            }
+            if (p.ColorMode == ColorMode.Gray)
+            {
+                gray = new SKBitmap(p.Width, p.Height, isOpaque: true);
+                using (var canvas = new SKCanvas(gray))
+                using (var paint = new SKPaint { ColorFilter = GrayscaleMatrix, FilterQuality = SKFilterQuality.High })
+                {
+                    canvas.DrawBitmap(current, 0f, 0f, paint);
+                }
+                current = gray;
+            }
+            if (current.ColorType is not (SKColorType.Bgra8888 or SKColorType.Rgba8888))
+            {
+                // MLImage keeps other pixel formats as a BGRA copy.
+                converted = current.Copy(SKColorType.Bgra8888) ?? throw new InvalidDataException($"the image's pixel format {current.ColorType} cannot be converted to BGRA");
+                current = converted;
+            }
+            Extract(current, destination);
+        }
+        finally
+        {
+            converted?.Dispose();
+            gray?.Dispose();
+            resized?.Dispose();
+        }
+    }
+
+    static bool IsOpaqueGray(SKBitmap image)
+    {
+        if (image.ColorType is not (SKColorType.Bgra8888 or SKColorType.Rgba8888)) { return false; }
+        var pixels = image.GetPixelSpan();
+        for (int at = 0; at + 3 < pixels.Length; at += 4)
+        {
+            if (pixels[at + 3] != 255 || pixels[at] != pixels[at + 1] || pixels[at + 1] != pixels[at + 2]) { return false; }
+        }
+        return true;
+    }
+
+    void ExtractGray(SKBitmap image, Span<float> destination)
+    {
+        var table = GrayTable.Value;
+        ReadOnlySpan<byte> pixels = image.GetPixelSpan();
+        float offset = Preprocessing.Offsets[0], scale = Preprocessing.Scales[0];
+        int count = Preprocessing.Width * Preprocessing.Height;
+        for (int i = 0; i < count; i++) { destination[i] = (table[pixels[i * 4]] - offset) * scale; }
+    }
+
+    /// <summary>What the grayscale draw (the colour matrix onto an opaque bitmap) makes of each opaque gray pixel (v, v, v, 255), read as ExtractPixels reads it.</summary>
+    static readonly Lazy<byte[]> GrayTable = new(() =>
+    {
+        using var source = new SKBitmap(new SKImageInfo(256, 1, SKColorType.Bgra8888, SKAlphaType.Premul));
+        for (int v = 0; v < 256; v++) { source.SetPixel(v, 0, new SKColor((byte)v, (byte)v, (byte)v, 255)); }
+        using var gray = new SKBitmap(256, 1, isOpaque: true);
+        using (var canvas = new SKCanvas(gray))
+        using (var paint = new SKPaint { ColorFilter = GrayscaleMatrix, FilterQuality = SKFilterQuality.High })
+        {
+            canvas.DrawBitmap(source, 0f, 0f, paint);
+        }
+        using var bgra = gray.ColorType is SKColorType.Bgra8888 or SKColorType.Rgba8888 ? null : gray.Copy(SKColorType.Bgra8888);
+        var result = bgra ?? gray;
+        int red = result.ColorType == SKColorType.Bgra8888 ? 2 : 0;
+        var pixels = result.GetPixelSpan();
+        var table = new byte[256];
+        for (int v = 0; v < 256; v++) { table[v] = pixels[(v * 4) + red]; }
+        return table;
+    });
+
+    void Extract(SKBitmap image, Span<float> destination)
+    {
+        var p = Preprocessing;
+        ReadOnlySpan<byte> pixels = image.GetPixelSpan();
+        bool bgra = image.ColorType == SKColorType.Bgra8888;
+        int red = bgra ? 2 : 0, blue = bgra ? 0 : 2;
+        // The byte of each output plane within a pixel: gray reads red (ExtractPixels' Red bits); RGB and BGR their order.
+        int[] planes = p.ColorMode switch
+        {
+            ColorMode.Gray => [red],
+            ColorMode.Bgr => [blue, 1, red],
+            _ => [red, 1, blue],
+        };
+        int plane = p.Width * p.Height;
+        for (int c = 0; c < planes.Length; c++)
+        {
+            float offset = p.Offsets[c], scale = p.Scales[c];
+            var output = destination.Slice(c * plane, plane);
+            for (int i = 0, at = planes[c]; i < plane; i++, at += 4) { output[i] = (pixels[at] - offset) * scale; }
+        }
+    }
+
+    // MLImage.CloneWithGrayscale's matrix: every colour channel becomes 0.3 R + 0.59 G + 0.11 B; alpha is kept.
+    static readonly SKColorFilter GrayscaleMatrix = SKColorFilter.CreateColorMatrix(
+    [
+        0.3f, 0.59f, 0.11f, 0, 0,
+        0.3f, 0.59f, 0.11f, 0, 0,
+        0.3f, 0.59f, 0.11f, 0, 0,
+        0, 0, 0, 1, 0,
+    ]);
+
+    /// <summary>
+    /// The stock ML.NET chain's output for decoded images, stacked [N, C, H, W]: the reference the fused path is tested
+    /// against, one cursor over the images.
+    /// </summary>
+    internal float[] StockPixels(IReadOnlyList<MLImage> images)
     {
         float[] batch = new float[images.Count * imageSize];
-        FillPixels(images, batch);
-        return batch;
-    }
-
-    /// <summary>Writes the preprocessed pixel vectors of <paramref name="images"/> to the start of <paramref name="batch"/>.</summary>
-    public void FillPixels(IReadOnlyList<MLImage> images, float[] batch)
-    {
-        // ML.NET's image transforms run row by row on one thread per cursor; a fitted transformer serves many cursors
-        // at once, so slices of the batch are preprocessed in parallel, each into its own part of the array.
-        int slices = Math.Clamp(images.Count / 16, 1, parallelism);
-        int per = (images.Count + slices - 1) / slices;
-        Parallel.For(0, slices, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, slice =>
-        {
-            int first = slice * per;
-            int count = Math.Min(per, images.Count - first);
-            if (count > 0) { PixelsInto(images.Skip(first).Take(count), batch.AsSpan(first * imageSize, count * imageSize)); }
-        });
-    }
-
-    void PixelsInto(IEnumerable<MLImage> images, Span<float> destination)
-    {
-        var view = fitted.Transform(ml.Data.LoadFromEnumerable(images.Select(i => new ImageRow { Image = i })));
+        var view = fitted.Value.Transform(ml.Data.LoadFromEnumerable(images.Select(i => new ImageRow { Image = i })));
         var column = view.Schema[outputColumn];
         using var cursor = view.GetRowCursor([column]);
         var getter = cursor.GetGetter<VBuffer<float>>(column);
@@ -82,9 +224,12 @@ internal sealed class ImagePreprocessor
             {
                 throw new InvalidOperationException($"ExtractPixels produced {buffer.Length} values; expected {imageSize} ({Preprocessing.Channels}x{Preprocessing.Height}x{Preprocessing.Width}).");
             }
-            buffer.CopyTo(destination.Slice(row * imageSize, imageSize));
+            var pixels = batch.AsSpan(row * imageSize, imageSize);
+            buffer.CopyTo(pixels);
+            ApplyChannels(Preprocessing, pixels);
             row++;
         }
+        return batch;
     }
 
     sealed class ImageRow

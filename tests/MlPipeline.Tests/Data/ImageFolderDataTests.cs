@@ -53,7 +53,7 @@ public sealed class ImageFolderDataTests
 
         // Scoring a file through ImageClassifier with the same size and colour and pixels as bytes (offset 0, scale 1)
         // must give the training bytes exactly.
-        using var classifier = ImageClassifier.Load(model, new ImageClassifierOptions { ColorMode = ColorMode.Rgb, Offset = 0, Scale = 1 });
+        using var classifier = ImageClassifier.Load(model, new ImageClassifierOptions { ColorMode = ColorMode.Rgb, Offsets = [0], Scales = [1] });
         var all = new[] { loaded.Data.Train, loaded.Data.Test };
         Assert.That(loaded.Preprocessing, Is.EqualTo(new ImagePreprocessing(20, 24, ColorMode.Rgb, 0, 1)));
         Assert.That(all.Sum(s => s.Count), Is.EqualTo(4));

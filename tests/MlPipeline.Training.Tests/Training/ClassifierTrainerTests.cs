@@ -47,6 +47,56 @@ public sealed class ClassifierTrainerTests
     }
 
     [Test]
+    public void Normalize_ColourImages_RecordsEachChannelsOwnMeanAndStd()
+    {
+        // Three channels with different statistics: red random, green constant 51, blue a ramp.
+        var random = new Random(3);
+        const int count = 40, plane = 8 * 8;
+        byte[] pixels = new byte[count * 3 * plane];
+        for (int i = 0; i < count; i++)
+        {
+            for (int at = 0; at < plane; at++)
+            {
+                pixels[(i * 3 * plane) + at] = (byte)random.Next(256);
+                pixels[(i * 3 * plane) + plane + at] = 51;
+                pixels[(i * 3 * plane) + (2 * plane) + at] = (byte)(at * 4);
+            }
+        }
+        var images = new MlPipeline.Data.ImageSet(pixels, [.. Enumerable.Range(0, count).Select(i => i % 2)], 3, 8, 8, ["a", "b"]);
+        var data = new MlPipeline.Data.TrainingData(images, images, new Dictionary<string, string>());
+
+        var result = ClassifierTrainer.Train(data, new TrainingOptions { OutputDirectory = Path.Combine(dir, "rgb"), Model = "mlp", Epochs = 1, Threads = 1, Normalize = true });
+
+        using var model = TrainedModel.Load(result.RunDirectory);
+        var p = model.Info.Preprocessing;
+        for (int c = 0; c < 3; c++)
+        {
+            var values = Enumerable.Range(0, count).SelectMany(i => pixels.AsSpan((i * 3 * plane) + (c * plane), plane).ToArray()).Select(b => b / 255.0).ToList();
+            double mean = values.Average();
+            double std = Math.Sqrt(values.Average(v => (v - mean) * (v - mean)));
+            // (p/255 - mean) / std as an offset and a scale: offset = 255 mean, scale = 1 / (255 std); a constant
+            // channel gets the floor std 1e-6 instead of a division by zero.
+            Assert.That(p.Offsets[c], Is.EqualTo(mean * 255).Within(1e-3), $"channel {c} offset");
+            Assert.That(p.Scales[c], Is.EqualTo(1 / (255 * Math.Max(std, 1e-6))).Within(1e-4).Percent, $"channel {c} scale");
+        }
+        Assert.That(p.IsUniform, Is.False);
+    }
+
+    [Test]
+    public void Train_GivenMeansAndStds_RecordsThemAndRefusesTheWrongCount()
+    {
+        var data = Digits.Subset(64, 32);
+
+        var result = ClassifierTrainer.Train(data, Options("given") with { Means = [0.13f], Stds = [0.31f] });
+        var e = Assert.Throws<ArgumentException>(() => ClassifierTrainer.Train(data, Options("three") with { Means = [0.1f, 0.2f, 0.3f], Stds = [0.3f] }));
+
+        using var model = TrainedModel.Load(result.RunDirectory);
+        Assert.That(model.Info.Preprocessing, Is.EqualTo(global::MlPipeline.Scoring.ImagePreprocessing.Standardized(28, 28, global::MlPipeline.Scoring.ColorMode.Gray, 0.13f, 0.31f)));
+        Assert.That(e!.Message, Does.Contain("0.1,0.2,0.3").And.Contain("1 channel"));
+        Assert.That(Directory.Exists(Path.Combine(dir, "three")), Is.False);
+    }
+
+    [Test]
     public void Train_Finished_ReportsTestMetricsThroughTheEvaluator()
     {
         var data = Digits.Subset(640, 300);
@@ -55,11 +105,25 @@ public sealed class ClassifierTrainerTests
 
         var metrics = result.TestMetrics!;
         Assert.That(metrics.Count, Is.EqualTo(300));
-        Assert.That(metrics.MicroAccuracy, Is.EqualTo(result.TestAccuracy!.Value).Within(1e-9));
+        Assert.That(metrics.MicroAccuracy, Is.EqualTo(result.History[^1].TestAccuracy).Within(1e-9), "without a validation set the last epoch is measured on the test set");
         Assert.That(metrics.LogLoss, Is.EqualTo(result.History[^1].TestLoss).Within(1e-4));
         Assert.That(metrics.PerClass.Select(c => c.Support), Is.EqualTo(Enumerable.Range(0, 10).Select(d => data.Test.Labels.ToArray().Count(l => l == d))));
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(result.RunDirectory, ClassifierTrainer.MetricsFileName)));
         Assert.That(json.RootElement.GetProperty("microAccuracy").GetDouble(), Is.EqualTo(metrics.MicroAccuracy));
+    }
+
+    [Test]
+    public void Train_WithAValidationSet_MeasuresEpochsOnItAndTheFinishedModelOnTheTestSet()
+    {
+        var subset = Digits.Subset(640, 300);
+        var data = subset with { Validation = subset.Test.Take(7) };
+
+        var result = ClassifierTrainer.Train(data, Options("validation"));
+
+        double correct = result.History[^1].TestAccuracy * 7;
+        Assert.That(correct, Is.EqualTo(Math.Round(correct)).Within(1e-9), "per-epoch accuracy is a fraction of the 7 validation images");
+        Assert.That(result.TestMetrics!.Count, Is.EqualTo(300));
+        Assert.That(result.TestAccuracy, Is.EqualTo(result.TestMetrics.MicroAccuracy));
     }
 
     [Test]
@@ -199,10 +263,10 @@ public sealed class ClassifierTrainerTests
     {
         // A fixed expectation, not a comparison within this process: an order built from per-process randomised
         // hashing (HashCode) passes an in-process determinism test and still breaks --resume in a new process.
-        long[] order = ClassifierTrainer.Permutation(42, 1, 10);
+        long[] order = EpochLoop.Permutation(42, 1, 10);
 
         Assert.That(order, Is.EqualTo(ExpectedOrder));
-        Assert.That(ClassifierTrainer.Permutation(42, 2, 10), Is.Not.EqualTo(order));
+        Assert.That(EpochLoop.Permutation(42, 2, 10), Is.Not.EqualTo(order));
     }
 
     static readonly long[] ExpectedOrder = [7, 4, 6, 8, 9, 3, 5, 1, 0, 2];

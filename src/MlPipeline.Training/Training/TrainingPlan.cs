@@ -1,0 +1,106 @@
+using System.Text.Json;
+using MlPipeline.Data;
+using MlPipeline.Scoring;
+using MlPipeline.Training.Internals;
+using MlPipeline.Training.Models;
+
+namespace MlPipeline.Training;
+
+/// <summary>
+/// What a run trains on and with, settled before the run folder is touched: the three image sets, the architecture
+/// for their shape, and the preprocessing (unit range, the training split's per-channel statistics, or given means and
+/// standard deviations).
+/// </summary>
+/// <param name="Train">The images the model learns from (after <see cref="TrainingOptions.Limit"/>).</param>
+/// <param name="Validation">The images the per-epoch figures are computed on.</param>
+/// <param name="Test">The images the finished model is measured on.</param>
+/// <param name="Spec">The architecture.</param>
+/// <param name="Preprocessing">How pixel bytes become inputs.</param>
+internal sealed record TrainingPlan(ImageSet Train, ImageSet Validation, ImageSet Test, ModelSpec Spec, ImagePreprocessing Preprocessing)
+{
+    /// <summary>Checks the data against the options and settles the plan.</summary>
+    /// <exception cref="ArgumentException">The sets differ in shape or classes, the model does not fit them, or the means and standard deviations do not fit their channels.</exception>
+    public static TrainingPlan Create(TrainingData data, TrainingOptions options)
+    {
+        var train = options.Limit is { } limit ? data.Train.Take(limit) : data.Train;
+        // Per-epoch figures on the validation set when there is one; the finished model is measured on the test set.
+        var validation = data.Validation ?? data.Test;
+        RequireSameShape(train, validation);
+        RequireSameShape(train, data.Test);
+        var spec = options.ResolveArchitecture(train.ClassNames.Count, train.Channels, train.Height, train.Width);
+        RequireFits(spec, train);
+        var color = train.Channels == 1 ? ColorMode.Gray : ColorMode.Rgb;
+        ImagePreprocessing preprocessing;
+        if (options.Normalize)
+        {
+            var (means, stds) = ChannelStatistics(train);
+            preprocessing = ImagePreprocessing.Standardized(train.Width, train.Height, color, means, stds);
+        }
+        else if (options.Means is { } means && options.Stds is { } stds)
+        {
+            if (means.Count is not 1 && means.Count != train.Channels || stds.Count is not 1 && stds.Count != train.Channels)
+            {
+                throw new ArgumentException($"Means ({ImagePreprocessing.Join(means)}) and Stds ({ImagePreprocessing.Join(stds)}) need one value or one per channel, and the images have {train.Channels} channel(s).");
+            }
+            preprocessing = ImagePreprocessing.Standardized(train.Width, train.Height, color, means, stds).Validate();
+        }
+        else
+        {
+            preprocessing = ImagePreprocessing.UnitRange(train.Width, train.Height, color);
+        }
+        return new TrainingPlan(train, validation, data.Test, spec, preprocessing);
+    }
+
+    /// <summary>The state of a run that has not started.</summary>
+    public CheckpointState FreshState(TrainingOptions options) =>
+        new(JsonSerializer.Serialize(Spec, Json.Options), options.BatchSize, options.LearningRate, options.Seed, Train.Count, Preprocessing.DescribeNormalization(), 0, 0, 0, 0, 0, 0, []);
+
+    /// <summary>Mean and standard deviation of each channel's pixels scaled to [0, 1], over the whole training split.</summary>
+    internal static (float[] Means, float[] Stds) ChannelStatistics(ImageSet train)
+    {
+        var pixels = train.Pixels.Span;
+        int plane = train.Height * train.Width;
+        var sums = new double[train.Channels];
+        var squares = new double[train.Channels];
+        for (int start = 0; start < pixels.Length; start += plane)
+        {
+            int channel = start / plane % train.Channels;
+            long sum = 0, square = 0;
+            foreach (byte p in pixels.Slice(start, plane)) { sum += p; square += p * p; }
+            sums[channel] += sum;
+            squares[channel] += square;
+        }
+        double count = (double)train.Count * plane * 255.0;
+        var means = new float[train.Channels];
+        var stds = new float[train.Channels];
+        for (int c = 0; c < train.Channels; c++)
+        {
+            double mean = sums[c] / count;
+            // A constant channel has no spread; a floor keeps the scale finite.
+            means[c] = (float)mean;
+            stds[c] = (float)Math.Sqrt(Math.Max((squares[c] / count / 255.0) - (mean * mean), 1e-12));
+        }
+        return (means, stds);
+    }
+
+    static void RequireSameShape(ImageSet train, ImageSet test)
+    {
+        if (train.Count == 0 || test.Count == 0) { throw new ArgumentException($"Training needs images in both sets; got {train.Count} training and {test.Count} test images."); }
+        if (train.Channels != test.Channels || train.Height != test.Height || train.Width != test.Width || !train.ClassNames.SequenceEqual(test.ClassNames))
+        {
+            throw new ArgumentException($"Training images are {train.Channels}x{train.Height}x{train.Width} with classes [{string.Join(",", train.ClassNames)}] but test images are {test.Channels}x{test.Height}x{test.Width} with [{string.Join(",", test.ClassNames)}]; expected the same shape and classes.");
+        }
+    }
+
+    static void RequireFits(ModelSpec spec, ImageSet train)
+    {
+        if (spec.InputChannels != train.Channels || spec.InputHeight != train.Height || spec.InputWidth != train.Width)
+        {
+            throw new ArgumentException($"Model '{spec.Name}' takes {spec.InputChannels}x{spec.InputHeight}x{spec.InputWidth} images but the data is {train.Channels}x{train.Height}x{train.Width}.");
+        }
+        if (spec.ClassCount != train.ClassNames.Count)
+        {
+            throw new ArgumentException($"Model '{spec.Name}' has {spec.ClassCount} outputs but the data has {train.ClassNames.Count} classes.");
+        }
+    }
+}
