@@ -13,6 +13,7 @@ internal sealed class TrainingProgressBar(CliConsole console)
     const int Width = 30;
     readonly Stopwatch sinceDraw = Stopwatch.StartNew();
     int epochShown;
+    double? firstRate;
 
     public void Report(TrainingProgress p)
     {
@@ -21,11 +22,19 @@ internal sealed class TrainingProgressBar(CliConsole console)
             epochShown = p.Epoch;
             console.Error.WriteLine($"Epoch {p.Epoch}/{p.Epochs}");
         }
+        firstRate ??= p.LearningRate;
         if (p.CompletedEpoch is { } m)
         {
+            // The learning rate is shown once a schedule has changed it.
+            string rate = p.LearningRate != firstRate ? string.Create(CultureInfo.InvariantCulture, $" - lr: {p.LearningRate:G3}") : "";
+            string best = p.BestEpoch == p.Epoch ? " (best so far)" : "";
             string line = Bar(p) + string.Create(CultureInfo.InvariantCulture,
-                $" - val_loss: {m.TestLoss:F4} - val_accuracy: {m.TestAccuracy:F4}");
+                $" - val_loss: {m.TestLoss:F4} - val_accuracy: {m.TestAccuracy:F4}{rate}{best}");
             console.Error.WriteLine(console.Interactive ? "\r" + line : line);
+            if (p.StoppingEarly)
+            {
+                console.Error.WriteLine($"Early stopping: no improvement for {Commands.TrainCommand.EpochCount(p.Epoch - (p.BestEpoch ?? 0))}; keeping the weights of epoch {p.BestEpoch}.");
+            }
             return;
         }
         if (!console.Interactive || (sinceDraw.ElapsedMilliseconds < 100 && p.Step != 1)) { return; }

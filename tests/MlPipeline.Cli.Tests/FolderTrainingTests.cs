@@ -79,6 +79,28 @@ public sealed class FolderTrainingTests
     }
 
     [Test]
+    public async Task Train_EarlyStoppingAugmentationAndSchedule_ShowsTheStopAndExportsTheBestEpoch()
+    {
+        string data = ColourDigits();
+        string run = Path.Combine(dir, "run"), onnx = Path.Combine(dir, "m.onnx");
+
+        // A min delta no epoch can reach: epoch 1 stays the best and patience 1 stops after epoch 2.
+        var (exit, output, error) = await CliRunner.Run("train", "--data", data, "--epochs", "5", "--threads", "1", "--batch-size", "16",
+            "--early-stopping", "1", "--min-delta", "10", "--augment", "light", "--lr-schedule", "cosine", "--class-weights", "balanced",
+            "--out", run, "--onnx", onnx);
+
+        Assert.That(exit, Is.EqualTo(0), error);
+        Assert.That(error, Does.Contain("Epoch 2/5").And.Not.Contain("Epoch 3/5"));
+        Assert.That(error, Does.Contain("(best so far)").And.Contain("- lr: "));
+        Assert.That(error, Does.Contain("Early stopping: no improvement for 1 epoch; keeping the weights of epoch 1."));
+        Assert.That(output, Does.Contain("after 2 epochs, with the weights of epoch 1").And.Contain("PASSED"));
+        using var model = TrainedModel.Load(run);
+        Assert.That(model.Info.BestEpoch, Is.EqualTo(1));
+        Assert.That(model.Info.Training!.Augmentation, Is.EqualTo("flip,shift=0.1"));
+        Assert.That(File.Exists(Path.Combine(run, RunFolder.BestCheckpointFile)), Is.True);
+    }
+
+    [Test]
     public async Task Train_SizeTooSmallForTheModel_IsAnErrorNamingTheSizeAndWritesNothing()
     {
         string data = ColourDigits();

@@ -74,6 +74,21 @@ internal static class CliOptions
         };
     }
 
+    /// <summary>A number option from 0 to <paramref name="max"/> (inclusive, or below it when <paramref name="maxInclusive"/> is false) with a default.</summary>
+    public static Option<double> NonNegative(string name, string description, double defaultValue, double max = double.MaxValue, bool maxInclusive = true)
+    {
+        var option = new Option<double>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+        option.Validators.Add(result =>
+        {
+            if (TryGet(result, out double value) && !(value >= 0 && (maxInclusive ? value <= max : value < max)))
+            {
+                string range = max == double.MaxValue ? "0 or more" : string.Create(CultureInfo.InvariantCulture, $"from 0 to {(maxInclusive ? "" : "below ")}{max}");
+                result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be {range}, but was {value}."));
+            }
+        });
+        return option;
+    }
+
     /// <summary>The values of a list option, or null when it was not given (System.CommandLine reads an absent array option as empty).</summary>
     public static float[]? ChannelValues(ParseResult parse, Option<float[]?> option) => parse.GetValue(option) is { Length: > 0 } values ? values : null;
 

@@ -31,12 +31,20 @@ internal static class TrainCommand
     static readonly Option<bool> Normalize = new("--normalize") { Description = "Standardise each channel with the training split's mean and std instead of scaling to [0,1]" };
     static readonly Option<float[]?> Mean = ScoringOptions.Means();
     static readonly Option<float[]?> Std = ScoringOptions.Stds();
+    static readonly Option<string> Augment = CreateAugment();
+    static readonly Option<int?> EarlyStop = CliOptions.OptionalRange("--early-stopping", "Stop after this many epochs without improvement on the validation set, keeping the best epoch's weights", 1, 10_000);
+    static readonly Option<string> MonitorOption = CliOptions.OneOf("--monitor", "What early stopping watches", "val_loss", ["val_loss", "val_accuracy"]);
+    static readonly Option<double> MinDelta = CliOptions.NonNegative("--min-delta", "Smallest change early stopping counts as an improvement", 0);
+    static readonly Option<string> Schedule = CliOptions.OneOf("--lr-schedule", "Learning-rate schedule", "constant", ["constant", "onecycle", "cosine", "plateau"]);
+    static readonly Option<double> WeightDecay = CliOptions.NonNegative("--weight-decay", "Decoupled weight decay (AdamW instead of Adam when above 0)", 0, 1);
+    static readonly Option<double> LabelSmoothing = CliOptions.NonNegative("--label-smoothing", "Label smoothing of the training loss", 0, 1, maxInclusive: false);
+    static readonly Option<string> ClassWeights = CliOptions.OneOf("--class-weights", "Class weights in the loss (balanced: inverse frequency)", "none", ["none", "balanced"]);
 
     public static Command Create(CliConsole console)
     {
         var command = new Command("train", "Train a classifier on MNIST, Fashion-MNIST or your own image folders.")
         {
-            Data, Dataset, Size, Color, ValSplit, Val, Test, Model, Epochs, BatchSize, LearningRate, Seed, Threads, Limit, Out, Resume, Normalize, Mean, Std, Init, Onnx,
+            Data, Dataset, Size, Color, ValSplit, Val, Test, Model, Epochs, BatchSize, LearningRate, Seed, Threads, Limit, Out, Resume, Normalize, Mean, Std, Augment, EarlyStop, MonitorOption, MinDelta, Schedule, WeightDecay, LabelSmoothing, ClassWeights, Init, Onnx,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(Run(parse, console, cancellationToken)));
         return command;
@@ -57,6 +65,24 @@ internal static class TrainCommand
             if (CliOptions.TryGet(result, out double value) && !(value > 0 && value < 1))
             {
                 result.AddError($"--val-split must be above 0 and below 1, but was {value.ToString(CultureInfo.InvariantCulture)}.");
+            }
+        });
+        return option;
+    }
+
+    static Option<string> CreateAugment()
+    {
+        var option = new Option<string>("--augment") { Description = "Augmentation of training images: none, light (flip,shift=0.1), standard (flip,rotate=15,shift=0.1,zoom=0.1,color=0.2), or a list such as flip,rotate=15,shift=0.1,zoom=0.1,color=0.2", DefaultValueFactory = _ => "none" };
+        option.Validators.Add(result =>
+        {
+            if (!CliOptions.TryGet(result, out string? value) || value is null) { return; }
+            try
+            {
+                Augmentation.Parse(value);
+            }
+            catch (ArgumentException e)
+            {
+                result.AddError($"--augment: {e.Message}");
             }
         });
         return option;
@@ -99,6 +125,20 @@ internal static class TrainCommand
             Normalize = parse.GetValue(Normalize),
             Means = means,
             Stds = stds,
+            Augmentation = Augmentation.Parse(parse.GetValue(Augment)!),
+            EarlyStopping = parse.GetValue(EarlyStop) is { } patience
+                ? new EarlyStopping(patience, parse.GetValue(MonitorOption) == "val_accuracy" ? EarlyStoppingMonitor.ValAccuracy : EarlyStoppingMonitor.ValLoss, parse.GetValue(MinDelta))
+                : null,
+            Schedule = parse.GetValue(Schedule) switch
+            {
+                "onecycle" => LearningRateSchedule.OneCycle,
+                "cosine" => LearningRateSchedule.Cosine,
+                "plateau" => LearningRateSchedule.Plateau,
+                _ => LearningRateSchedule.Constant,
+            },
+            WeightDecay = parse.GetValue(WeightDecay),
+            LabelSmoothing = parse.GetValue(LabelSmoothing),
+            ClassWeights = parse.GetValue(ClassWeights) == "balanced" ? ClassWeighting.Balanced : ClassWeighting.None,
             Initialization = parse.GetValue(Init) == "pytorch" ? WeightInitialization.PyTorch : WeightInitialization.Glorot,
         };
         if (parse.GetValue(Onnx) is { } target) { ExportCommand.RequireNotARunFile(target, options.OutputDirectory); }
@@ -114,7 +154,7 @@ internal static class TrainCommand
             console.Out.WriteLine();
             console.Out.WriteLine($"Test set ({EpochCount(result.History.Count)}):");
             console.Out.Write(metrics.ToTable());
-            console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Test accuracy {metrics.MicroAccuracy:P2} after {EpochCount(result.History.Count)}. Run folder: {result.RunDirectory}"));
+            console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Test accuracy {metrics.MicroAccuracy:P2} after {EpochCount(result.History.Count)}{(result.BestEpoch is { } best ? $", with the weights of epoch {best}" : "")}. Run folder: {result.RunDirectory}"));
         }
         if (parse.GetValue(Onnx) is { } onnx)
         {
@@ -165,7 +205,7 @@ internal static class TrainCommand
             foreach (var f in loaded.Failed.Take(5)) { console.Error.WriteLine($"  {f.Path}: {f.Error}"); }
         }
         var d = loaded.Data;
-        console.Error.WriteLine($"{d.Train.Count} training, {(d.Validation ?? d.Test).Count} validation{(d.Validation is null ? "" : $" and {d.Test.Count} test")} images; classes: {string.Join(", ", d.Train.ClassNames)}");
+        console.Error.WriteLine($"{d.Train.Count} training, {(d.Validation ?? d.Test).Count} validation{(d.Validation is null || ReferenceEquals(d.Validation, d.Test) ? "" : $" and {d.Test.Count} test")} images; classes: {string.Join(", ", d.Train.ClassNames)}");
         string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(source!)));
         return (d, Path.GetFileNameWithoutExtension(name));
     }

@@ -14,4 +14,8 @@ internal sealed record CheckpointState(
     long Correct,
     long Seen,
     double Seconds,
-    IReadOnlyList<EpochMetrics> History);
+    IReadOnlyList<EpochMetrics> History)
+{
+    /// <summary>The run's other training settings (augmentation, schedule, weight decay, label smoothing, class weights, early stopping) in words, compared on resume.</summary>
+    public string? Settings { get; init; }
+}

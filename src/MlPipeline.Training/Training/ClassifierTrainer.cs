@@ -70,7 +70,9 @@ public static class ClassifierTrainer
         torch.manual_seed(options.Seed);
         var model = ModuleFactory.Build(plan.Spec);
         if (options.Initialization == WeightInitialization.Glorot) { ModuleFactory.InitializeGlorot(model); }
-        var optimizer = optim.Adam(model.parameters(), options.LearningRate);
+        optim.Optimizer optimizer = options.WeightDecay > 0
+            ? optim.AdamW(model.parameters(), options.LearningRate, weight_decay: options.WeightDecay)
+            : optim.Adam(model.parameters(), options.LearningRate);
         var state = plan.FreshState(options);
         if (resuming)
         {
@@ -82,17 +84,24 @@ public static class ClassifierTrainer
         // Only once the run is known to go ahead, so a refused run changes nothing in the folder.
         WriteDataErrors(folder, data.Failed);
         using var loop = new EpochLoop(model, optimizer, plan, options, folder);
-        var (history, completed) = loop.Run(state, progress, cancellationToken);
-        if (!completed) { return new TrainingResult(folder.Path, history, Completed: false); }
+        var outcome = loop.Run(state, progress, cancellationToken);
+        var history = outcome.History;
+        if (!outcome.Completed) { return new TrainingResult(folder.Path, history, Completed: false); }
+        // With early stopping the finished model is the best epoch's.
+        if (outcome.BestEpoch is not null) { Checkpoint.Load(folder[RunFolder.BestCheckpointFile], model, optimizer: null); }
 
         // The final figures go through the same ML.NET evaluation as `evaluate`, so the two report alike.
         using var finalX = ReferenceEquals(plan.Test, plan.Validation) ? loop.ValidationImages.alias() : TrainingTensors.Images(plan.Test, plan.Preprocessing);
         var testMetrics = ClassificationMetrics.Compute(plan.Train.ClassNames, [.. plan.Test.Labels.ToArray()], TrainingTensors.Probabilities(model, finalX));
         var info = new RunInfo(plan.Spec, plan.Preprocessing, plan.Train.ClassNames, options.Seed, history.Count, options.BatchSize, options.LearningRate,
-            plan.Train.Count, data.Checksums, testMetrics.MicroAccuracy, Version);
+            plan.Train.Count, data.Checksums, testMetrics.MicroAccuracy, Version)
+        {
+            Training = new TrainingSettings(options.Augmentation.ToString(), options.Schedule, options.WeightDecay, options.LabelSmoothing, options.ClassWeights, options.EarlyStopping),
+            BestEpoch = outcome.BestEpoch,
+        };
         Json.Write(folder[RunFolder.ModelFile], info);
         MlPipeline.Internals.AtomicFile.WriteAllText(folder[RunFolder.MetricsFile], testMetrics.ToJson() + "\n");
-        return new TrainingResult(folder.Path, history, Completed: true, testMetrics);
+        return new TrainingResult(folder.Path, history, Completed: true, testMetrics) { BestEpoch = outcome.BestEpoch };
     }
 
     /// <summary>Lists the files the data loader could not read in the run folder, or removes a stale list when there are none.</summary>
@@ -120,6 +129,7 @@ public static class ClassifierTrainer
         if (saved.LearningRate != requested.LearningRate) { differences.Add($"learning rate {saved.LearningRate} (now {requested.LearningRate})"); }
         if (saved.Seed != requested.Seed) { differences.Add($"seed {saved.Seed} (now {requested.Seed})"); }
         if (saved.TrainingImages != requested.TrainingImages) { differences.Add($"{saved.TrainingImages} training images (now {requested.TrainingImages})"); }
+        if (saved.Settings is not null && saved.Settings != requested.Settings) { differences.Add($"{saved.Settings} (now {requested.Settings})"); }
         if (saved.Normalization != requested.Normalization) { differences.Add($"pixel {saved.Normalization ?? "normalisation of an older version"} (now {requested.Normalization})"); }
         if (differences.Count > 0)
         {

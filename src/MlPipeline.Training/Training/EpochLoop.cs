@@ -6,9 +6,19 @@ using static TorchSharp.torch;
 
 namespace MlPipeline.Training;
 
+/// <summary>What <see cref="EpochLoop.Run"/> ended with.</summary>
+/// <param name="History">Every finished epoch.</param>
+/// <param name="Completed">False when cancellation stopped the run.</param>
+/// <param name="BestEpoch">With early stopping, the epoch whose weights are kept.</param>
+/// <param name="StoppedEarly">Whether early stopping ended the run before its last epoch.</param>
+internal sealed record LoopResult(IReadOnlyList<EpochMetrics> History, bool Completed, int? BestEpoch, bool StoppedEarly);
+
 /// <summary>
-/// The epochs of one run: shuffled mini-batches of Adam steps on the training tensors, the validation figures after
-/// each epoch, a checkpoint and the history written after each epoch and on cancellation. Owns its tensors.
+/// The epochs of one run: shuffled mini-batches of optimiser steps on the (augmented) training tensors with the
+/// scheduled learning rate, the validation figures after each epoch, early stopping, and a checkpoint and the history
+/// written after each epoch and on cancellation (plus the best epoch's weights when stopping early). Owns its tensors.
+/// Everything that changes over the run (the schedule, the early-stopping decision) is replayed from the history on
+/// resume, so a resumed run takes the same steps as an uninterrupted one.
 /// </summary>
 internal sealed class EpochLoop : IDisposable
 {
@@ -17,6 +27,10 @@ internal sealed class EpochLoop : IDisposable
     readonly TrainingOptions options;
     readonly RunFolder folder;
     readonly Tensor trainX, trainY, validationX, validationY;
+    readonly Tensor? classWeights;
+    readonly Augmenter augmenter;
+    readonly int steps;
+    optim.lr_scheduler.LRScheduler? scheduler;
 
     public EpochLoop(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, TrainingPlan plan, TrainingOptions options, RunFolder folder)
     {
@@ -28,21 +42,72 @@ internal sealed class EpochLoop : IDisposable
         trainY = TrainingTensors.Labels(plan.Train);
         validationX = TrainingTensors.Images(plan.Validation, plan.Preprocessing);
         validationY = TrainingTensors.Labels(plan.Validation);
+        classWeights = options.ClassWeights == ClassWeighting.Balanced ? tensor(BalancedWeights(plan.Train)) : null;
+        augmenter = new Augmenter(options.Augmentation, plan.Preprocessing, options.Seed);
+        steps = (plan.Train.Count + options.BatchSize - 1) / options.BatchSize;
+    }
+
+    /// <summary>N / (K · n_c) for each class c (0 for a class with no training images).</summary>
+    internal static float[] BalancedWeights(MlPipeline.Data.ImageSet train)
+    {
+        var counts = new int[train.ClassNames.Count];
+        foreach (int label in train.Labels.Span) { counts[label]++; }
+        return [.. counts.Select(c => c == 0 ? 0f : (float)((double)train.Count / (counts.Length * c)))];
+    }
+
+    /// <summary>The optimiser's learning rate now.</summary>
+    double LearningRate => optimizer.ParamGroups.First().LearningRate;
+
+    /// <summary>Creates the scheduler and steps it through everything <paramref name="state"/> has done.</summary>
+    void StartSchedule(CheckpointState state)
+    {
+        // A restored optimiser holds the scheduled rate it stopped at; schedulers start from the base rate.
+        foreach (var group in optimizer.ParamGroups) { group.LearningRate = options.LearningRate; }
+        scheduler = options.Schedule switch
+        {
+            LearningRateSchedule.OneCycle => optim.lr_scheduler.OneCycleLR(optimizer, options.LearningRate, total_steps: options.Epochs * steps),
+            LearningRateSchedule.Cosine => optim.lr_scheduler.CosineAnnealingLR(optimizer, options.Epochs),
+            LearningRateSchedule.Plateau => optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor: 0.5, patience: 2),
+            _ => null,
+        };
+        foreach (var epoch in state.History)
+        {
+            for (int i = 0; i < steps; i++) { AfterStep(); }
+            EndEpoch(epoch.TestLoss);
+        }
+        for (int i = 0; i < state.StepsDone; i++) { AfterStep(); }
+    }
+
+    /// <summary>After every optimiser step: one-cycle moves on.</summary>
+    void AfterStep()
+    {
+        if (options.Schedule == LearningRateSchedule.OneCycle) { scheduler!.step(); }
+    }
+
+    /// <summary>After every epoch's validation: cosine moves on, plateau looks at the validation loss.</summary>
+    void EndEpoch(double validationLoss)
+    {
+        if (options.Schedule == LearningRateSchedule.Cosine) { scheduler!.step(); }
+        else if (options.Schedule == LearningRateSchedule.Plateau) { scheduler!.step(validationLoss); }
     }
 
     /// <summary>The validation images as model inputs (reused for the final figures when the test set is the validation set).</summary>
     public Tensor ValidationImages => validationX;
 
     /// <summary>
-    /// Runs the epochs after <paramref name="state"/> up to <see cref="TrainingOptions.Epochs"/>. Returns the history, and
-    /// false when cancellation stopped it (after saving a checkpoint at the current step).
+    /// Runs the epochs after <paramref name="state"/> up to <see cref="TrainingOptions.Epochs"/>, or until early stopping
+    /// ends the run. <see cref="LoopResult.Completed"/> is false when cancellation stopped it (after saving a checkpoint
+    /// at the current step).
     /// </summary>
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite; the last checkpoint is left as it was.</exception>
-    public (IReadOnlyList<EpochMetrics> History, bool Completed) Run(CheckpointState state, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    public LoopResult Run(CheckpointState state, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         int count = (int)trainX.shape[0];
-        int steps = (count + options.BatchSize - 1) / options.BatchSize;
+        StartSchedule(state);
         var history = state.History.ToList();
+        var stopping = options.EarlyStopping;
+        // A run interrupted right after the epoch that ended it must not train on when resumed.
+        if (stopping?.Decide(history) is { Stop: true } decided) { return new LoopResult(history, true, decided.BestEpoch, StoppedEarly: true); }
         for (int epoch = state.EpochsDone + 1; epoch <= options.Epochs; epoch++)
         {
             long[] order = Permutation(options.Seed, epoch, count);
@@ -55,33 +120,50 @@ internal sealed class EpochLoop : IDisposable
                 if (cancellationToken.IsCancellationRequested)
                 {
                     Save(state with { EpochsDone = epoch - 1, StepsDone = step, LossSum = lossSum, Correct = correct, Seen = seen, Seconds = seconds + clock.Elapsed.TotalSeconds, History = history });
-                    return (history, false);
+                    return new LoopResult(history, false, null, false);
                 }
                 int start = step * options.BatchSize;
                 int size = Math.Min(options.BatchSize, count - start);
-                var (lossValue, right) = Step(order.AsSpan(start, size).ToArray());
+                var (lossValue, right) = Step(order.AsSpan(start, size).ToArray(), epoch, step);
                 // A non-finite loss means the weights diverged: the step was not taken, and the last checkpoint (a
                 // good one) stays as it is.
                 if (!float.IsFinite(lossValue)) { throw Diverged("loss", lossValue, epoch, step + 1); }
+                AfterStep();
                 lossSum += lossValue * size;
                 correct += right;
                 seen += size;
                 double elapsed = seconds + clock.Elapsed.TotalSeconds;
                 progress?.Report(new TrainingProgress(epoch, options.Epochs, step + 1, steps, lossSum / seen, (double)correct / seen,
-                    seen / Math.Max(elapsed, 1e-9), TimeSpan.FromSeconds(elapsed)));
+                    seen / Math.Max(elapsed, 1e-9), TimeSpan.FromSeconds(elapsed))
+                { LearningRate = LearningRate });
             }
             double epochSeconds = seconds + clock.Elapsed.TotalSeconds;
+            double rate = LearningRate;
             var (validationLoss, validationAccuracy) = TrainingTensors.Evaluate(model, validationX, validationY);
             if (!double.IsFinite(validationLoss)) { throw Diverged("test loss", validationLoss, epoch, steps); }
-            var metrics = new EpochMetrics(epoch, lossSum / seen, (double)correct / seen, validationLoss, validationAccuracy, epochSeconds);
+            var metrics = new EpochMetrics(epoch, lossSum / seen, (double)correct / seen, validationLoss, validationAccuracy, epochSeconds) { LearningRate = rate };
             history.Add(metrics);
+            EndEpoch(validationLoss);
+            int? bestEpoch = null;
+            bool stop = false;
+            if (stopping is not null)
+            {
+                (int best, stop) = stopping.Decide(history);
+                bestEpoch = best;
+                history = [.. history.Select(h => h with { Best = h.Epoch == best })];
+                // The best weights so far, for the finished model.
+                if (best == epoch) { Checkpoint.Save(folder[RunFolder.BestCheckpointFile], state, model, optimizer); }
+            }
             state = state with { EpochsDone = epoch, StepsDone = 0, LossSum = 0, Correct = 0, Seen = 0, Seconds = 0, History = history };
             Save(state);
             progress?.Report(new TrainingProgress(epoch, options.Epochs, steps, steps, metrics.TrainLoss, metrics.TrainAccuracy,
-                seen / Math.Max(epochSeconds, 1e-9), TimeSpan.FromSeconds(epochSeconds), metrics));
+                seen / Math.Max(epochSeconds, 1e-9), TimeSpan.FromSeconds(epochSeconds), history[^1])
+            { LearningRate = rate, BestEpoch = bestEpoch, StoppingEarly = stop });
+            if (stop) { return new LoopResult(history, true, bestEpoch, StoppedEarly: true); }
         }
         Json.Write(folder[RunFolder.HistoryFile], history);
-        return (history, true);
+        int? finalBest = stopping?.Decide(history).BestEpoch;
+        return new LoopResult(history, true, finalBest, StoppedEarly: false);
     }
 
     void Save(CheckpointState state)
@@ -91,16 +173,16 @@ internal sealed class EpochLoop : IDisposable
     }
 
     /// <summary>One optimisation step on the images at <paramref name="batch"/>; returns the mean loss and how many it got right. A non-finite loss takes no step.</summary>
-    (float Loss, long Correct) Step(long[] batch)
+    (float Loss, long Correct) Step(long[] batch, int epoch, int step)
     {
         // Every tensor of the step (the batch, activations, gradients' temporaries) is freed when it ends.
         using var scope = torch.NewDisposeScope();
         var index = tensor(batch);
-        var x = trainX.index_select(0, index);
+        var x = augmenter.Apply(trainX.index_select(0, index), epoch, step);
         var y = trainY.index_select(0, index);
         optimizer.zero_grad();
         var logits = model.forward(x);
-        var loss = nn.functional.cross_entropy(logits, y);
+        var loss = nn.functional.cross_entropy(logits, y, classWeights, label_smoothing: options.LabelSmoothing);
         float value = loss.item<float>();
         if (!float.IsFinite(value)) { return (value, 0); }
         loss.backward();
@@ -133,5 +215,6 @@ internal sealed class EpochLoop : IDisposable
         trainY.Dispose();
         validationX.Dispose();
         validationY.Dispose();
+        classWeights?.Dispose();
     }
 }

@@ -10,6 +10,9 @@ public sealed class RunFolder : IDisposable
     /// <summary>Weights, optimiser state and where the run stands (written atomically after every epoch and on stop).</summary>
     public const string CheckpointFile = "checkpoint.bin";
 
+    /// <summary>With early stopping, the best epoch's weights, which the finished model uses.</summary>
+    public const string BestCheckpointFile = "best.bin";
+
     /// <summary>One entry per finished epoch.</summary>
     public const string HistoryFile = "history.json";
 
@@ -26,7 +29,7 @@ public sealed class RunFolder : IDisposable
     public const string LockFile = "run.lock";
 
     /// <summary>Every file a run folder keeps; an export or another output must not overwrite any of them.</summary>
-    public static IReadOnlyList<string> Files { get; } = [CheckpointFile, HistoryFile, ModelFile, MetricsFile, DataErrorsFile, LockFile];
+    public static IReadOnlyList<string> Files { get; } = [CheckpointFile, BestCheckpointFile, HistoryFile, ModelFile, MetricsFile, DataErrorsFile, LockFile];
 
     readonly FileStream lockStream;
     readonly bool created;

@@ -26,4 +26,20 @@ public sealed record RunInfo(
     int TrainingImages,
     IReadOnlyDictionary<string, string> DataChecksums,
     double? TestAccuracy,
-    string Version);
+    string Version)
+{
+    /// <summary>How the run trained beyond the batch, rate and seed (null in runs written before it was recorded).</summary>
+    public TrainingSettings? Training { get; init; }
+
+    /// <summary>With early stopping, the epoch whose weights the model has (from the run folder's <c>best.bin</c>); null otherwise.</summary>
+    public int? BestEpoch { get; init; }
+}
+
+/// <summary>The training settings a run records in <c>model.json</c>.</summary>
+/// <param name="Augmentation">The augmentation, in <see cref="Augmentation.Parse"/>'s list form.</param>
+/// <param name="Schedule">The learning-rate schedule.</param>
+/// <param name="WeightDecay">AdamW's weight decay (0: Adam).</param>
+/// <param name="LabelSmoothing">Label smoothing of the training loss.</param>
+/// <param name="ClassWeights">How classes weighed in the loss.</param>
+/// <param name="EarlyStopping">Early stopping, when used.</param>
+public sealed record TrainingSettings(string Augmentation, LearningRateSchedule Schedule, double WeightDecay, double LabelSmoothing, ClassWeighting ClassWeights, EarlyStopping? EarlyStopping);

@@ -58,7 +58,8 @@ public sealed class TrainedModel : IDisposable
         }
         try
         {
-            Checkpoint.Load(Path.Combine(runDirectory, Checkpoint.FileName), module, optimizer: null);
+            // With early stopping the finished model is the best epoch's weights, kept apart from the last checkpoint.
+            Checkpoint.Load(Path.Combine(runDirectory, info.BestEpoch is null ? RunFolder.CheckpointFile : RunFolder.BestCheckpointFile), module, optimizer: null);
             module.eval();
             return new TrainedModel(info, module);
         }

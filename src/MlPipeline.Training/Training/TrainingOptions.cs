@@ -56,6 +56,24 @@ public sealed record TrainingOptions
     /// <summary>Given standard deviations of pixels in [0, 1], one value or one per channel (with <see cref="Means"/>). Default: null.</summary>
     public IReadOnlyList<float>? Stds { get; init; }
 
+    /// <summary>Random changes to training images (never to validation or test images). Default: <see cref="Augmentation.None"/>.</summary>
+    public Augmentation Augmentation { get; init; } = Augmentation.None;
+
+    /// <summary>Stop when the validation figures stop improving and keep the best epoch's weights; needs a validation set. Default: null (train every epoch).</summary>
+    public EarlyStopping? EarlyStopping { get; init; }
+
+    /// <summary>How the learning rate changes over the run. Default: <see cref="LearningRateSchedule.Constant"/>.</summary>
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
+
+    /// <summary>Decoupled weight decay; above 0 the optimiser is AdamW instead of Adam. Default: 0.</summary>
+    public double WeightDecay { get; init; }
+
+    /// <summary>Label smoothing of the training loss, from 0 to below 1 (validation loss stays plain cross-entropy). Default: 0.</summary>
+    public double LabelSmoothing { get; init; }
+
+    /// <summary>How classes weigh in the training loss. Default: <see cref="ClassWeighting.None"/>.</summary>
+    public ClassWeighting ClassWeights { get; init; } = ClassWeighting.None;
+
     /// <summary>How weights start: PyTorch's default (Kaiming-uniform) or Keras's (Glorot-uniform, zero biases). Default: <see cref="WeightInitialization.Glorot"/>.</summary>
     public WeightInitialization Initialization { get; init; } = WeightInitialization.Glorot;
 
@@ -87,6 +105,12 @@ public sealed record TrainingOptions
                 throw new ArgumentException($"Means ({Scoring.ImagePreprocessing.Join(means)}) must be finite and Stds ({Scoring.ImagePreprocessing.Join(stds)}) positive and finite, one value or one per channel.", nameof(Means));
             }
         }
+        Augmentation.Validate();
+        EarlyStopping?.Validate();
+        if (!Enum.IsDefined(Schedule)) { throw new ArgumentException($"Schedule {(int)Schedule} is unknown; expected constant, onecycle, cosine or plateau.", nameof(Schedule)); }
+        if (!Enum.IsDefined(ClassWeights)) { throw new ArgumentException($"ClassWeights {(int)ClassWeights} is unknown; expected none or balanced.", nameof(ClassWeights)); }
+        if (!(WeightDecay >= 0 && WeightDecay <= 1)) { throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be from 0 to 1."); }
+        if (!(LabelSmoothing >= 0 && LabelSmoothing < 1)) { throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing, "LabelSmoothing must be from 0 to below 1."); }
         if (Limit is < 1) { throw new ArgumentOutOfRangeException(nameof(Limit), Limit, "Limit must be at least 1."); }
         return this;
     }

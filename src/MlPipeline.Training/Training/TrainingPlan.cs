@@ -25,6 +25,14 @@ internal sealed record TrainingPlan(ImageSet Train, ImageSet Validation, ImageSe
         var train = options.Limit is { } limit ? data.Train.Take(limit) : data.Train;
         // Per-epoch figures on the validation set when there is one; the finished model is measured on the test set.
         var validation = data.Validation ?? data.Test;
+        if (data.Validation is null && options.EarlyStopping is not null)
+        {
+            throw new ArgumentException("Early stopping watches a validation set, and this data has none (its per-epoch figures are on the test set, which must not choose the model): train on image folders with --val-split or --val, or set TrainingData.Validation.");
+        }
+        if (data.Validation is null && options.Schedule == LearningRateSchedule.Plateau)
+        {
+            throw new ArgumentException("The plateau schedule watches the validation loss, and this data has no validation set (its per-epoch figures are on the test set): train on image folders with --val-split or --val, or choose another --lr-schedule.");
+        }
         RequireSameShape(train, validation);
         RequireSameShape(train, data.Test);
         var spec = options.ResolveArchitecture(train.ClassNames.Count, train.Channels, train.Height, train.Width);
@@ -53,7 +61,14 @@ internal sealed record TrainingPlan(ImageSet Train, ImageSet Validation, ImageSe
 
     /// <summary>The state of a run that has not started.</summary>
     public CheckpointState FreshState(TrainingOptions options) =>
-        new(JsonSerializer.Serialize(Spec, Json.Options), options.BatchSize, options.LearningRate, options.Seed, Train.Count, Preprocessing.DescribeNormalization(), 0, 0, 0, 0, 0, 0, []);
+        new(JsonSerializer.Serialize(Spec, Json.Options), options.BatchSize, options.LearningRate, options.Seed, Train.Count, Preprocessing.DescribeNormalization(), 0, 0, 0, 0, 0, 0, [])
+        {
+            Settings = DescribeSettings(options),
+        };
+
+    /// <summary>The settings beyond batch, rate and seed, as compared on resume.</summary>
+    public static string DescribeSettings(TrainingOptions o) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"augment {o.Augmentation}, schedule {o.Schedule}{(o.Schedule is LearningRateSchedule.OneCycle or LearningRateSchedule.Cosine ? $" over {o.Epochs} epochs" : "")}, weight decay {o.WeightDecay}, label smoothing {o.LabelSmoothing}, class weights {o.ClassWeights}, early stopping {(o.EarlyStopping is { } e ? $"patience {e.Patience} on {e.Monitor} (min delta {e.MinDelta})" : "off")}");
 
     /// <summary>Mean and standard deviation of each channel's pixels scaled to [0, 1], over the whole training split.</summary>
     internal static (float[] Means, float[] Stds) ChannelStatistics(ImageSet train)

@@ -10,6 +10,9 @@ namespace MlPipeline.Training;
 /// metrics.json); null when the run stopped early.</param>
 public sealed record TrainingResult(string RunDirectory, IReadOnlyList<EpochMetrics> History, bool Completed, ClassificationMetrics? TestMetrics = null)
 {
+    /// <summary>With early stopping, the epoch whose weights the finished model has; null otherwise.</summary>
+    public int? BestEpoch { get; init; }
+
     /// <summary>
     /// The finished model's test accuracy (<see cref="TestMetrics"/>); for a run stopped early, the held-out accuracy
     /// of its last finished epoch; null when none finished.

@@ -51,7 +51,9 @@ public static class ImageFolderData
             (train, validation) = Split(all, options.ValidationSplit, options.Seed, warnings);
         }
         ImageSet? test = options.Test is { } testSource ? ReadOther(testSource, "test", classes, preprocessing, options, failed, checksums, warnings, cancellationToken) : null;
-        var data = (test is null ? new TrainingData(train, validation, checksums) : new TrainingData(train, test, checksums) { Validation = validation }) with { Failed = failed };
+        // Without a test set the validation images are also the test set; Validation is set either way, so that
+        // training knows the per-epoch figures come from a validation split (early stopping may watch them).
+        var data = new TrainingData(train, test ?? validation, checksums) { Validation = validation, Failed = failed };
         return new ImageFolderLoad(data, preprocessing, failed, warnings, ignored);
     }
 
