@@ -24,6 +24,12 @@ internal static class TrainBenchmark
         var initialization = a.Get("--init") == "glorot" ? WeightInitialization.Glorot : WeightInitialization.PyTorch;
         var (data, description) = Load(a);
         if (args.Contains("--load-only")) { return 0; }
+        if (a.Get("--holdout") is { } holdout)
+        {
+            // Early stopping must not choose on the test images: hold out part of the training split for it.
+            var (kept, held) = ImageFolderData.Split(data.Train, double.Parse(holdout, CultureInfo.InvariantCulture), 42, []);
+            data = data with { Train = kept, Validation = held, Test = data.Validation ?? data.Test };
+        }
         double loadPeakMb = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
         var validation = data.Validation ?? data.Test;
         string work = Path.Combine(Path.GetTempPath(), "mlpipeline-bench-" + Guid.NewGuid().ToString("N"));
@@ -37,18 +43,38 @@ internal static class TrainBenchmark
                 Epochs = epochs,
                 Threads = threads,
                 Initialization = initialization,
+                LearningRate = a.Get("--lr") is { } lr ? double.Parse(lr, CultureInfo.InvariantCulture) : 0.001,
+                Augmentation = Augmentation.Parse(a.Get("--augment") ?? "none"),
+                EarlyStopping = a.Get("--early-stopping") is { } patience
+                    ? new EarlyStopping(int.Parse(patience, CultureInfo.InvariantCulture), a.Get("--monitor") == "val_accuracy" ? EarlyStoppingMonitor.ValAccuracy : EarlyStoppingMonitor.ValLoss)
+                    : null,
+                Schedule = Enum.Parse<LearningRateSchedule>(a.Get("--lr-schedule") ?? "constant", ignoreCase: true),
+                ClassWeights = a.Get("--class-weights") == "balanced" ? ClassWeighting.Balanced : ClassWeighting.None,
+                WeightDecay = a.Get("--weight-decay") is { } wd ? double.Parse(wd, CultureInfo.InvariantCulture) : 0,
+                LabelSmoothing = a.Get("--label-smoothing") is { } ls ? double.Parse(ls, CultureInfo.InvariantCulture) : 0,
             };
             var spec = options.ResolveArchitecture(data.Train.ClassNames.Count, data.Train.Channels, data.Train.Height, data.Train.Width);
             WriteTensors(work, data, spec, options);
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Training the {model} on {description}: {data.Train.Count} training, {validation.Count} validation, {data.Test.Count} test images of {data.Train.Channels}x{data.Train.Height}x{data.Train.Width}; {epochs} epoch(s), batch {options.BatchSize}, Adam {options.LearningRate}, {initialization} initialisation, {threads} thread(s), {Environment.ProcessorCount} cores"));
-            var ours = ClassifierTrainer.Train(data, options);
+            var clock = Stopwatch.StartNew();
+            var ours = ClassifierTrainer.Train(data, options, new SyncProgress<TrainingProgress>(p =>
+            {
+                if (p.CompletedEpoch is { } m)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  epoch {m.Epoch}: {m.Seconds:F1} s, loss {m.TrainLoss:F4}, val_loss {m.TestLoss:F4}, val_accuracy {m.TestAccuracy:P2}, lr {m.LearningRate:G3}{(p.BestEpoch == m.Epoch ? " (best)" : "")}"));
+                }
+            }));
+            double trainSeconds = clock.Elapsed.TotalSeconds;
             double peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
-            var (theirs, theirTest) = RunPyTorch(python, work);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"MlPipeline: {ours.History.Count} epoch(s) in {trainSeconds:F0} s{(ours.BestEpoch is { } best ? $", weights of epoch {best}" : "")}; test accuracy {ours.TestAccuracy:P2} on {data.Test.Count} images; settings: {options.Augmentation}, {options.Schedule}, class weights {options.ClassWeights}"));
+            var (theirs, theirTest) = args.Contains("--no-pytorch") ? ([], double.NaN) : RunPyTorch(python, work);
 
             Console.WriteLine("epoch  TorchSharp s  PyTorch s  ratio  TorchSharp val acc  PyTorch val acc");
-            for (int i = 0; i < epochs; i++)
+            for (int i = 0; i < Math.Min(epochs, ours.History.Count); i++)
             {
                 var o = ours.History[i];
                 var (seconds, accuracy) = i < theirs.Count ? theirs[i] : (double.NaN, double.NaN);
@@ -86,11 +112,11 @@ internal static class TrainBenchmark
             };
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
-            var loaded = ImageFolderData.Load(folder, options, new SyncProgress(m => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {clock.Elapsed.TotalSeconds,5:F2} s  {m}"))));
+            var loaded = ImageFolderData.Load(folder, options, new SyncProgress<string>(m => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {clock.Elapsed.TotalSeconds,5:F2} s  {m}"))));
             double seconds = clock.Elapsed.TotalSeconds;
             double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
             var d = loaded.Data;
-            int images = d.Train.Count + (d.Validation?.Count ?? 0) + d.Test.Count + loaded.Failed.Count;
+            int images = d.Train.Count + (d.Validation is { } v && !ReferenceEquals(v, d.Test) ? v.Count : 0) + d.Test.Count + loaded.Failed.Count;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"loaded {images} image files in {seconds:F2} s: {images / seconds:F0} images/s on {Environment.ProcessorCount} cores ({cpuSeconds / images * 1e6:F0} µs of CPU per image), {loaded.Failed.Count} failed; target >= 20,000 images/s"));
             return (d, $"the image folder {folder}");
@@ -149,8 +175,8 @@ internal static class TrainBenchmark
     }
 
     /// <summary>Reports on the calling thread, at once (Progress&lt;T&gt; would post to the thread pool).</summary>
-    sealed class SyncProgress(Action<string> report) : IProgress<string>
+    sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
     {
-        public void Report(string value) => report(value);
+        public void Report(T value) => report(value);
     }
 }

@@ -17,8 +17,30 @@ import torch
 from torch import nn
 
 
+class ResidualBlock(nn.Module):
+    """MlPipeline's ResidualBlockLayer: Conv3x3(stride)-BN-ReLU-Conv3x3-BN plus identity or Conv1x1(stride)-BN, then ReLU."""
+
+    def __init__(self, spec):
+        super().__init__()
+        cin, cout, stride = spec["inChannels"], spec["outChannels"], spec["stride"]
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = (nn.Sequential(nn.Conv2d(cin, cout, 1, stride, 0, bias=False), nn.BatchNorm2d(cout))
+                         if cin != cout or stride != 1 else None)
+
+    def forward(self, x):
+        main = self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x)))))
+        return torch.relu(main + (x if self.shortcut is None else self.shortcut(x)))
+
+
 def layer(spec):
     kind = spec["type"]
+    if kind == "residual":
+        return ResidualBlock(spec)
+    if kind == "globalavgpool":
+        return nn.AdaptiveAvgPool2d(1)
     if kind == "conv2d":
         return nn.Conv2d(spec["inChannels"], spec["outChannels"], spec["kernelSize"], spec["stride"], spec["padding"],
                          spec["dilation"], spec["groups"], spec["bias"])

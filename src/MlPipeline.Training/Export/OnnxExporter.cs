@@ -138,8 +138,37 @@ public static class OnnxExporter
                 }
             case DropoutLayer:
                 return input; // the identity at inference
+            case GlobalAvgPoolLayer:
+                graph.Node.Add(Node("GlobalAveragePool", $"globalavgpool{name}", [input], [output]));
+                return output;
+            case ResidualBlockLayer r:
+                {
+                    // Convolutions without bias, then batch normalisation in inference mode (running statistics).
+                    string Conv(Conv2dLayer c, string part, string from)
+                    {
+                        string to = $"{output}_{part}";
+                        graph.Node.Add(Node("Conv", $"{part}{name}", [from, Weight($"{part}.weight", c.OutChannels, c.InChannels, c.KernelSize, c.KernelSize)], [to],
+                            Ints("kernel_shape", c.KernelSize, c.KernelSize), Ints("strides", c.Stride, c.Stride),
+                            Ints("pads", c.Padding, c.Padding, c.Padding, c.Padding)));
+                        return to;
+                    }
+                    string Norm(string part, string from)
+                    {
+                        string to = $"{output}_{part.Replace('.', '_')}";
+                        graph.Node.Add(Node("BatchNormalization", $"{part.Replace('.', '_')}{name}", [from, Weight($"{part}.weight", r.OutChannels), Weight($"{part}.bias", r.OutChannels),
+                            Weight($"{part}.running_mean", r.OutChannels), Weight($"{part}.running_var", r.OutChannels)], [to], Float("epsilon", 1e-5f)));
+                        return to;
+                    }
+                    string first = Norm("bn1", Conv(r.Conv1, "conv1", input));
+                    graph.Node.Add(Node("Relu", $"relu1_{name}", [first], [$"{output}_relu1"]));
+                    string main = Norm("bn2", Conv(r.Conv2, "conv2", $"{output}_relu1"));
+                    string shortcut = r.Projects ? Norm("shortcut.1", Conv(r.Projection, "shortcut.0", input)) : input;
+                    graph.Node.Add(Node("Add", $"add{name}", [main, shortcut], [$"{output}_sum"]));
+                    graph.Node.Add(Node("Relu", $"relu2_{name}", [$"{output}_sum"], [output]));
+                    return output;
+                }
             default:
-                throw new NotSupportedException($"Layer {index} ({layer.GetType().Name}: {layer}) is not supported by the ONNX exporter; supported: Conv2d, MaxPool2d, AvgPool2d, BatchNorm2d, ReLU, Sigmoid, Tanh, Softmax, Flatten, Linear, Dropout.");
+                throw new NotSupportedException($"Layer {index} ({layer.GetType().Name}: {layer}) is not supported by the ONNX exporter; supported: Conv2d, MaxPool2d, AvgPool2d, BatchNorm2d, ReLU, Sigmoid, Tanh, Softmax, Flatten, Linear, Dropout, ResidualBlock, GlobalAvgPool.");
         }
     }
 

@@ -15,6 +15,8 @@ namespace MlPipeline.Training.Models;
 [JsonDerivedType(typeof(FlattenLayer), "flatten")]
 [JsonDerivedType(typeof(LinearLayer), "linear")]
 [JsonDerivedType(typeof(DropoutLayer), "dropout")]
+[JsonDerivedType(typeof(ResidualBlockLayer), "residual")]
+[JsonDerivedType(typeof(GlobalAvgPoolLayer), "globalavgpool")]
 public abstract record LayerSpec
 {
     /// <summary>The shape this layer produces from <paramref name="input"/> (batch dimension excluded); throws when the input does not fit.</summary>

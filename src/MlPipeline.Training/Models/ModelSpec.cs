@@ -9,7 +9,7 @@ namespace MlPipeline.Training.Models;
 public sealed record ModelSpec(string Name, int InputChannels, int InputHeight, int InputWidth, IReadOnlyList<LayerSpec> Layers)
 {
     /// <summary>The built-in architectures by name.</summary>
-    public static IReadOnlyList<string> BuiltInNames { get; } = ["cnn", "mlp"];
+    public static IReadOnlyList<string> BuiltInNames { get; } = ["cnn", "mlp", "resnet"];
 
     /// <summary>
     /// The Keras MNIST CNN: Conv(32,3)-ReLU-MaxPool(2), Conv(64,3)-ReLU-MaxPool(2), Conv(64,3)-ReLU, Flatten, Linear(64)-ReLU, Linear(classes).
@@ -40,12 +40,25 @@ public sealed record ModelSpec(string Name, int InputChannels, int InputHeight, 
             new LinearLayer(10, classes),
         ]);
 
+    /// <summary>
+    /// A small residual network for any C×H×W: a Conv3x3(32)-BatchNorm-ReLU stem, residual blocks 32→32, 32→64 (stride
+    /// 2) and 64→128 (stride 2), global average pooling, Dropout(0.2) and Linear(128, classes).
+    /// </summary>
+    public static ModelSpec ResNet(int classes = 10, int channels = 1, int height = 28, int width = 28) =>
+        new("resnet", channels, height, width,
+        [
+            new Conv2dLayer(channels, 32, 3, Padding: 1, Bias: false), new BatchNorm2dLayer(32), new ActivationLayer(Activation.Relu),
+            new ResidualBlockLayer(32, 32), new ResidualBlockLayer(32, 64, 2), new ResidualBlockLayer(64, 128, 2),
+            new GlobalAvgPoolLayer(), new FlattenLayer(), new DropoutLayer(0.2), new LinearLayer(128, classes),
+        ]);
+
     /// <summary>A built-in architecture by name (see <see cref="BuiltInNames"/>).</summary>
     /// <exception cref="ArgumentException">The name is not a built-in architecture.</exception>
     public static ModelSpec FromName(string name, int classes = 10, int channels = 1, int height = 28, int width = 28) => name switch
     {
         "cnn" => Cnn(classes, channels, height, width),
         "mlp" => Mlp(classes, channels, height, width),
+        "resnet" => ResNet(classes, channels, height, width),
         _ => throw new ArgumentException($"Unknown model '{name}'; expected one of {string.Join(", ", BuiltInNames)}.", nameof(name)),
     };
 
@@ -54,6 +67,13 @@ public sealed record ModelSpec(string Name, int InputChannels, int InputHeight, 
 
     /// <summary>The largest activations accepted for one image: 50 million values over all layers (200 MB per image, before the batch multiplies it).</summary>
     public const double MaxActivationsPerImage = 50e6;
+
+    /// <summary>
+    /// Activation values one image produces over all layers (a residual block counts its five inner maps), the
+    /// measure <see cref="MaxActivationsPerImage"/> limits. Validates the layer chain.
+    /// </summary>
+    public double ActivationsPerImage =>
+        OutputShapes().Zip(Layers).Sum(p => p.First.Aggregate(1.0, (product, d) => product * d) * (p.Second is ResidualBlockLayer ? 5 : 1));
 
     /// <summary>Number of learned values over all layers.</summary>
     public double ParameterCount => Layers.Sum(l => l.ParameterCount);
@@ -77,7 +97,7 @@ public sealed record ModelSpec(string Name, int InputChannels, int InputHeight, 
             int largest = Enumerable.Range(0, Layers.Count).MaxBy(i => Layers[i].ParameterCount);
             throw new ArgumentException(string.Create(inv, $"Model '{Name}' has {ParameterCount:N0} parameters, over the limit of {MaxParameters:N0}; the largest layer is {largest} ({Layers[largest]}) with {Layers[largest].ParameterCount:N0}."));
         }
-        double activations = shapes.Sum(s => s.Aggregate(1.0, (product, d) => product * d));
+        double activations = ActivationsPerImage;
         if (activations > MaxActivationsPerImage)
         {
             throw new ArgumentException(string.Create(inv, $"Model '{Name}' produces {activations:N0} activation values per image, over the limit of {MaxActivationsPerImage:N0}; reduce the input size or the layer widths."));

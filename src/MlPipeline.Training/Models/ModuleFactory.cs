@@ -7,6 +7,34 @@ namespace MlPipeline.Training.Models;
 /// <summary>Builds the TorchSharp module a <see cref="ModelSpec"/> describes; layer i is named "i" in the state dict.</summary>
 internal static class ModuleFactory
 {
+    /// <summary>The TorchSharp module of a <see cref="ResidualBlockLayer"/>; its parts' names are the state-dict names the exporter reads.</summary>
+    sealed class ResidualBlock : nn.Module<Tensor, Tensor>
+    {
+        readonly Conv2d conv1, conv2;
+        readonly BatchNorm2d bn1, bn2;
+        readonly Sequential? shortcut;
+
+        public ResidualBlock(ResidualBlockLayer spec) : base("ResidualBlock")
+        {
+            conv1 = Conv(spec.Conv1);
+            bn1 = nn.BatchNorm2d(spec.OutChannels);
+            conv2 = Conv(spec.Conv2);
+            bn2 = nn.BatchNorm2d(spec.OutChannels);
+            shortcut = spec.Projects ? nn.Sequential(Conv(spec.Projection), nn.BatchNorm2d(spec.OutChannels)) : null;
+            RegisterComponents();
+        }
+
+        static Conv2d Conv(Conv2dLayer c) => nn.Conv2d(c.InChannels, c.OutChannels, c.KernelSize, stride: c.Stride, padding: c.Padding, bias: c.Bias);
+
+        public override Tensor forward(Tensor input)
+        {
+            using var scope = torch.NewDisposeScope();
+            var main = bn2.forward(conv2.forward(nn.functional.relu(bn1.forward(conv1.forward(input)))));
+            var identity = shortcut is null ? input : shortcut.forward(input);
+            return nn.functional.relu(main.add(identity)).MoveToOuterDisposeScope();
+        }
+    }
+
     public static Sequential Build(ModelSpec spec)
     {
         spec.Validate(); // the whole chain and the model's size, before any native allocation
@@ -31,6 +59,8 @@ internal static class ModuleFactory
         FlattenLayer => nn.Flatten(),
         LinearLayer l => nn.Linear(l.InFeatures, l.OutFeatures, l.Bias),
         DropoutLayer d => nn.Dropout(d.Probability),
+        ResidualBlockLayer r => new ResidualBlock(r),
+        GlobalAvgPoolLayer => nn.AdaptiveAvgPool2d(1),
         _ => throw new ArgumentException($"Layer {layer} is not supported by the TorchSharp builder."),
     };
 

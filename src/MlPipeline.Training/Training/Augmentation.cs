@@ -84,6 +84,32 @@ public sealed record Augmentation(bool Flip = false, double Rotate = 0, double S
         return this;
     }
 
+    /// <summary>
+    /// <paramref name="count"/> augmented copies of image <paramref name="index"/> of <paramref name="images"/>, each with
+    /// its own draw, as training would make them (to see what an augmentation does; the first copy is the original).
+    /// </summary>
+    public Data.ImageSet Preview(Data.ImageSet images, int index, int count = 8, int seed = 42)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, images.Count);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        Validate();
+        var one = images.Image(index).ToArray();
+        var copies = new byte[count * one.Length];
+        for (int i = 0; i < count; i++) { one.CopyTo(copies, i * one.Length); }
+        if (count == 1 || IsNone) { return new Data.ImageSet(copies, [.. Enumerable.Repeat(images.Labels.Span[index], count)], images.Channels, images.Height, images.Width, images.ClassNames); }
+        var batch = new Data.ImageSet(copies, [.. Enumerable.Repeat(images.Labels.Span[index], count)], images.Channels, images.Height, images.Width, images.ClassNames);
+        var preprocessing = Scoring.ImagePreprocessing.UnitRange(images.Width, images.Height, images.Channels == 1 ? Scoring.ColorMode.Gray : Scoring.ColorMode.Rgb);
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var x = TrainingTensors.Images(batch, preprocessing);
+        var augmented = new Augmenter(this, preprocessing, seed).Apply(x.narrow(0, 1, count - 1), 1, 0);
+        byte[] result = copies;
+        float[] values = augmented.mul(255f).round().clamp(0, 255).data<float>().ToArray();
+        for (int i = 0; i < values.Length; i++) { result[one.Length + i] = (byte)values[i]; }
+        return new Data.ImageSet(result, [.. Enumerable.Repeat(images.Labels.Span[index], count)], images.Channels, images.Height, images.Width, images.ClassNames);
+    }
+
     /// <summary>The list form <see cref="Parse"/> reads back (<c>none</c> when nothing is on).</summary>
     public override string ToString()
     {

@@ -92,7 +92,7 @@ public static class ClassifierTrainer
 
         // The final figures go through the same ML.NET evaluation as `evaluate`, so the two report alike.
         using var finalX = ReferenceEquals(plan.Test, plan.Validation) ? loop.ValidationImages.alias() : TrainingTensors.Images(plan.Test, plan.Preprocessing);
-        var testMetrics = ClassificationMetrics.Compute(plan.Train.ClassNames, [.. plan.Test.Labels.ToArray()], TrainingTensors.Probabilities(model, finalX));
+        var testMetrics = ClassificationMetrics.Compute(plan.Train.ClassNames, [.. plan.Test.Labels.ToArray()], TrainingTensors.Probabilities(model, finalX, TrainingTensors.Chunk(plan.Spec)));
         var info = new RunInfo(plan.Spec, plan.Preprocessing, plan.Train.ClassNames, options.Seed, history.Count, options.BatchSize, options.LearningRate,
             plan.Train.Count, data.Checksums, testMetrics.MicroAccuracy, Version)
         {

@@ -30,6 +30,7 @@ internal sealed class EpochLoop : IDisposable
     readonly Tensor? classWeights;
     readonly Augmenter augmenter;
     readonly int steps;
+    readonly long chunk;
     optim.lr_scheduler.LRScheduler? scheduler;
 
     public EpochLoop(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, TrainingPlan plan, TrainingOptions options, RunFolder folder)
@@ -45,6 +46,7 @@ internal sealed class EpochLoop : IDisposable
         classWeights = options.ClassWeights == ClassWeighting.Balanced ? tensor(BalancedWeights(plan.Train)) : null;
         augmenter = new Augmenter(options.Augmentation, plan.Preprocessing, options.Seed);
         steps = (plan.Train.Count + options.BatchSize - 1) / options.BatchSize;
+        chunk = TrainingTensors.Chunk(plan.Spec);
     }
 
     /// <summary>N / (K · n_c) for each class c (0 for a class with no training images).</summary>
@@ -139,7 +141,7 @@ internal sealed class EpochLoop : IDisposable
             }
             double epochSeconds = seconds + clock.Elapsed.TotalSeconds;
             double rate = LearningRate;
-            var (validationLoss, validationAccuracy) = TrainingTensors.Evaluate(model, validationX, validationY);
+            var (validationLoss, validationAccuracy) = TrainingTensors.Evaluate(model, validationX, validationY, chunk);
             if (!double.IsFinite(validationLoss)) { throw Diverged("test loss", validationLoss, epoch, steps); }
             var metrics = new EpochMetrics(epoch, lossSum / seen, (double)correct / seen, validationLoss, validationAccuracy, epochSeconds) { LearningRate = rate };
             history.Add(metrics);

@@ -28,17 +28,23 @@ internal static class TrainingTensors
     /// <summary>The class indices as an int64 tensor [N].</summary>
     public static Tensor Labels(ImageSet images) => tensor(images.Labels.ToArray().Select(l => (long)l).ToArray());
 
+    /// <summary>
+    /// Images per inference pass for <paramref name="spec"/>: 1,000, fewer for models whose activations are large (a
+    /// pass keeps every layer's output until it ends), so that a pass holds about 100 MB of activations.
+    /// </summary>
+    public static long Chunk(Models.ModelSpec spec) => (long)Math.Clamp(25e6 / Math.Max(1, spec.ActivationsPerImage), 16, 1000);
+
     /// <summary>Softmax probabilities of <paramref name="model"/> for every image of <paramref name="x"/>, in inference mode.</summary>
-    public static float[][] Probabilities(nn.Module<Tensor, Tensor> model, Tensor x)
+    public static float[][] Probabilities(nn.Module<Tensor, Tensor> model, Tensor x, long chunk)
     {
         model.eval();
         using var noGrad = torch.no_grad();
         long n = x.shape[0];
         var rows = new float[n][];
-        for (long start = 0; start < n; start += 1000)
+        for (long start = 0; start < n; start += chunk)
         {
             using var scope = torch.NewDisposeScope();
-            long count = Math.Min(1000, n - start);
+            long count = Math.Min(chunk, n - start);
             var p = nn.functional.softmax(model.forward(x.narrow(0, start, count)), 1);
             float[] flat = p.data<float>().ToArray();
             int k = (int)p.shape[1];
@@ -48,17 +54,17 @@ internal static class TrainingTensors
     }
 
     /// <summary>Mean loss and accuracy of <paramref name="model"/> over <paramref name="x"/>, in inference mode.</summary>
-    public static (double Loss, double Accuracy) Evaluate(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y)
+    public static (double Loss, double Accuracy) Evaluate(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, long chunk)
     {
         model.eval();
         using var noGrad = torch.no_grad();
         long n = x.shape[0];
         double lossSum = 0;
         long correct = 0;
-        for (long start = 0; start < n; start += 1000)
+        for (long start = 0; start < n; start += chunk)
         {
             using var scope = torch.NewDisposeScope();
-            long count = Math.Min(1000, n - start);
+            long count = Math.Min(chunk, n - start);
             var logits = model.forward(x.narrow(0, start, count));
             var target = y.narrow(0, start, count);
             lossSum += nn.functional.cross_entropy(logits, target, reduction: nn.Reduction.Sum).item<float>();

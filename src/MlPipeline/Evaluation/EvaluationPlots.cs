@@ -117,6 +117,51 @@ public static class EvaluationPlots
         return png.ToArray();
     }
 
+    /// <summary>
+    /// A grid of the images of <paramref name="images"/> (up to <paramref name="count"/>), each captioned with its class;
+    /// small images are enlarged with nearest-neighbour sampling so that their pixels stay visible.
+    /// </summary>
+    public static byte[] Images(Data.ImageSet images, string title, int count = 32, int columns = 8, int cellSize = 96)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(title);
+        if (count < 1) { throw new ArgumentOutOfRangeException(nameof(count), count, "Count must be at least 1."); }
+        if (columns < 1) { throw new ArgumentOutOfRangeException(nameof(columns), columns, "Columns must be at least 1."); }
+        if (cellSize < 32) { throw new ArgumentOutOfRangeException(nameof(cellSize), cellSize, "Cell size must be at least 32 pixels."); }
+        int shown = Math.Min(count, images.Count);
+        int rows = Math.Max(1, (shown + columns - 1) / columns);
+        const int heading = 36, caption = 20, pad = 8;
+        int cellWidth = cellSize + 2 * pad, cellHeight = cellSize + caption + pad;
+        using var surface = SKSurface.Create(new SKImageInfo(columns * cellWidth, heading + rows * cellHeight, SKColorType.Rgba8888, SKAlphaType.Premul));
+        var canvas = surface.Canvas;
+        canvas.Clear(SKColors.White);
+        using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true, TextSize = 16 };
+        using var frame = new SKPaint { Color = SKColors.LightGray, Style = SKPaintStyle.Stroke, StrokeWidth = 1 };
+        canvas.DrawText(title, pad, 24, text);
+        text.TextSize = 12;
+        int plane = images.Height * images.Width;
+        for (int i = 0; i < shown; i++)
+        {
+            float x = i % columns * cellWidth + pad, y = heading + i / columns * cellHeight;
+            var box = SKRect.Create(x, y, cellSize, cellSize);
+            var pixels = images.Image(i);
+            using var bitmap = new SKBitmap(new SKImageInfo(images.Width, images.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+            for (int p = 0; p < plane; p++)
+            {
+                byte r = pixels[p], g = images.Channels == 3 ? pixels[plane + p] : r, b = images.Channels == 3 ? pixels[(2 * plane) + p] : r;
+                bitmap.SetPixel(p % images.Width, p / images.Width, new SKColor(r, g, b));
+            }
+            using var image = SKImage.FromBitmap(bitmap);
+            using var paint = new SKPaint { FilterQuality = images.Width < cellSize ? SKFilterQuality.None : SKFilterQuality.Medium };
+            canvas.DrawImage(image, Fit(images.Width, images.Height, box), paint);
+            canvas.DrawRect(box, frame);
+            canvas.DrawText(ShortenEnd(images.ClassNames[images.Labels.Span[i]], cellSize, text), x, y + cellSize + 15, text);
+        }
+        using var snapshot = surface.Snapshot();
+        using var png = snapshot.Encode(SKEncodedImageFormat.Png, 100);
+        return png.ToArray();
+    }
+
     /// <summary>Loss and accuracy per epoch, train and test, from a training run's <c>history.json</c> (a run folder is accepted too).</summary>
     /// <exception cref="FileNotFoundException">The history file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not a training history; the message says what is wrong.</exception>
@@ -143,10 +188,29 @@ public static class EvaluationPlots
         Line("test loss", "loss", OxyColors.SteelBlue, LineStyle.Solid, e => e.TestLoss);
         Line("train accuracy", "accuracy", OxyColors.DarkOrange, LineStyle.Dash, e => e.TrainAccuracy);
         Line("test accuracy", "accuracy", OxyColors.DarkOrange, LineStyle.Solid, e => e.TestAccuracy);
+        // A schedule's learning rate, on its own axis, once it changes.
+        if (epochs.Select(e => e.LearningRate).Where(r => r > 0).Distinct().Count() > 1)
+        {
+            model.Axes.Add(new LinearAxis { Position = AxisPosition.Right, PositionTier = 1, Title = "learning rate", Key = "lr", Minimum = 0, StringFormat = "G2" });
+            Line("learning rate", "lr", OxyColors.Gray, LineStyle.Dot, e => e.LearningRate);
+        }
+        // Early stopping's kept epoch.
+        if (epochs.FirstOrDefault(e => e.Best) is { } best)
+        {
+            model.Annotations.Add(new LineAnnotation
+            {
+                Type = LineAnnotationType.Vertical,
+                X = best.Epoch,
+                Color = OxyColors.SeaGreen,
+                LineStyle = LineStyle.Dash,
+                Text = $"best epoch {best.Epoch} (kept)",
+                TextColor = OxyColors.SeaGreen,
+            });
+        }
         return Render(model, width, height);
     }
 
-    sealed record HistoryRow(int Epoch, double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy);
+    sealed record HistoryRow(int Epoch, double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy, double LearningRate = 0, bool Best = false);
 
     static List<HistoryRow> ReadHistory(string path)
     {

@@ -185,6 +185,40 @@ public sealed class ClassifierEvaluationTests
     }
 
     [Test]
+    public void Images_ColourSet_DrawsEachImageInItsCellWithItsColour()
+    {
+        // Two 4x4 images: one pure red, one pure blue (planar R, G, B).
+        byte[] pixels = [.. Enumerable.Repeat((byte)255, 16), .. new byte[32], .. new byte[32], .. Enumerable.Repeat((byte)255, 16)];
+        var images = new MlPipeline.Data.ImageSet(pixels, [0, 1], 3, 4, 4, ["red", "blue"]);
+
+        byte[] png = EvaluationPlots.Images(images, "two", columns: 2, cellSize: 64);
+
+        Assert.That(PngSize(png), Is.EqualTo((2 * 80, 36 + 64 + 28)));
+        using var bitmap = SkiaSharp.SKBitmap.Decode(png);
+        Assert.That(bitmap.GetPixel(8 + 32, 36 + 32), Is.EqualTo(new SkiaSharp.SKColor(255, 0, 0)));
+        Assert.That(bitmap.GetPixel(80 + 8 + 32, 36 + 32), Is.EqualTo(new SkiaSharp.SKColor(0, 0, 255)));
+    }
+
+    [Test]
+    public void TrainingCurves_WithALearningRateScheduleAndABestEpoch_DrawsMore()
+    {
+        string plain = Path.Combine(dir, "plain.json"), scheduled = Path.Combine(dir, "scheduled.json");
+        string Row(int epoch, double rate, bool best) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{{\"epoch\":{epoch},\"trainLoss\":{1.0 / epoch},\"trainAccuracy\":0.{epoch},\"testLoss\":{1.2 / epoch},\"testAccuracy\":0.{epoch},\"learningRate\":{rate},\"best\":{(best ? "true" : "false")}}}");
+        File.WriteAllText(plain, "[" + string.Join(",", Enumerable.Range(1, 4).Select(e => Row(e, 0.001, false))) + "]");
+        File.WriteAllText(scheduled, "[" + string.Join(",", Enumerable.Range(1, 4).Select(e => Row(e, 0.001 / e, e == 3))) + "]");
+
+        using var a = SkiaSharp.SKBitmap.Decode(EvaluationPlots.TrainingCurves(plain));
+        using var b = SkiaSharp.SKBitmap.Decode(EvaluationPlots.TrainingCurves(scheduled));
+
+        // The kept epoch is a sea-green line (46, 139, 87) that the plain history does not have.
+        static int SeaGreen(SkiaSharp.SKBitmap bitmap) => bitmap.Pixels.Count(c => Math.Abs(c.Red - 46) < 30 && Math.Abs(c.Green - 139) < 30 && Math.Abs(c.Blue - 87) < 30);
+        Assert.That(SeaGreen(a), Is.LessThan(20));
+        Assert.That(SeaGreen(b), Is.GreaterThan(100));
+        Assert.That((a.Width, a.Height), Is.EqualTo((b.Width, b.Height)));
+    }
+
+    [Test]
     public void WriteTo_BadHistory_ThrowsAndWritesNothing()
     {
         string folder = DigitFolder(20);

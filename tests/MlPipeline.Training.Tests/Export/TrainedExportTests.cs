@@ -5,6 +5,7 @@ namespace MlPipeline.Training.Tests.Export;
 /// <summary>Every export of a really trained model is proved equal to it in ONNX Runtime.</summary>
 [TestFixture("cnn")]
 [TestFixture("mlp")]
+[TestFixture("resnet")]
 public sealed class TrainedExportTests(string architecture)
 {
     string dir = "";

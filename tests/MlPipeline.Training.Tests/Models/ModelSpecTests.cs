@@ -39,8 +39,42 @@ public sealed class ModelSpecTests
     [Test]
     public void FromName_Unknown_ThrowsListingKnownNames()
     {
-        var e = Assert.Throws<ArgumentException>(() => ModelSpec.FromName("resnet"));
+        var e = Assert.Throws<ArgumentException>(() => ModelSpec.FromName("vgg"));
 
-        Assert.That(e!.Message, Does.Contain("'resnet'").And.Contain("cnn, mlp"));
+        Assert.That(e!.Message, Does.Contain("'vgg'").And.Contain("cnn, mlp, resnet"));
+    }
+
+    [TestCase(1, 28, 28, 10)]
+    [TestCase(3, 64, 64, 9)]
+    [TestCase(3, 17, 40, 2)]
+    public void ResNet_AnyInput_EndsInOneScorePerClassThroughProjectedBlocks(int channels, int height, int width, int classes)
+    {
+        var spec = ModelSpec.ResNet(classes, channels, height, width);
+
+        var shapes = spec.OutputShapes();
+
+        Assert.That(spec.ClassCount, Is.EqualTo(classes));
+        // Blocks 32→32 (identity shortcut), 32→64 and 64→128 (projections, stride 2): the plane halves twice.
+        var blocks = spec.Layers.OfType<ResidualBlockLayer>().ToList();
+        Assert.That(blocks.Select(b => b.Projects), Is.EqualTo(new[] { false, true, true }));
+        int block3 = spec.Layers.ToList().IndexOf(blocks[2]);
+        static int Halved(int size) => ((size - 1) / 2) + 1;   // 3x3, stride 2, padding 1
+        Assert.That(shapes[block3], Is.EqualTo(new[] { 128, Halved(Halved(height)), Halved(Halved(width)) }));
+        Assert.That(shapes[block3 + 1], Is.EqualTo(new[] { 128, 1, 1 }));
+        // Parameters: stem 9C·32 + BN, blocks, head; checked against the layers' own sums.
+        Assert.That(spec.ParameterCount, Is.EqualTo(spec.Layers.Sum(l => l.ParameterCount)));
+        Assert.That(blocks[1].ParameterCount, Is.EqualTo((9 * 32 * 64) + (9 * 64 * 64) + (8 * 64) + (32 * 64) + (4 * 64)));
+    }
+
+    [Test]
+    public void ResidualBlock_JsonRoundTrip_KeepsTheLayer()
+    {
+        var spec = ModelSpec.ResNet(4, 3, 32, 32);
+
+        string json = System.Text.Json.JsonSerializer.Serialize(spec);
+        var back = System.Text.Json.JsonSerializer.Deserialize<ModelSpec>(json)!;
+
+        Assert.That(json, Does.Contain("\"residual\"").And.Contain("\"globalavgpool\""));
+        Assert.That(back.Layers, Is.EqualTo(spec.Layers));
     }
 }

@@ -104,6 +104,19 @@ public sealed class TrainingFeaturesTests
     }
 
     [Test]
+    public void Preview_GivesTheOriginalFirstThenAugmentedCopies()
+    {
+        var images = Digits.Mnist.Test.Take(4);
+
+        var preview = Augmentation.Parse("rotate=20,shift=0.1").Preview(images, index: 2, count: 5);
+
+        Assert.That(preview.Count, Is.EqualTo(5));
+        Assert.That(preview.Image(0).ToArray(), Is.EqualTo(images.Image(2).ToArray()));
+        for (int i = 1; i < 5; i++) { Assert.That(preview.Image(i).ToArray(), Is.Not.EqualTo(images.Image(2).ToArray()), $"copy {i}"); }
+        Assert.That(preview.Labels.ToArray(), Is.All.EqualTo(images.Labels.Span[2]));
+    }
+
+    [Test]
     public void Train_Augmented_ChangesTheWeightsButNeverTheValidationImages()
     {
         var data = Data();
