@@ -6,7 +6,7 @@ public sealed class TrainCommandTests
 {
     [TestCase("--batch-size", "0", "--batch-size must be from 1 to 65536, but was 0")]
     [TestCase("--epochs", "-1", "--epochs must be at least 1, but was -1")]
-    [TestCase("--model", "resnet", "--model must be one of cnn, mlp, but was 'resnet'")]
+    [TestCase("--model", "vgg", "--model must be one of cnn, mlp, resnet, but was 'vgg'")]
     [TestCase("--lr", "0", "--lr must be a positive number")]
     [TestCase("--threads", "0", "--threads must be from 1 to 256")]
     [TestCase("--threads", "100000", "--threads must be from 1 to 256, but was 100000")]
