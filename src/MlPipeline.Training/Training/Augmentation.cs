@@ -98,16 +98,16 @@ public sealed record Augmentation(bool Flip = false, double Rotate = 0, double S
         var one = images.Image(index).ToArray();
         var copies = new byte[count * one.Length];
         for (int i = 0; i < count; i++) { one.CopyTo(copies, i * one.Length); }
-        if (count == 1 || IsNone) { return new Data.ImageSet(copies, [.. Enumerable.Repeat(images.Labels.Span[index], count)], images.Channels, images.Height, images.Width, images.ClassNames); }
-        var batch = new Data.ImageSet(copies, [.. Enumerable.Repeat(images.Labels.Span[index], count)], images.Channels, images.Height, images.Width, images.ClassNames);
+        Data.ImageSet Set() => new(copies, [.. Enumerable.Repeat(images.Labels.Span[index], count)], images.Channels, images.Height, images.Width, images.ClassNames);
+        if (count == 1 || IsNone) { return Set(); }
         var preprocessing = Scoring.ImagePreprocessing.UnitRange(images.Width, images.Height, images.Channels == 1 ? Scoring.ColorMode.Gray : Scoring.ColorMode.Rgb);
         using var scope = TorchSharp.torch.NewDisposeScope();
-        var x = TrainingTensors.Images(batch, preprocessing);
+        // The tensor holds its own copy of the bytes, so the copies after the first can be overwritten with their draws.
+        var x = TrainingTensors.Images(Set(), preprocessing);
         var augmented = new Augmenter(this, preprocessing, seed).Apply(x.narrow(0, 1, count - 1), 1, 0);
-        byte[] result = copies;
         float[] values = augmented.mul(255f).round().clamp(0, 255).data<float>().ToArray();
-        for (int i = 0; i < values.Length; i++) { result[one.Length + i] = (byte)values[i]; }
-        return new Data.ImageSet(result, [.. Enumerable.Repeat(images.Labels.Span[index], count)], images.Channels, images.Height, images.Width, images.ClassNames);
+        for (int i = 0; i < values.Length; i++) { copies[one.Length + i] = (byte)values[i]; }
+        return Set();
     }
 
     /// <summary>The list form <see cref="Parse"/> reads back (<c>none</c> when nothing is on).</summary>

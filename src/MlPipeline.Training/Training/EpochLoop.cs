@@ -10,8 +10,7 @@ namespace MlPipeline.Training;
 /// <param name="History">Every finished epoch.</param>
 /// <param name="Completed">False when cancellation stopped the run.</param>
 /// <param name="BestEpoch">With early stopping, the epoch whose weights are kept.</param>
-/// <param name="StoppedEarly">Whether early stopping ended the run before its last epoch.</param>
-internal sealed record LoopResult(IReadOnlyList<EpochMetrics> History, bool Completed, int? BestEpoch, bool StoppedEarly);
+internal sealed record LoopResult(IReadOnlyList<EpochMetrics> History, bool Completed, int? BestEpoch);
 
 /// <summary>
 /// The epochs of one run: shuffled mini-batches of optimiser steps on the (augmented) training tensors with the
@@ -109,7 +108,7 @@ internal sealed class EpochLoop : IDisposable
         var history = state.History.ToList();
         var stopping = options.EarlyStopping;
         // A run interrupted right after the epoch that ended it must not train on when resumed.
-        if (stopping?.Decide(history) is { Stop: true } decided) { return new LoopResult(history, true, decided.BestEpoch, StoppedEarly: true); }
+        if (stopping?.Decide(history) is { Stop: true } decided) { return new LoopResult(history, true, decided.BestEpoch); }
         for (int epoch = state.EpochsDone + 1; epoch <= options.Epochs; epoch++)
         {
             long[] order = Permutation(options.Seed, epoch, count);
@@ -122,7 +121,7 @@ internal sealed class EpochLoop : IDisposable
                 if (cancellationToken.IsCancellationRequested)
                 {
                     Save(state with { EpochsDone = epoch - 1, StepsDone = step, LossSum = lossSum, Correct = correct, Seen = seen, Seconds = seconds + clock.Elapsed.TotalSeconds, History = history });
-                    return new LoopResult(history, false, null, false);
+                    return new LoopResult(history, false, null);
                 }
                 int start = step * options.BatchSize;
                 int size = Math.Min(options.BatchSize, count - start);
@@ -161,11 +160,11 @@ internal sealed class EpochLoop : IDisposable
             progress?.Report(new TrainingProgress(epoch, options.Epochs, steps, steps, metrics.TrainLoss, metrics.TrainAccuracy,
                 seen / Math.Max(epochSeconds, 1e-9), TimeSpan.FromSeconds(epochSeconds), history[^1])
             { LearningRate = rate, BestEpoch = bestEpoch, StoppingEarly = stop });
-            if (stop) { return new LoopResult(history, true, bestEpoch, StoppedEarly: true); }
+            if (stop) { return new LoopResult(history, true, bestEpoch); }
         }
         Json.Write(folder[RunFolder.HistoryFile], history);
         int? finalBest = stopping?.Decide(history).BestEpoch;
-        return new LoopResult(history, true, finalBest, StoppedEarly: false);
+        return new LoopResult(history, true, finalBest);
     }
 
     void Save(CheckpointState state)
