@@ -42,15 +42,24 @@ public sealed record ModelSpec(string Name, int InputChannels, int InputHeight, 
 
     /// <summary>
     /// A small residual network for any C×H×W: a Conv3x3(32)-BatchNorm-ReLU stem, residual blocks 32→32, 32→64 (stride
-    /// 2) and 64→128 (stride 2), global average pooling, Dropout(0.2) and Linear(128, classes).
+    /// 2) and 64→128 (stride 2), global average pooling, Dropout(0.2) and Linear(128, classes). Images of at least
+    /// <see cref="LargeInputSide"/> pixels on their shorter side get a MaxPool(2) after the stem and a fourth block
+    /// 128→256 (stride 2), so a 64×64 image ends on a 4×4 map as a 28×28 one ends on 7×7.
     /// </summary>
-    public static ModelSpec ResNet(int classes = 10, int channels = 1, int height = 28, int width = 28) =>
-        new("resnet", channels, height, width,
-        [
-            new Conv2dLayer(channels, 32, 3, Padding: 1, Bias: false), new BatchNorm2dLayer(32), new ActivationLayer(Activation.Relu),
-            new ResidualBlockLayer(32, 32), new ResidualBlockLayer(32, 64, 2), new ResidualBlockLayer(64, 128, 2),
-            new GlobalAvgPoolLayer(), new FlattenLayer(), new DropoutLayer(0.2), new LinearLayer(128, classes),
-        ]);
+    public static ModelSpec ResNet(int classes = 10, int channels = 1, int height = 28, int width = 28)
+    {
+        bool large = Math.Min(height, width) >= LargeInputSide;
+        var layers = new List<LayerSpec> { new Conv2dLayer(channels, 32, 3, Padding: 1, Bias: false), new BatchNorm2dLayer(32), new ActivationLayer(Activation.Relu) };
+        if (large) { layers.Add(new MaxPool2dLayer(2)); }
+        layers.AddRange([new ResidualBlockLayer(32, 32), new ResidualBlockLayer(32, 64, 2), new ResidualBlockLayer(64, 128, 2)]);
+        int features = 128;
+        if (large) { layers.Add(new ResidualBlockLayer(128, 256, 2)); features = 256; }
+        layers.AddRange([new GlobalAvgPoolLayer(), new FlattenLayer(), new DropoutLayer(0.2), new LinearLayer(features, classes)]);
+        return new ModelSpec("resnet", channels, height, width, layers);
+    }
+
+    /// <summary>The shorter image side from which <see cref="ResNet"/> pools after its stem and adds a fourth block.</summary>
+    public const int LargeInputSide = 48;
 
     /// <summary>A built-in architecture by name (see <see cref="BuiltInNames"/>).</summary>
     /// <exception cref="ArgumentException">The name is not a built-in architecture.</exception>

@@ -1,13 +1,16 @@
+using MlPipeline.Data;
 using MlPipeline.Training.Export;
 
 namespace MlPipeline.Training.Tests.Export;
 
 /// <summary>Every export of a really trained model is proved equal to it in ONNX Runtime.</summary>
-[TestFixture("cnn")]
-[TestFixture("mlp")]
-[TestFixture("resnet")]
-public sealed class TrainedExportTests(string architecture)
+[TestFixture("cnn", 28)]
+[TestFixture("mlp", 28)]
+[TestFixture("resnet", 28)]
+[TestFixture("resnet", 48)] // colour 48×48: the resnet pools after its stem and has a fourth block
+public sealed class TrainedExportTests(string architecture, int size)
 {
+    TrainingData data = null!;
     string dir = "";
     TrainedModel? model;
     string onnx = "";
@@ -16,7 +19,10 @@ public sealed class TrainedExportTests(string architecture)
     public void Train()
     {
         dir = TempDirectory.Create();
-        var result = ClassifierTrainer.Train(Digits.Subset(1000, 300), new TrainingOptions
+        data = size == 28
+            ? Digits.Subset(1000, 300)
+            : Digits.Mnist with { Train = Digits.Coloured(Digits.Mnist.Train.Take(600), size), Test = Digits.Coloured(Digits.Mnist.Test.Take(300), size) };
+        var result = ClassifierTrainer.Train(data, new TrainingOptions
         {
             OutputDirectory = Path.Combine(dir, "run"),
             Model = architecture,
@@ -41,7 +47,7 @@ public sealed class TrainedExportTests(string architecture)
     [TestCase(256)]
     public void Verify_TrainedModel_AgreesWithinTolerance(int batchSize)
     {
-        var result = OnnxVerifier.Verify(model!, onnx, Digits.Mnist.Test, count: 300, batchSize: batchSize);
+        var result = OnnxVerifier.Verify(model!, onnx, data.Test, count: 300, batchSize: batchSize);
 
         Assert.That(result.MaxAbsDifference, Is.LessThanOrEqualTo(1e-4));
         Assert.That(result.ArgmaxAgreement, Is.EqualTo(1.0));
