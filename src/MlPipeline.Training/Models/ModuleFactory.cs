@@ -43,7 +43,29 @@ internal static class ModuleFactory
         {
             modules.Add((i.ToString(System.Globalization.CultureInfo.InvariantCulture), Build(spec.Layers[i])));
         }
-        return nn.Sequential(modules);
+        var model = nn.Sequential(modules);
+        // Batch-normalised networks train faster on channels-last (NHWC) activations: libtorch's oneDNN convolutions
+        // keep the layout of their input, so laying out the first convolution's output channels-last carries it
+        // through the network. Only the layout in memory changes: shapes, values, parameter names and the export stay
+        // the same. (Measured on the resnet, 2 threads: 109 and 126 ms per step against 127 and 134 without.) The
+        // training loop trims the C heap while this layout is on (NativeHeap).
+        if (UsesChannelsLast(spec) && modules[0].Item2 is Conv2d first)
+        {
+            first.register_forward_hook((_, _, output) => output.dim() == 4 ? ChannelsLast(output) : output);
+        }
+        return model;
+    }
+
+    /// <summary>Whether <see cref="Build(ModelSpec)"/> lays activations out channels-last: batch-normalised models whose first layer is a convolution.</summary>
+    internal static bool UsesChannelsLast(ModelSpec spec) =>
+        spec.Layers[0] is Conv2dLayer { OutChannels: > 1 } && spec.Layers.Any(l => l is BatchNorm2dLayer or ResidualBlockLayer);
+
+    /// <summary>The same tensor laid out channels-last: NCHW shape and values, NHWC order in memory.</summary>
+    static Tensor ChannelsLast(Tensor nchw)
+    {
+        using var nhwc = nchw.permute(0, 2, 3, 1);
+        using var packed = nhwc.contiguous();
+        return packed.permute(0, 3, 1, 2);
     }
 
     static nn.Module<Tensor, Tensor> Build(LayerSpec layer) => layer switch

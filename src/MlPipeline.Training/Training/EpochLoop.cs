@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using MlPipeline.Training.Internals;
+using MlPipeline.Training.Models;
+using MlPipeline.Training.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -31,6 +33,7 @@ internal sealed class EpochLoop : IDisposable
     readonly int steps;
     readonly long chunk;
     optim.lr_scheduler.LRScheduler? scheduler;
+    readonly bool trimHeap;
 
     public EpochLoop(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, TrainingPlan plan, TrainingOptions options, RunFolder folder)
     {
@@ -46,6 +49,7 @@ internal sealed class EpochLoop : IDisposable
         augmenter = new Augmenter(options.Augmentation, plan.Preprocessing, options.Seed);
         steps = (plan.Train.Count + options.BatchSize - 1) / options.BatchSize;
         chunk = TrainingTensors.Chunk(plan.Spec);
+        trimHeap = ModuleFactory.UsesChannelsLast(plan.Spec);
     }
 
     /// <summary>N / (K · n_c) for each class c (0 for a class with no training images).</summary>
@@ -130,6 +134,7 @@ internal sealed class EpochLoop : IDisposable
                 // good one) stays as it is.
                 if (!float.IsFinite(lossValue)) { throw Diverged("loss", lossValue, epoch, step + 1); }
                 AfterStep();
+                if (trimHeap && step % 20 == 19) { NativeHeap.Trim(); }
                 lossSum += lossValue * size;
                 correct += right;
                 seen += size;
@@ -141,6 +146,7 @@ internal sealed class EpochLoop : IDisposable
             double epochSeconds = seconds + clock.Elapsed.TotalSeconds;
             double rate = LearningRate;
             var (validationLoss, validationAccuracy) = TrainingTensors.Evaluate(model, validationX, validationY, chunk);
+            if (trimHeap) { NativeHeap.Trim(); }
             if (!double.IsFinite(validationLoss)) { throw Diverged("test loss", validationLoss, epoch, steps); }
             var metrics = new EpochMetrics(epoch, lossSum / seen, (double)correct / seen, validationLoss, validationAccuracy, epochSeconds) { LearningRate = rate };
             history.Add(metrics);
