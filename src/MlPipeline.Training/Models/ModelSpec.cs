@@ -52,8 +52,8 @@ public sealed record ModelSpec(string Name, int InputChannels, int InputHeight, 
         var layers = new List<LayerSpec> { new Conv2dLayer(channels, 32, 3, Padding: 1, Bias: false), new BatchNorm2dLayer(32), new ActivationLayer(Activation.Relu) };
         if (large) { layers.Add(new MaxPool2dLayer(2)); }
         layers.AddRange([new ResidualBlockLayer(32, 32), new ResidualBlockLayer(32, 64, 2), new ResidualBlockLayer(64, 128, 2)]);
-        int features = 128;
-        if (large) { layers.Add(new ResidualBlockLayer(128, 256, 2)); features = 256; }
+        if (large) { layers.Add(new ResidualBlockLayer(128, 256, 2)); }
+        int features = ((ResidualBlockLayer)layers[^1]).OutChannels;
         layers.AddRange([new GlobalAvgPoolLayer(), new FlattenLayer(), new DropoutLayer(0.2), new LinearLayer(features, classes)]);
         return new ModelSpec("resnet", channels, height, width, layers);
     }
