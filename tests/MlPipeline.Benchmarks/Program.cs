@@ -14,6 +14,6 @@ return which switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: MlPipeline.Benchmarks train [--data DIR [--size WxH] [--val-split F] [--test DIR] | --dataset mnist|fashion-mnist] [--model cnn|mlp|resnet] [--epochs N] [--threads N] [--init pytorch|glorot] [--python PATH] [--load-only] [--no-pytorch] [--holdout F] [--lr R] [--augment A] [--early-stopping N [--monitor val_accuracy]] [--lr-schedule S] [--class-weights balanced] [--weight-decay W] [--label-smoothing S] | score [--batch-size N] [--stages] | score-memory [--copies N] | predict-leak [--predictions N] [--loads N]");
+    Console.Error.WriteLine("usage: MlPipeline.Benchmarks train [--data DIR [--size WxH] [--val-split F] [--test DIR] | --dataset mnist|fashion-mnist] [--model cnn|mlp|resnet] [--epochs N] [--threads N] [--init pytorch|glorot] [--python PATH] [--rounds R] [--load-only] [--no-pytorch] [--holdout F] [--lr R] [--augment A] [--early-stopping N [--monitor val_accuracy]] [--lr-schedule S] [--class-weights balanced] [--weight-decay W] [--label-smoothing S] | score [--batch-size N] [--stages] | score-memory [--copies N] | predict-leak [--predictions N] [--loads N]");
     return 2;
 }

@@ -72,6 +72,11 @@ internal static class TrainBenchmark
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"MlPipeline: {ours.History.Count} epoch(s) in {trainSeconds:F0} s{(ours.BestEpoch is { } best ? $", weights of epoch {best}" : "")}; test accuracy {ours.TestAccuracy:P2} on {data.Test.Count} images; settings: {options.Augmentation}, {options.Schedule}, class weights {options.ClassWeights}"));
             var (theirs, theirTest) = args.Contains("--no-pytorch") ? ([], double.NaN) : RunPyTorch(python, work);
+            int rounds = a.Int("--rounds", 1);
+            if (rounds > 1 && theirs.Count > 0)
+            {
+                Alternate(data, options, python, work, rounds, (ours.History.Average(h => h.Seconds), theirs.Average(t => t.Seconds)));
+            }
 
             Console.WriteLine("epoch  TorchSharp s  PyTorch s  ratio  TorchSharp val acc  PyTorch val acc");
             for (int i = 0; i < Math.Min(epochs, ours.History.Count); i++)
@@ -95,6 +100,30 @@ internal static class TrainBenchmark
         {
             Directory.Delete(work, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Repeats the pair (MlPipeline, then PyTorch) until <paramref name="rounds"/> pairs have run, and prints each
+    /// pair's ratio and their median: on a machine whose speed drifts by 30 % within minutes, a single pair decides
+    /// nothing, while a drift that lasts less than a pair hits both sides of some pairs and not others.
+    /// </summary>
+    static void Alternate(TrainingData data, TrainingOptions options, string python, string work, int rounds, (double Ours, double Theirs) first)
+    {
+        var pairs = new List<(double Ours, double Theirs)> { first };
+        for (int round = 2; round <= rounds; round++)
+        {
+            var run = options with { OutputDirectory = Path.Combine(work, $"run{round}") };
+            var ours = ClassifierTrainer.Train(data, run);
+            var (theirs, _) = RunPyTorch(python, work);
+            if (theirs.Count == 0) { return; }
+            pairs.Add((ours.History.Average(h => h.Seconds), theirs.Average(t => t.Seconds)));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  round {round}: TorchSharp {pairs[^1].Ours:F1} s/epoch, PyTorch {pairs[^1].Theirs:F1} s/epoch"));
+        }
+        var ratios = pairs.Select(p => p.Ours / p.Theirs).Order().ToArray();
+        double median = ratios.Length % 2 == 1 ? ratios[ratios.Length / 2] : (ratios[ratios.Length / 2 - 1] + ratios[ratios.Length / 2]) / 2;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{rounds} alternating rounds: TorchSharp/PyTorch time ratios {string.Join(", ", pairs.Select(p => (p.Ours / p.Theirs).ToString("F2", CultureInfo.InvariantCulture)))}; median {median:F2}; total {pairs.Sum(p => p.Ours):F1} s against {pairs.Sum(p => p.Theirs):F1} s (ratio {pairs.Sum(p => p.Ours) / pairs.Sum(p => p.Theirs):F2})"));
     }
 
     /// <summary>The data: an image folder (timed), or MNIST / Fashion-MNIST from their idx files.</summary>
