@@ -23,6 +23,28 @@ public static class OnnxModels
         return model.ToByteArray();
     }
 
+    /// <summary>
+    /// <see cref="ChannelMeans"/> for a channels-last input <c>input</c> [N, H, W, C] (a Keras-style export): Transpose
+    /// to [N, C, H, W] first.
+    /// </summary>
+    public static byte[] ChannelMeansNhwc(int channels, int height, int width)
+    {
+        var graph = new GraphProto { Name = "channel-means-nhwc" };
+        var transpose = Node("Transpose", ["input"], ["nchw"]);
+        var perm = new AttributeProto { Name = "perm", Type = AttributeProto.Types.AttributeType.Ints };
+        perm.Ints.AddRange([0, 3, 1, 2]);
+        transpose.Attribute.Add(perm);
+        graph.Node.Add(transpose);
+        graph.Node.Add(Node("GlobalAveragePool", ["nchw"], ["pooled"]));
+        graph.Node.Add(Node("Flatten", ["pooled"], ["flat"], ("axis", 1)));
+        graph.Node.Add(Node("Softmax", ["flat"], ["probabilities"], ("axis", 1)));
+        graph.Input.Add(Tensor("input", Dim("batch"), Dim(height), Dim(width), Dim(channels)));
+        graph.Output.Add(Tensor("probabilities", Dim("batch"), Dim(channels)));
+        var model = new ModelProto { IrVersion = 8, ProducerName = "MlPipeline.TestSupport", Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 13 });
+        return model.ToByteArray();
+    }
+
     /// <summary>The softmax of <paramref name="values"/>, computed in double.</summary>
     public static float[] Softmax(IReadOnlyList<double> values)
     {

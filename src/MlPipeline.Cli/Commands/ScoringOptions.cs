@@ -13,6 +13,10 @@ internal sealed class ScoringOptions
     public Option<string?> Color { get; } = CreateColor();
     public Option<float[]?> Offset { get; } = CliOptions.OptionalChannelValues("--offset", "ExtractPixels offset: input = (pixel - offset) * scale; one value or one per channel (r,g,b)");
     public Option<float[]?> Scale { get; } = CliOptions.OptionalChannelValues("--scale", "ExtractPixels scale; one value or one per channel", v => v != 0, "a finite, non-zero number");
+    public Option<string?> Resize { get; } = Choice("--resize", "How images of another size are resized: stretch (ML.NET's Fill), pad (IsoPad: aspect kept, black borders), crop (IsoCrop: aspect kept, centre cut) (overrides the model's)", "stretch", "pad", "crop");
+    public Option<int?> ResizeShorter { get; } = CliOptions.OptionalRange("--resize-shorter", $"torchvision's Resize(N) + CenterCrop: the shorter side to N pixels (Pillow's bilinear), then the centre --size cut out; N from the crop's larger side to {ImagePreprocessing.MaxResizeShorter}", 1, ImagePreprocessing.MaxResizeShorter);
+    public Option<string?> Layout { get; } = Choice("--layout", "Input layout: nchw or nhwc (Keras/TensorFlow exports) [default: the model's metadata, else detected from its input shape]", "nchw", "nhwc");
+    public Option<string?> Background { get; } = Choice("--background", "Lay transparent pixels on black or white before scaling [default: colour values as stored, alpha ignored, as ML.NET]", "black", "white");
     public Option<float[]?> Mean { get; } = Means();
     public Option<float[]?> Std { get; } = Stds();
 
@@ -49,14 +53,19 @@ internal sealed class ScoringOptions
     public Option<int?> Threads { get; } = CliOptions.OptionalRange("--threads", $"ONNX Runtime threads, 1 to {ImageClassifierOptions.MaxThreads} [default: ONNX Runtime's choice]", 1, ImageClassifierOptions.MaxThreads);
     public Option<int> BatchSize { get; } = CliOptions.Range("--batch-size", "Images per model call", 128, 1, ImageClassifierOptions.MaxBatchSize);
 
-    public IEnumerable<Option> All => [Model, Size, Color, Offset, Scale, Mean, Std, Labels, Threads, BatchSize];
+    public IEnumerable<Option> All => [Model, Size, Color, Resize, ResizeShorter, Layout, Background, Offset, Scale, Mean, Std, Labels, Threads, BatchSize];
 
-    static Option<string?> CreateColor()
+    static Option<string?> CreateColor() => Choice("--color", "Colour mode: gray, rgb, bgr (overrides the model's)", "gray", "rgb", "bgr");
+
+    static Option<string?> Choice(string name, string description, params string[] values)
     {
-        var option = new Option<string?>("--color") { Description = "Colour mode: gray, rgb, bgr (overrides the model's)" };
-        option.AcceptOnlyFromAmong("gray", "rgb", "bgr");
+        var option = new Option<string?>(name) { Description = description };
+        option.AcceptOnlyFromAmong(values);
         return option;
     }
+
+    static T? Parse<T>(ParseResult parse, Option<string?> option) where T : struct, Enum =>
+        parse.GetValue(option) is { } value ? Enum.Parse<T>(value, ignoreCase: true) : null;
 
     /// <summary>
     /// Loads the classifier the options describe. <paramref name="outputs"/> are the files the command will write:
@@ -94,6 +103,10 @@ internal sealed class ScoringOptions
             Width = width,
             Height = height,
             ColorMode = parse.GetValue(Color) is { } c ? Enum.Parse<ColorMode>(c, ignoreCase: true) : null,
+            Resize = Parse<ResizeMode>(parse, Resize),
+            ResizeShorter = parse.GetValue(ResizeShorter),
+            Layout = Parse<TensorLayout>(parse, Layout),
+            Background = Parse<BackgroundColor>(parse, Background),
             Offsets = offset,
             Scales = scale,
             Means = mean,

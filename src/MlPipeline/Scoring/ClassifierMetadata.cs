@@ -41,6 +41,18 @@ public sealed record ClassifierMetadata(
     /// <summary>Key of ExtractPixels' scale; one number, or one per channel separated by commas.</summary>
     public const string ScaleKey = "mlpipeline.pixel_scale";
 
+    /// <summary>Key of the resize mode: stretch, pad or crop (absent: stretch).</summary>
+    public const string ResizeKey = "mlpipeline.resize";
+
+    /// <summary>Key of torchvision-style resizing: the shorter side's length before the centre crop (absent: none).</summary>
+    public const string ResizeShorterKey = "mlpipeline.resize_shorter";
+
+    /// <summary>Key of the input layout: nchw or nhwc (absent: nchw).</summary>
+    public const string LayoutKey = "mlpipeline.layout";
+
+    /// <summary>Key of the background transparent pixels are laid on: black or white (absent: none).</summary>
+    public const string BackgroundKey = "mlpipeline.background";
+
     /// <summary>Key of the architecture name.</summary>
     public const string ArchitectureKey = "mlpipeline.architecture";
 
@@ -72,6 +84,11 @@ public sealed record ClassifierMetadata(
             [EpochsKey] = Epochs.ToString(CultureInfo.InvariantCulture),
             [VersionKey] = Version,
         };
+        // The geometry keys are written only when they differ from the defaults, so older readers see older files.
+        if (Preprocessing.Resize != ResizeMode.Stretch) { properties[ResizeKey] = Preprocessing.Resize.ToString().ToLowerInvariant(); }
+        if (Preprocessing.ResizeShorter is { } shorter) { properties[ResizeShorterKey] = shorter.ToString(CultureInfo.InvariantCulture); }
+        if (Preprocessing.Layout != TensorLayout.Nchw) { properties[LayoutKey] = Preprocessing.Layout.ToString().ToLowerInvariant(); }
+        if (Preprocessing.Background is { } background) { properties[BackgroundKey] = background.ToString().ToLowerInvariant(); }
         if (TestAccuracy is { } accuracy) { properties[TestAccuracyKey] = accuracy.ToString("R", CultureInfo.InvariantCulture); }
         return properties;
     }
@@ -104,7 +121,13 @@ public sealed record ClassifierMetadata(
         ImagePreprocessing preprocessing;
         try
         {
-            preprocessing = new ImagePreprocessing(width, height, color, offsets, scales).Validate();
+            preprocessing = new ImagePreprocessing(width, height, color, offsets, scales)
+            {
+                Resize = properties.ContainsKey(ResizeKey) ? Parse(ResizeKey, ParseName<ResizeMode>) : ResizeMode.Stretch,
+                ResizeShorter = properties.ContainsKey(ResizeShorterKey) ? Parse(ResizeShorterKey, s => int.Parse(s, CultureInfo.InvariantCulture)) : null,
+                Layout = properties.ContainsKey(LayoutKey) ? Parse(LayoutKey, ParseName<TensorLayout>) : TensorLayout.Nchw,
+                Background = properties.ContainsKey(BackgroundKey) ? Parse(BackgroundKey, ParseName<BackgroundColor>) : null,
+            }.Validate();
         }
         catch (ArgumentException e)
         {
@@ -122,6 +145,12 @@ public sealed record ClassifierMetadata(
     // One number when every channel shares it, so models with one offset and scale read as before.
     static string Values(IReadOnlyList<float> values) =>
         ImagePreprocessing.Join(values.All(v => v.Equals(values[0])) ? [values[0]] : values);
+
+    /// <summary>An enum value by its name (any case); numbers are not names.</summary>
+    static T ParseName<T>(string text) where T : struct, Enum =>
+        !text.Any(char.IsDigit) && Enum.TryParse<T>(text, ignoreCase: true, out var value) && Enum.IsDefined(value)
+            ? value
+            : throw new FormatException($"expected one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
 
     static float[] ParseValues(string text) =>
         [.. text.Split(',').Select(v => float.Parse(v.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture))];

@@ -43,6 +43,21 @@ public sealed record ImageClassifierOptions
     /// <summary>Standard deviations of pixels scaled to [0, 1], one value or one per channel (with <see cref="Means"/>). Default: none.</summary>
     public IReadOnlyList<float>? Stds { get; init; }
 
+    /// <summary>How images of another size are resized. Default: from metadata, else <see cref="ResizeMode.Stretch"/>.</summary>
+    public ResizeMode? Resize { get; init; }
+
+    /// <summary>
+    /// torchvision-style resizing: the shorter side to this many pixels (Pillow's bilinear), then a centre crop to the
+    /// input size. Default: from metadata, else none.
+    /// </summary>
+    public int? ResizeShorter { get; init; }
+
+    /// <summary>The input's dimension order. Default: from metadata, else detected from the input shape (NCHW unless only the last dimension is 1 or 3).</summary>
+    public TensorLayout? Layout { get; init; }
+
+    /// <summary>The colour transparent pixels are laid on. Default: from metadata, else none (colour values as stored, as ML.NET).</summary>
+    public BackgroundColor? Background { get; init; }
+
     /// <summary>Class labels, one per model output. Default: from metadata, else "0".."K-1".</summary>
     public IReadOnlyList<string>? Labels { get; init; }
 
@@ -81,6 +96,10 @@ public sealed record ImageClassifierOptions
         if (TopK < 1) { throw Bad($"TopK must be at least 1, but was {TopK}."); }
         if (BatchSize is < 1 or > MaxBatchSize) { throw Bad($"BatchSize must be from 1 to {MaxBatchSize}, but was {BatchSize}."); }
         if (Threads is < 1 or > MaxThreads) { throw Bad($"Threads must be from 1 to {MaxThreads}, but was {Threads}."); }
+        if (ResizeShorter is < 1 or > ImagePreprocessing.MaxResizeShorter) { throw Bad($"ResizeShorter must be from 1 to {ImagePreprocessing.MaxResizeShorter}, but was {ResizeShorter}."); }
+        if (Resize is { } r && !Enum.IsDefined(r)) { throw Bad($"Resize {(int)r} is not one of stretch, pad, crop."); }
+        if (Layout is { } l && !Enum.IsDefined(l)) { throw Bad($"Layout {(int)l} is not one of nchw, nhwc."); }
+        if (Background is { } b && !Enum.IsDefined(b)) { throw Bad($"Background {(int)b} is not one of black, white."); }
         if (MaxImagePixels < 1) { throw Bad($"MaxImagePixels must be at least 1, but was {MaxImagePixels}."); }
         if ((Means is null) != (Stds is null)) { throw Bad("Means and Stds go together; give both or neither."); }
         if (Means is not null && (Offsets is not null || Scales is not null)) { throw Bad("Give either Means and Stds or Offsets and Scales, not both."); }

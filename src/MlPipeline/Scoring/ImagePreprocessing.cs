@@ -57,6 +57,32 @@ public sealed record ImagePreprocessing
     /// <summary>Multiplies each pixel of a channel after the offset; one per channel.</summary>
     public IReadOnlyList<float> Scales => scales;
 
+    /// <summary>How an image of another size is brought to <see cref="Width"/> × <see cref="Height"/> (ignored with <see cref="ResizeShorter"/>). Default: <see cref="ResizeMode.Stretch"/>.</summary>
+    public ResizeMode Resize { get; init; }
+
+    /// <summary>
+    /// torchvision's <c>Resize(N)</c> + <c>CenterCrop</c>: the image is resized (Pillow's bilinear) so that its shorter
+    /// side is this many pixels, then the centre <see cref="Width"/> × <see cref="Height"/> is cut out. Null (the
+    /// default) resizes as <see cref="Resize"/> says.
+    /// </summary>
+    public int? ResizeShorter { get; init; }
+
+    /// <summary>The order of the input tensor's dimensions. Default: <see cref="TensorLayout.Nchw"/>.</summary>
+    public TensorLayout Layout { get; init; }
+
+    /// <summary>
+    /// The colour transparent pixels are composited on, before resizing. Null (the default) takes the colour values as
+    /// stored and ignores alpha, as ML.NET's ExtractPixels does.
+    /// </summary>
+    public BackgroundColor? Background { get; init; }
+
+    /// <summary>Whether ML.NET's stock chain (ResizeImages → ConvertToGrayscale → ExtractPixels) expresses this preprocessing.</summary>
+    [JsonIgnore]
+    public bool IsStock => IsUniform && ResizeShorter is null && Layout == TensorLayout.Nchw && Background is null;
+
+    /// <summary>The largest <see cref="ResizeShorter"/> accepted: 16,384 pixels.</summary>
+    public const int MaxResizeShorter = 16_384;
+
     /// <summary>Number of input channels <see cref="ColorMode"/> implies.</summary>
     [JsonIgnore]
     public int Channels => ChannelsOf(ColorMode);
@@ -95,6 +121,10 @@ public sealed record ImagePreprocessing
     /// <summary>Applies channel <paramref name="channel"/>'s offset and scale to one pixel byte.</summary>
     public float Apply(byte pixel, int channel = 0) => (pixel - offsets[channel]) * scales[channel];
 
+    /// <summary>The resizing, layout and background as text, for messages and reports.</summary>
+    public string DescribeGeometry() => string.Create(CultureInfo.InvariantCulture,
+        $"{(ResizeShorter is { } n ? $"shorter side to {n} then centre crop to {Width}x{Height}" : $"{Resize.ToString().ToLowerInvariant()} to {Width}x{Height}")}, {Layout.ToString().ToUpperInvariant()}{(Background is { } b ? $", transparent pixels on {b.ToString().ToLowerInvariant()}" : "")}");
+
     /// <summary>The offsets and scales as text: one pair when uniform, else one per channel.</summary>
     public string DescribeNormalization() => IsUniform
         ? string.Create(CultureInfo.InvariantCulture, $"offset {offsets[0]} and scale {scales[0]}")
@@ -125,6 +155,14 @@ public sealed record ImagePreprocessing
         {
             throw new ArgumentException($"Preprocessing colour mode {(int)ColorMode} is not one of gray, rgb, bgr.");
         }
+        if (!Enum.IsDefined(Resize) || !Enum.IsDefined(Layout) || (Background is { } b && !Enum.IsDefined(b)))
+        {
+            throw new ArgumentException($"Preprocessing resize mode {Resize}, layout {Layout} or background {Background} is not a defined value.");
+        }
+        if (ResizeShorter is { } shorter && (shorter < Math.Max(Width, Height) || shorter > MaxResizeShorter))
+        {
+            throw new ArgumentException($"Preprocessing resize-shorter {shorter} is invalid; expected {Math.Max(Width, Height)} to {MaxResizeShorter}: at least the crop's larger side ({Width}x{Height}), so that the centre crop lies inside the resized image.");
+        }
         if (offsets.Any(o => !float.IsFinite(o)) || scales.Any(s => !float.IsFinite(s) || s == 0))
         {
             throw new ArgumentException($"Preprocessing offsets {Join(offsets)} and scales {Join(scales)} are invalid; expected finite numbers and non-zero scales.");
@@ -141,6 +179,7 @@ public sealed record ImagePreprocessing
     /// <summary>Equal when size, colour mode and every offset and scale are equal.</summary>
     public bool Equals(ImagePreprocessing? other) =>
         other is not null && Width == other.Width && Height == other.Height && ColorMode == other.ColorMode
+        && Resize == other.Resize && ResizeShorter == other.ResizeShorter && Layout == other.Layout && Background == other.Background
         && offsets.AsSpan().SequenceEqual(other.offsets) && scales.AsSpan().SequenceEqual(other.scales);
 
     /// <inheritdoc/>
@@ -150,6 +189,10 @@ public sealed record ImagePreprocessing
         hash.Add(Width);
         hash.Add(Height);
         hash.Add(ColorMode);
+        hash.Add(Resize);
+        hash.Add(ResizeShorter);
+        hash.Add(Layout);
+        hash.Add(Background);
         foreach (float o in offsets) { hash.Add(o); }
         foreach (float s in scales) { hash.Add(s); }
         return hash.ToHashCode();
@@ -157,7 +200,7 @@ public sealed record ImagePreprocessing
 
     bool PrintMembers(System.Text.StringBuilder builder)
     {
-        builder.Append(CultureInfo.InvariantCulture, $"Width = {Width}, Height = {Height}, ColorMode = {ColorMode}, Offsets = [{Join(offsets)}], Scales = [{Join(scales)}]");
+        builder.Append(CultureInfo.InvariantCulture, $"Width = {Width}, Height = {Height}, ColorMode = {ColorMode}, Offsets = [{Join(offsets)}], Scales = [{Join(scales)}], Resize = {Resize}, ResizeShorter = {ResizeShorter}, Layout = {Layout}, Background = {Background}");
         return true;
     }
 

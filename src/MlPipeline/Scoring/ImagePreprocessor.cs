@@ -44,7 +44,13 @@ internal sealed class ImagePreprocessor
     public static IEstimator<ITransformer> Chain(MLContext ml, ImagePreprocessing p, string outputColumn)
     {
         var (offset, scale) = p.IsUniform ? (p.Offsets[0], p.Scales[0]) : (0f, 1f);
-        IEstimator<ITransformer> chain = ml.Transforms.ResizeImages(ImageColumn, p.Width, p.Height, ImageColumn, ImageResizingEstimator.ResizingKind.Fill);
+        var kind = p.Resize switch
+        {
+            ResizeMode.Pad => ImageResizingEstimator.ResizingKind.IsoPad,
+            ResizeMode.Crop => ImageResizingEstimator.ResizingKind.IsoCrop,
+            _ => ImageResizingEstimator.ResizingKind.Fill,
+        };
+        IEstimator<ITransformer> chain = ml.Transforms.ResizeImages(ImageColumn, p.Width, p.Height, ImageColumn, kind, ImageResizingEstimator.Anchor.Center);
         if (p.ColorMode == ColorMode.Gray) { chain = chain.Append(ml.Transforms.ConvertToGrayscale(ImageColumn, ImageColumn)); }
         return chain.Append(ml.Transforms.ExtractPixels(
             outputColumn, ImageColumn,
@@ -90,14 +96,18 @@ internal sealed class ImagePreprocessor
     {
         var p = Preprocessing;
         if (destination.Length < imageSize) { throw new ArgumentException($"The destination holds {destination.Length} values; expected at least {imageSize}.", nameof(destination)); }
-        SKBitmap? resized = null, gray = null, converted = null;
+        SKBitmap? composited = null, resized = null, gray = null, converted = null;
         try
         {
             var current = image;
-            if (current.Width != p.Width || current.Height != p.Height)
+            if (p.Background is { } background && !IsOpaque(current))
             {
-                resized = current.Resize(new SKSizeI(p.Width, p.Height), SKFilterQuality.None)
-                    ?? throw new InvalidDataException($"the image ({current.Width}x{current.Height}) could not be resized to {p.Width}x{p.Height}");
+                composited = Composite(current, background);
+                current = composited;
+            }
+            if (current.Width != p.Width || current.Height != p.Height || p.ResizeShorter is not null)
+            {
+                resized = p.ResizeShorter is { } shorter ? ResizeShorterAndCrop(current, shorter) : Resize(current);
                 current = resized;
             }
             if (p.ColorMode == ColorMode.Gray && IsOpaqueGray(current))
@@ -130,7 +140,116 @@ internal sealed class ImagePreprocessor
             converted?.Dispose();
             gray?.Dispose();
             resized?.Dispose();
+            composited?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// MLImage.CloneWithResizing's SkiaSharp calls for ML.NET's three resizing kinds: Fill resizes with no filtering;
+    /// IsoPad and IsoCrop draw the image scaled by one factor (the smaller or the larger of the two ratios) onto a new
+    /// opaque bitmap, with high filter quality, at the offsets and truncations ML.NET computes.
+    /// </summary>
+    SKBitmap Resize(SKBitmap image)
+    {
+        var p = Preprocessing;
+        if (p.Resize == ResizeMode.Stretch)
+        {
+            return image.Resize(new SKSizeI(p.Width, p.Height), SKFilterQuality.None)
+                ?? throw new InvalidDataException($"the image ({image.Width}x{image.Height}) could not be resized to {p.Width}x{p.Height}");
+        }
+        float widthAspect = (float)p.Width / image.Width, heightAspect = (float)p.Height / image.Height;
+        bool pad = p.Resize == ResizeMode.Pad;
+        // Pad fits the image inside (the smaller ratio), crop covers the size (the larger one).
+        bool byHeight = pad ? heightAspect < widthAspect : heightAspect >= widthAspect;
+        float aspect = byHeight ? heightAspect : widthAspect;
+        int destX = byHeight ? (int)((p.Width - (image.Width * aspect)) / 2) : 0;
+        int destY = byHeight ? 0 : (int)((p.Height - (image.Height * aspect)) / 2);
+        int destWidth = (int)(image.Width * aspect), destHeight = (int)(image.Height * aspect);
+        var result = new SKBitmap(p.Width, p.Height, isOpaque: true);
+        using var canvas = new SKCanvas(result);
+        using var paint = new SKPaint { FilterQuality = SKFilterQuality.High };
+        canvas.DrawBitmap(image, new SKRect(0, 0, image.Width, image.Height), new SKRect(destX, destY, destX + destWidth, destY + destHeight), paint);
+        return result;
+    }
+
+    /// <summary>
+    /// torchvision's <c>Resize(shorter)</c> then <c>CenterCrop((height, width))</c> on a PIL image: the shorter side
+    /// becomes <paramref name="shorter"/> and the longer <c>int(shorter * long / short)</c>, resized with Pillow's
+    /// bilinear filter (<see cref="PilResampler"/>), then the crop starts at <c>round((size - crop) / 2)</c> (Python's
+    /// round, half to even) on each axis.
+    /// </summary>
+    SKBitmap ResizeShorterAndCrop(SKBitmap image, int shorter)
+    {
+        var p = Preprocessing;
+        var bgra = image.ColorType is SKColorType.Bgra8888 or SKColorType.Rgba8888 ? null : image.Copy(SKColorType.Bgra8888);
+        try
+        {
+            var source = bgra ?? image;
+            int width = source.Width, height = source.Height;
+            var (newWidth, newHeight) = width <= height
+                ? (shorter, (int)((long)shorter * height / width))
+                : ((int)((long)shorter * width / height), shorter);
+            byte[] pixels = PilResampler.Resize(Packed(source), width, height, 4, newWidth, newHeight);
+            int top = (int)Math.Round((newHeight - p.Height) / 2.0, MidpointRounding.ToEven);
+            int left = (int)Math.Round((newWidth - p.Width) / 2.0, MidpointRounding.ToEven);
+            var result = new SKBitmap(new SKImageInfo(p.Width, p.Height, source.ColorType, source.AlphaType));
+            var target = PixelsOf(result);
+            for (int y = 0; y < p.Height; y++)
+            {
+                pixels.AsSpan((((y + top) * newWidth) + left) * 4, p.Width * 4).CopyTo(target.Slice(y * result.RowBytes, p.Width * 4));
+            }
+            return result;
+        }
+        finally
+        {
+            bgra?.Dispose();
+        }
+    }
+
+    /// <summary>The pixels as tightly packed rows.</summary>
+    static byte[] Packed(SKBitmap image)
+    {
+        var pixels = image.GetPixelSpan();
+        int row = image.Width * image.BytesPerPixel;
+        if (image.RowBytes == row) { return pixels[..(row * image.Height)].ToArray(); }
+        var packed = new byte[row * image.Height];
+        for (int y = 0; y < image.Height; y++) { pixels.Slice(y * image.RowBytes, row).CopyTo(packed.AsSpan(y * row)); }
+        return packed;
+    }
+
+    static unsafe Span<byte> PixelsOf(SKBitmap bitmap) => new((void*)bitmap.GetPixels(), bitmap.ByteCount);
+
+    static bool IsOpaque(SKBitmap image)
+    {
+        if (image.ColorType is not (SKColorType.Bgra8888 or SKColorType.Rgba8888)) { return image.AlphaType == SKAlphaType.Opaque; }
+        var pixels = image.GetPixelSpan();
+        for (int at = 3; at < pixels.Length; at += 4)
+        {
+            if (pixels[at] != 255) { return false; }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// The image laid on <paramref name="background"/>: each colour byte c with alpha a becomes
+    /// <c>round((c * a + b * (255 - a)) / 255)</c>, alpha 255. The bytes are read as stored (the decoder's
+    /// unpremultiplied values).
+    /// </summary>
+    static SKBitmap Composite(SKBitmap image, BackgroundColor background)
+    {
+        using var bgra = image.ColorType is SKColorType.Bgra8888 or SKColorType.Rgba8888 ? null : image.Copy(SKColorType.Bgra8888);
+        var source = bgra ?? image;
+        var result = new SKBitmap(new SKImageInfo(source.Width, source.Height, source.ColorType, source.AlphaType));
+        var from = source.GetPixelSpan();
+        var to = PixelsOf(result);
+        int b = background == BackgroundColor.White ? 255 : 0;
+        for (int at = 0; at + 3 < from.Length; at += 4)
+        {
+            int a = from[at + 3];
+            for (int c = 0; c < 3; c++) { to[at + c] = (byte)(((from[at + c] * a) + (b * (255 - a)) + 127) / 255); }
+            to[at + 3] = 255;
+        }
+        return result;
     }
 
     static bool IsOpaqueGray(SKBitmap image)
@@ -187,11 +306,14 @@ internal sealed class ImagePreprocessor
             _ => [red, 1, blue],
         };
         int plane = p.Width * p.Height;
+        // NCHW: one plane per channel; NHWC: the channels of each pixel side by side.
+        bool nhwc = p.Layout == TensorLayout.Nhwc;
+        int step = nhwc ? planes.Length : 1;
         for (int c = 0; c < planes.Length; c++)
         {
             float offset = p.Offsets[c], scale = p.Scales[c];
-            var output = destination.Slice(c * plane, plane);
-            for (int i = 0, at = planes[c]; i < plane; i++, at += 4) { output[i] = (pixels[at] - offset) * scale; }
+            int start = nhwc ? c : c * plane;
+            for (int i = 0, at = planes[c], to = start; i < plane; i++, at += 4, to += step) { destination[to] = (pixels[at] - offset) * scale; }
         }
     }
 

@@ -1,0 +1,246 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace MlPipeline.Scoring;
+
+/// <summary>
+/// Rows of one input row each, whose added columns are computed for many rows at once (decoding in parallel, one model
+/// call per batch). A batch reads its input from the lead cursor's current row in <see cref="Add"/>; <see cref="Compute"/>
+/// may run on another thread while the previous batch is being read.
+/// </summary>
+internal abstract class RowBatch : IDisposable
+{
+    /// <summary>Rows added since the last <see cref="Clear"/>.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>The lead cursor's row id of each row, to check that the cursor reading the other columns is on the same row.</summary>
+    public DataViewRowId[] Ids { get; private set; } = [];
+
+    /// <summary>Reads the lead cursor's current row into slot <see cref="Count"/>.</summary>
+    public void Add(DataViewRowId id)
+    {
+        if (Ids.Length <= Count) { Ids = [.. Ids, .. new DataViewRowId[Math.Max(Ids.Length, 16)]]; }
+        Ids[Count] = id;
+        Read(Count);
+        Count++;
+    }
+
+    /// <summary>Reads the lead cursor's current row into <paramref name="slot"/>.</summary>
+    protected abstract void Read(int slot);
+
+    /// <summary>Computes the added columns of the <see cref="Count"/> rows read.</summary>
+    public abstract void Compute();
+
+    /// <summary>Forgets the rows read.</summary>
+    public void Clear() => Count = 0;
+
+    /// <inheritdoc/>
+    public virtual void Dispose()
+    {
+    }
+}
+
+/// <summary>What a batched transform adds: the columns, the input column its batches read, and its batches.</summary>
+internal abstract class BatchMapper
+{
+    /// <summary>The columns added after the input's.</summary>
+    public abstract IReadOnlyList<DataViewSchema.DetachedColumn> AddedColumns { get; }
+
+    /// <summary>The input columns a batch reads.</summary>
+    public abstract IReadOnlyList<DataViewSchema.Column> InputColumns(DataViewSchema input);
+
+    /// <summary>Rows per batch.</summary>
+    public abstract int BatchSize { get; }
+
+    /// <summary>A batch that reads its inputs from <paramref name="lead"/>.</summary>
+    public abstract RowBatch CreateBatch(DataViewRow lead);
+
+    /// <summary>The getter of added column <paramref name="index"/> that reads the cursor's current batch and slot.</summary>
+    public abstract Delegate Getter(int index, Func<(RowBatch Batch, int Slot)> current);
+}
+
+/// <summary>
+/// The output of a batched transform: the input's columns, then the mapper's. A cursor that needs an added column
+/// runs a lead cursor over the input's image column a batch ahead; while the consumer reads one batch, the next is
+/// computed on the thread pool. The input's other columns come from a second cursor over the same input, row by row (an
+/// <see cref="IDataView"/> gives the same rows in the same order to every cursor; the row ids are checked). A cursor
+/// that needs no added column is the input's own. Rows cannot be shuffled.
+/// </summary>
+internal sealed class BatchedDataView : IDataView
+{
+    readonly IDataView input;
+    readonly BatchMapper mapper;
+
+    public BatchedDataView(IDataView input, BatchMapper mapper)
+    {
+        this.input = input;
+        this.mapper = mapper;
+        Schema = OutputSchema(input.Schema, mapper.AddedColumns);
+    }
+
+    /// <summary>The input's columns and the added ones (an added column hides an input column of the same name).</summary>
+    public static DataViewSchema OutputSchema(DataViewSchema input, IEnumerable<DataViewSchema.DetachedColumn> added)
+    {
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumns(input);
+        builder.AddColumns(added);
+        return builder.ToSchema();
+    }
+
+    public DataViewSchema Schema { get; }
+
+    public bool CanShuffle => false;
+
+    public long? GetRowCount() => input.GetRowCount();
+
+    public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
+        new Cursor(this, columnsNeeded);
+
+    // One cursor: the batches already spread each batch's work over the cores.
+    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
+        [GetRowCursor(columnsNeeded, rand)];
+
+    sealed class Cursor : DataViewRowCursor
+    {
+        readonly BatchedDataView parent;
+        readonly bool[] active;
+        readonly DataViewRowCursor? main;
+        readonly DataViewRowCursor? lead;
+        readonly ValueGetter<DataViewRowId>? mainId;
+        RowBatch? current;
+        RowBatch? spare;
+        Task<RowBatch>? pending;
+        int slot = -1;
+        long position = -1;
+        bool done;
+
+        public Cursor(BatchedDataView parent, IEnumerable<DataViewSchema.Column> columnsNeeded)
+        {
+            this.parent = parent;
+            int inputCount = parent.input.Schema.Count;
+            active = new bool[parent.Schema.Count];
+            foreach (var column in columnsNeeded) { active[column.Index] = true; }
+            bool needsBatches = active.Skip(inputCount).Any(a => a);
+            var inputColumns = parent.input.Schema.Where(c => active[c.Index]).ToList();
+            if (!needsBatches || inputColumns.Count > 0)
+            {
+                main = parent.input.GetRowCursor(inputColumns);
+                mainId = needsBatches ? main.GetIdGetter() : null;
+            }
+            if (needsBatches)
+            {
+                lead = parent.input.GetRowCursor(parent.mapper.InputColumns(parent.input.Schema));
+                current = parent.mapper.CreateBatch(lead);
+                spare = parent.mapper.CreateBatch(lead);
+            }
+        }
+
+        public override DataViewSchema Schema => parent.Schema;
+
+        public override long Position => position;
+
+        public override long Batch => 0;
+
+        public override bool IsColumnActive(DataViewSchema.Column column) => active[column.Index];
+
+        public override bool MoveNext()
+        {
+            if (lead is null)
+            {
+                if (!main!.MoveNext()) { return false; }
+                position++;
+                return true;
+            }
+            if (slot + 1 < current!.Count && position >= 0)
+            {
+                slot++;
+            }
+            else
+            {
+                if (!NextBatch()) { return false; }
+                slot = 0;
+            }
+            if (main is not null)
+            {
+                DataViewRowId id = default;
+                if (!main.MoveNext()) { throw OutOfStep("ended early"); }
+                mainId!(ref id);
+                if (!id.Equals(current.Ids[slot])) { throw OutOfStep($"gave row {id} where row {current.Ids[slot]} was expected"); }
+            }
+            position++;
+            return true;
+        }
+
+        static InvalidOperationException OutOfStep(string what) => new(
+            $"The input data view gave two cursors different rows (the second {what}); a batched MlPipeline transform needs an input that gives the same rows in the same order to every cursor, as IDataView promises.");
+
+        /// <summary>Makes the batch computed ahead current and starts computing the one after it.</summary>
+        bool NextBatch()
+        {
+            pending ??= Fill(spare!);
+            var ready = pending.GetAwaiter().GetResult();
+            pending = null;
+            if (ready.Count == 0) { return false; }
+            (spare, current) = (current, ready);
+            if (!done) { pending = Fill(spare!); }
+            return true;
+        }
+
+        /// <summary>Reads the next rows of the lead cursor into <paramref name="batch"/> here, and computes them on the thread pool.</summary>
+        Task<RowBatch> Fill(RowBatch batch)
+        {
+            batch.Clear();
+            if (done) { return Task.FromResult(batch); }
+            var id = lead!.GetIdGetter();
+            DataViewRowId value = default;
+            while (batch.Count < parent.mapper.BatchSize)
+            {
+                if (!lead.MoveNext()) { done = true; break; }
+                id(ref value);
+                batch.Add(value);
+            }
+            if (batch.Count == 0) { return Task.FromResult(batch); }
+            return Task.Run(() =>
+            {
+                batch.Compute();
+                return batch;
+            });
+        }
+
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+        {
+            if (!active[column.Index]) { throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor."); }
+            int inputCount = parent.input.Schema.Count;
+            if (column.Index < inputCount) { return main!.GetGetter<TValue>(parent.input.Schema[column.Index]); }
+            var getter = parent.mapper.Getter(column.Index - inputCount, () => (current!, slot));
+            return getter as ValueGetter<TValue>
+                ?? throw new InvalidOperationException($"Column '{column.Name}' is {column.Type}; a getter of {typeof(TValue).Name} was asked for.");
+        }
+
+        public override ValueGetter<DataViewRowId> GetIdGetter()
+        {
+            if (lead is null) { return main!.GetIdGetter(); }
+            return (ref DataViewRowId value) => value = current!.Ids[slot];
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                try
+                {
+                    pending?.Wait();
+                }
+                catch (AggregateException)
+                {
+                    // The batch computed ahead is not read: its failure is nobody's.
+                }
+                current?.Dispose();
+                spare?.Dispose();
+                lead?.Dispose();
+                main?.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MlPipeline.Internals;
+
+namespace MlPipeline.Scoring;
+
+/// <summary>
+/// Where a row's image comes from: a path (a text column, relative to an image folder unless rooted) or the encoded
+/// file itself (a column of bytes).
+/// </summary>
+internal sealed class ImageSource
+{
+    ImageSource(string columnName, bool bytes, string? imageFolder)
+    {
+        ColumnName = columnName;
+        IsBytes = bytes;
+        ImageFolder = imageFolder;
+    }
+
+    /// <summary>The input column.</summary>
+    public string ColumnName { get; }
+
+    /// <summary>Whether the column holds encoded bytes rather than paths.</summary>
+    public bool IsBytes { get; }
+
+    /// <summary>The folder relative paths are resolved against; null for the current directory.</summary>
+    public string? ImageFolder { get; }
+
+    /// <summary>Images read from paths, relative ones under <paramref name="imageFolder"/>.</summary>
+    public static ImageSource ForPaths(string? imageFolder) => new("", false, imageFolder);
+
+    /// <summary>Images given as their encoded bytes.</summary>
+    public static ImageSource ForBytes(string? imageFolder) => new("", true, imageFolder);
+
+    /// <summary>Whether a column of this type holds images: text (paths) or a vector of bytes (encoded files).</summary>
+    public static bool Accepts(DataViewType type) =>
+        type is TextDataViewType || (type is VectorDataViewType { ItemType: var item } && item == NumberDataViewType.Byte);
+
+    /// <summary>Checks that <paramref name="columnName"/> is in <paramref name="schema"/> and holds images.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The column is missing or has another type; the message names both.</exception>
+    public static ImageSource For(DataViewSchema schema, string columnName, string? imageFolder)
+    {
+        var column = schema.GetColumnOrNull(columnName)
+            ?? throw new ArgumentOutOfRangeException(nameof(schema), $"The input has no column '{columnName}' (its columns: {string.Join(", ", schema.Where(c => !c.IsHidden).Select(c => c.Name))}); expected the image paths or bytes there.");
+        if (!Accepts(column.Type))
+        {
+            throw new ArgumentOutOfRangeException(nameof(schema), $"Column '{columnName}' is {column.Type}; expected text (image paths) or a vector of bytes (encoded images).");
+        }
+        return new ImageSource(columnName, column.Type is not TextDataViewType, imageFolder);
+    }
+
+    /// <summary>A reader of the current row's image of <paramref name="row"/>: the resolved path or a copy of the bytes.</summary>
+    public Func<object> Reader(DataViewRow row)
+    {
+        var column = row.Schema[ColumnName];
+        if (IsBytes)
+        {
+            var bytes = row.GetGetter<VBuffer<byte>>(column);
+            VBuffer<byte> buffer = default;
+            return () =>
+            {
+                bytes(ref buffer);
+                return buffer.DenseValues().ToArray();
+            };
+        }
+        var text = row.GetGetter<ReadOnlyMemory<char>>(column);
+        ReadOnlyMemory<char> path = default;
+        return () =>
+        {
+            text(ref path);
+            return path.ToString();
+        };
+    }
+
+    /// <summary>The encoded image of a value <see cref="Reader"/> gave.</summary>
+    /// <exception cref="IOException">The file cannot be read; the message is the reason.</exception>
+    public byte[] Load(object value)
+    {
+        if (value is byte[] bytes) { return bytes; }
+        string path = (string)value;
+        if (path.Length == 0) { throw new IOException("the image path is empty"); }
+        return ImageDecoder.ReadFile(ImageFolder is null || Path.IsPathRooted(path) ? path : Path.Combine(ImageFolder, path));
+    }
+}
+
+/// <summary>
+/// A batch of images read, decoded and preprocessed in parallel into stacked model inputs; an image that fails gets its
+/// reason and an input of NaN.
+/// </summary>
+internal sealed class ImageBatch
+{
+    readonly ImageSource source;
+    readonly ImagePreprocessor preprocessor;
+    readonly long maxPixels;
+    readonly ParallelOptions parallelism;
+    readonly object[] values;
+
+    public ImageBatch(ImageSource source, ImagePreprocessor preprocessor, long maxPixels, int? threads, int capacity)
+    {
+        this.source = source;
+        this.preprocessor = preprocessor;
+        this.maxPixels = maxPixels;
+        parallelism = new ParallelOptions { MaxDegreeOfParallelism = threads ?? Environment.ProcessorCount };
+        ImageSize = preprocessor.Preprocessing.Channels * preprocessor.Preprocessing.Height * preprocessor.Preprocessing.Width;
+        values = new object[capacity];
+        Tensors = new float[capacity * ImageSize];
+        Errors = new string?[capacity];
+    }
+
+    /// <summary>Values in one input tensor.</summary>
+    public int ImageSize { get; }
+
+    /// <summary>The model inputs, one after another.</summary>
+    public float[] Tensors { get; }
+
+    /// <summary>Why each image failed, or null.</summary>
+    public string?[] Errors { get; }
+
+    /// <summary>Keeps a row's image (a path or bytes) for the next <see cref="Compute"/>.</summary>
+    public void Set(int slot, object value) => values[slot] = value;
+
+    /// <summary>Reads, decodes and preprocesses the first <paramref name="count"/> images, spread over the cores.</summary>
+    public void Compute(int count)
+    {
+        Parallel.For(0, count, parallelism, i =>
+        {
+            var tensor = Tensors.AsSpan(i * ImageSize, ImageSize);
+            try
+            {
+                preprocessor.Fill(source.Load(values[i]), maxPixels, tensor);
+                Errors[i] = null;
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                Errors[i] = e.Message;
+                tensor.Fill(float.NaN);
+            }
+            values[i] = null!;
+        });
+    }
+}
