@@ -14,7 +14,9 @@ internal static class CliApp
 
     public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken)
     {
-        var root = new RootCommand("MlPipeline: train, export, score and evaluate image classifiers.")
+        // A command named mlpipeline rather than a RootCommand, whose name is the entry assembly's (MlPipeline.Cli under
+        // dotnet run): the usage line names the command users type. It takes RootCommand's help and version options.
+        var root = new Command("mlpipeline", "MlPipeline: train, export, score and evaluate image classifiers.")
         {
             DataCommand.Create(console),
             TrainCommand.Create(console),
@@ -23,6 +25,7 @@ internal static class CliApp
             EvaluateCommand.Create(console),
             DemoCommand.Create(console),
         };
+        foreach (var option in new RootCommand().Options) { root.Options.Add(option); }
         root.Options.Add(Verbose);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -160,6 +160,12 @@ public sealed class BadInputTests
         new object[] { "score --input {F}/classes --output {O}/p.csv", 1, "it has subfolders: add --recursive" },
         new object[] { "data mnist-png --out {F}/digits --limit 5", 1, "already holds files" },
         new object[] { "evaluate --input {F}/digits --report {F}/digits/3", 2, "is inside --input" },
+        new object[] { "score --resize sideways --input {F}/digits --output {O}/p.csv", 2, "Argument 'sideways' not recognized. Must be one of:\n\t'stretch'\n\t'pad'\n\t'crop'" },
+        new object[] { "score --layout chw --input {F}/digits --output {O}/p.csv", 2, "Argument 'chw' not recognized. Must be one of:\n\t'nchw'\n\t'nhwc'" },
+        new object[] { "score --background grey --input {F}/digits --output {O}/p.csv", 2, "Argument 'grey' not recognized. Must be one of:\n\t'black'\n\t'white'" },
+        new object[] { "score --resize-shorter 0 --input {F}/digits --output {O}/p.csv", 2, "--resize-shorter" },
+        new object[] { "score --resize-shorter 20 --input {F}/digits --output {O}/p.csv", 2, "resize-shorter 20 is invalid; expected 28 to 16384" },
+        new object[] { "score --layout nhwc --input {F}/digits --output {O}/p.csv", 1, "28 channels in NHWC layout; expected 1 (gray) or 3 (RGB/BGR); check --layout" },
     ];
 
     [TestCaseSource(nameof(Cases))]

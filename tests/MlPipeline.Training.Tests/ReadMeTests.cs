@@ -1,4 +1,7 @@
 using System.Text.RegularExpressions;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms;
 using MlPipeline.Data;
 using MlPipeline.Evaluation;
 using MlPipeline.Scoring;
@@ -21,6 +24,8 @@ public sealed partial class ReadMeTests
     [TestCase("train")]
     [TestCase("score")]
     [TestCase("evaluate")]
+    [TestCase("mlnet")]
+    [TestCase("mlnet-rows")]
     public void ReadMe_ShowsExample_Verbatim(string name)
     {
         string readme = File.ReadAllText(Repository.File("README.md")).Replace("\r\n", "\n", StringComparison.Ordinal);
@@ -118,6 +123,56 @@ public sealed partial class ReadMeTests
         {
             Directory.Delete(testFolder, recursive: true);
             if (Directory.Exists(reportFolder)) { Directory.Delete(reportFolder, recursive: true); }
+        }
+    }
+
+    // README:mlnet-rows
+    sealed class ImageRow                       // one line of a path,label CSV
+    {
+        [LoadColumn(0)] public string Path { get; set; } = "";
+        [LoadColumn(1)] public string Label { get; set; } = "";
+    }
+
+    sealed class ErrorRow
+    {
+        public string ImageError { get; set; } = "";
+    }
+    // END
+
+    [Test]
+    public void ReadMe_MlNetExample_Runs()
+    {
+        string folder = TempDirectory.Create();
+        try
+        {
+            Digits.Mnist.Test.WritePngFolder(folder, 100);
+            string csvPath = Path.Combine(folder, "labels.csv");
+            File.WriteAllLines(csvPath, Directory.GetFiles(folder, "*.png", SearchOption.AllDirectories)
+                .Select(f => $"{Path.GetRelativePath(folder, f)},{Path.GetFileName(Path.GetDirectoryName(f))}").Prepend("path,label"));
+            string modelPath = Repository.File("onnx/mnist-cnn.onnx");
+            var lines = new List<string>();
+            void WriteLine(string line) => lines.Add(line);
+            // README:mlnet
+            var ml = new MLContext(seed: 0);
+            IDataView rows = ml.Data.LoadFromTextFile<ImageRow>(csvPath, separatorChar: ',', hasHeader: true);
+            var pipeline = ml.Transforms.Conversion.MapValueToKey("Label", nameof(ImageRow.Label), keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
+                .Append(ml.Transforms.ScoreImageClassifier(modelPath, nameof(ImageRow.Path), imageFolder: folder));
+            using var model = pipeline.Fit(rows);
+            IDataView scored = model.Transform(rows);                // adds Score, PredictedLabel (key) and ImageError
+            IDataView readable = ml.Data.FilterByCustomPredicate<ErrorRow>(scored, r => r.ImageError.Length > 0);
+            MulticlassClassificationMetrics metrics = ml.MulticlassClassification.Evaluate(readable, "Label", "Score", "PredictedLabel");
+            WriteLine($"accuracy {metrics.MicroAccuracy:P2}");
+            ml.Model.Save(model, rows.Schema, Path.Combine(folder, "pipeline.zip"));   // ml.Model.Load reads it back
+            // END
+
+            Assert.That(metrics.MicroAccuracy, Is.GreaterThan(0.95));
+            Assert.That(lines, Has.Count.EqualTo(1));
+            var loaded = new MLContext().Model.Load(Path.Combine(folder, "pipeline.zip"), out _);
+            Assert.That(loaded.Transform(rows).GetColumn<uint>("PredictedLabel"), Is.EqualTo(scored.GetColumn<uint>("PredictedLabel")));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
         }
     }
 }

@@ -28,7 +28,15 @@ internal abstract class RowBatch : IDisposable
     /// <summary>Reads the lead cursor's current row into <paramref name="slot"/>.</summary>
     protected abstract void Read(int slot);
 
-    /// <summary>Computes the added columns of the <see cref="Count"/> rows read.</summary>
+    /// <summary>
+    /// The first stage of computing the rows read (reading and decoding images, spread over the cores); it may run
+    /// while the previous batch is in <see cref="Compute"/>.
+    /// </summary>
+    public virtual void Prepare()
+    {
+    }
+
+    /// <summary>The second stage (the model call), after <see cref="Prepare"/>; batches go through it one at a time, in order.</summary>
     public abstract void Compute();
 
     /// <summary>Forgets the rows read.</summary>
@@ -61,8 +69,8 @@ internal abstract class BatchMapper
 
 /// <summary>
 /// The output of a batched transform: the input's columns, then the mapper's. A cursor that needs an added column
-/// runs a lead cursor over the input's image column a batch ahead; while the consumer reads one batch, the next is
-/// computed on the thread pool. The input's other columns come from a second cursor over the same input, row by row (an
+/// runs a lead cursor over the input's image column two batches ahead: while the consumer reads one batch, the next
+/// is in its second stage (the model call) and the one after it in its first (decoding), on the thread pool. The input's other columns come from a second cursor over the same input, row by row (an
 /// <see cref="IDataView"/> gives the same rows in the same order to every cursor; the row ids are checked). A cursor
 /// that needs no added column is the input's own. Rows cannot be shuffled.
 /// </summary>
@@ -107,9 +115,12 @@ internal sealed class BatchedDataView : IDataView
         readonly DataViewRowCursor? main;
         readonly DataViewRowCursor? lead;
         readonly ValueGetter<DataViewRowId>? mainId;
+        readonly ValueGetter<DataViewRowId>? leadId;
+        readonly Queue<(RowBatch Batch, Task Done)> ahead = new();
+        readonly Stack<RowBatch> free = new();
+        Task lastCompute = Task.CompletedTask;
+        Task lastPrepare = Task.CompletedTask;
         RowBatch? current;
-        RowBatch? spare;
-        Task<RowBatch>? pending;
         int slot = -1;
         long position = -1;
         bool done;
@@ -130,8 +141,7 @@ internal sealed class BatchedDataView : IDataView
             if (needsBatches)
             {
                 lead = parent.input.GetRowCursor(parent.mapper.InputColumns(parent.input.Schema));
-                current = parent.mapper.CreateBatch(lead);
-                spare = parent.mapper.CreateBatch(lead);
+                leadId = lead.GetIdGetter();
             }
         }
 
@@ -151,7 +161,7 @@ internal sealed class BatchedDataView : IDataView
                 position++;
                 return true;
             }
-            if (slot + 1 < current!.Count && position >= 0)
+            if (current is not null && slot + 1 < current.Count)
             {
                 slot++;
             }
@@ -165,7 +175,7 @@ internal sealed class BatchedDataView : IDataView
                 DataViewRowId id = default;
                 if (!main.MoveNext()) { throw OutOfStep("ended early"); }
                 mainId!(ref id);
-                if (!id.Equals(current.Ids[slot])) { throw OutOfStep($"gave row {id} where row {current.Ids[slot]} was expected"); }
+                if (!id.Equals(current!.Ids[slot])) { throw OutOfStep($"gave row {id} where row {current.Ids[slot]} was expected"); }
             }
             position++;
             return true;
@@ -174,37 +184,58 @@ internal sealed class BatchedDataView : IDataView
         static InvalidOperationException OutOfStep(string what) => new(
             $"The input data view gave two cursors different rows (the second {what}); a batched MlPipeline transform needs an input that gives the same rows in the same order to every cursor, as IDataView promises.");
 
-        /// <summary>Makes the batch computed ahead current and starts computing the one after it.</summary>
+        /// <summary>Makes the oldest batch ahead current (waiting for it) and keeps two batches ahead.</summary>
         bool NextBatch()
         {
-            pending ??= Fill(spare!);
-            var ready = pending.GetAwaiter().GetResult();
-            pending = null;
-            if (ready.Count == 0) { return false; }
-            (spare, current) = (current, ready);
-            if (!done) { pending = Fill(spare!); }
+            if (current is not null) { free.Push(current); }
+            current = null;
+            while (ahead.Count < 2 && !done) { StartNext(); }
+            if (ahead.Count == 0) { return false; }
+            var (batch, computed) = ahead.Dequeue();
+            computed.GetAwaiter().GetResult();
+            current = batch;
+            while (ahead.Count < 2 && !done) { StartNext(); }
             return true;
         }
 
-        /// <summary>Reads the next rows of the lead cursor into <paramref name="batch"/> here, and computes them on the thread pool.</summary>
-        Task<RowBatch> Fill(RowBatch batch)
+        /// <summary>
+        /// Reads the next rows of the lead cursor into a free batch here, then prepares it on the thread pool and
+        /// computes it after the batch before it.
+        /// </summary>
+        void StartNext()
         {
+            var batch = free.Count > 0 ? free.Pop() : parent.mapper.CreateBatch(lead!);
             batch.Clear();
-            if (done) { return Task.FromResult(batch); }
-            var id = lead!.GetIdGetter();
             DataViewRowId value = default;
             while (batch.Count < parent.mapper.BatchSize)
             {
-                if (!lead.MoveNext()) { done = true; break; }
-                id(ref value);
+                if (!lead!.MoveNext()) { done = true; break; }
+                leadId!(ref value);
                 batch.Add(value);
             }
-            if (batch.Count == 0) { return Task.FromResult(batch); }
-            return Task.Run(() =>
+            if (batch.Count == 0)
             {
-                batch.Compute();
-                return batch;
+                free.Push(batch);
+                return;
+            }
+            // Each stage takes one batch at a time, in order: decoding never runs two batches at once (the thread
+            // count and the pixel budget hold per stage), and it overlaps the model call of the batch before.
+            var previousPrepare = lastPrepare;
+            var prepared = Task.Run(async () =>
+            {
+                await previousPrepare.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                batch.Prepare();
             });
+            lastPrepare = prepared;
+            var previous = lastCompute;
+            lastCompute = Task.Run(async () =>
+            {
+                await prepared.ConfigureAwait(false);
+                // The batch before is awaited by the cursor first, which reports its failure.
+                await previous.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                batch.Compute();
+            });
+            ahead.Enqueue((batch, lastCompute));
         }
 
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
@@ -227,16 +258,20 @@ internal sealed class BatchedDataView : IDataView
         {
             if (disposing)
             {
-                try
+                foreach (var (batch, computed) in ahead)
                 {
-                    pending?.Wait();
-                }
-                catch (AggregateException)
-                {
-                    // The batch computed ahead is not read: its failure is nobody's.
+                    try
+                    {
+                        computed.Wait();
+                    }
+                    catch (AggregateException)
+                    {
+                        // A batch computed ahead is not read: its failure is nobody's.
+                    }
+                    batch.Dispose();
                 }
                 current?.Dispose();
-                spare?.Dispose();
+                foreach (var batch in free) { batch.Dispose(); }
                 lead?.Dispose();
                 main?.Dispose();
             }

@@ -71,6 +71,7 @@ internal sealed class BatchedRowMapper(DataViewSchema inputSchema, BatchMapper m
                 input.GetIdGetter()(ref id);
                 b.Clear();
                 b.Add(id);
+                b.Prepare();
                 b.Compute();
                 computed = input.Position;
             }

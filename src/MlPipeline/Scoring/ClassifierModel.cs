@@ -2,6 +2,8 @@ using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
+using MlPipeline.Internals;
+
 namespace MlPipeline.Scoring;
 
 /// <summary>
@@ -29,7 +31,11 @@ internal sealed class ClassifierModel : IDisposable
         Labels = ResolveLabels(options, Metadata, classes, source);
         ImageSize = Channels * Preprocessing.Height * Preprocessing.Width;
         Preprocessor = new ImagePreprocessor(Preprocessing, InputName);
+        Decode = new DecodeSettings(options.MaxImagePixels, options.ReducedScaleDecoding, new PixelBudget(options.DecodedPixelBudget), options.Threads);
     }
+
+    /// <summary>How images are decoded for this model (limits, reduced scale, the budget of pixels in flight).</summary>
+    public DecodeSettings Decode { get; }
 
     /// <summary>Where the model came from (a path, or "built-in mnist-cnn").</summary>
     public string Source { get; }

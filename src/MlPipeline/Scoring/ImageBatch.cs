@@ -72,15 +72,28 @@ internal sealed class ImageSource
         };
     }
 
-    /// <summary>The encoded image of a value <see cref="Reader"/> gave.</summary>
+    /// <summary>Preprocesses the image of a value <see cref="Reader"/> gave (a file is read into a pooled buffer first).</summary>
     /// <exception cref="IOException">The file cannot be read; the message is the reason.</exception>
-    public byte[] Load(object value)
+    /// <exception cref="InvalidDataException">The image cannot be decoded.</exception>
+    public void Fill(object value, ImagePreprocessor preprocessor, DecodeSettings decode, Span<float> destination)
     {
-        if (value is byte[] bytes) { return bytes; }
+        if (value is byte[] bytes)
+        {
+            preprocessor.Fill(bytes, decode.MaxImagePixels, destination, decode.ReducedScale, decode.Budget);
+            return;
+        }
         string path = (string)value;
         if (path.Length == 0) { throw new IOException("the image path is empty"); }
-        return ImageDecoder.ReadFile(ImageFolder is null || Path.IsPathRooted(path) ? path : Path.Combine(ImageFolder, path));
+        using var file = ImageDecoder.ReadFilePooled(ImageFolder is null || Path.IsPathRooted(path) ? path : Path.Combine(ImageFolder, path));
+        preprocessor.Fill(file.Span, decode.MaxImagePixels, destination, decode.ReducedScale, decode.Budget);
     }
+}
+
+/// <summary>How a transform decodes: the pixel limit per image, reduced-scale JPEG decoding, the budget of decoded pixels in flight, and the threads.</summary>
+internal sealed record DecodeSettings(long MaxImagePixels, bool ReducedScale, PixelBudget Budget, int? Threads)
+{
+    /// <summary>The default budget: 64 million decoded pixels at once (256 MB of BGRA), about three 24-megapixel photos.</summary>
+    public const long DefaultBudget = 64_000_000;
 }
 
 /// <summary>
@@ -91,15 +104,16 @@ internal sealed class ImageBatch
 {
     readonly ImageSource source;
     readonly ImagePreprocessor preprocessor;
-    readonly long maxPixels;
+    readonly DecodeSettings decode;
     readonly ParallelOptions parallelism;
     readonly object[] values;
 
-    public ImageBatch(ImageSource source, ImagePreprocessor preprocessor, long maxPixels, int? threads, int capacity)
+    public ImageBatch(ImageSource source, ImagePreprocessor preprocessor, DecodeSettings decode, int capacity)
     {
         this.source = source;
         this.preprocessor = preprocessor;
-        this.maxPixels = maxPixels;
+        this.decode = decode;
+        int? threads = decode.Threads;
         parallelism = new ParallelOptions { MaxDegreeOfParallelism = threads ?? Environment.ProcessorCount };
         ImageSize = preprocessor.Preprocessing.Channels * preprocessor.Preprocessing.Height * preprocessor.Preprocessing.Width;
         values = new object[capacity];
@@ -127,7 +141,7 @@ internal sealed class ImageBatch
             var tensor = Tensors.AsSpan(i * ImageSize, ImageSize);
             try
             {
-                preprocessor.Fill(source.Load(values[i]), maxPixels, tensor);
+                source.Fill(values[i], preprocessor, decode, tensor);
                 Errors[i] = null;
             }
             catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)

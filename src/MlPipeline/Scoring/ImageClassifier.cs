@@ -173,14 +173,26 @@ public sealed class ImageClassifier : IDisposable
                 continue;
             }
             getScore(ref values);
-            yield return new ScoreResult(name, ToPrediction(name, values.DenseValues().ToArray(), probabilities), null);
+            yield return new ScoreResult(name, ToPrediction(name, values.GetValues().ToArray(), probabilities), null);
         }
     }
 
     Prediction ToPrediction(string path, float[] probabilities, bool includeAll)
     {
-        var order = Enumerable.Range(0, probabilities.Length).OrderByDescending(i => probabilities[i]).ThenBy(i => i).ToList();
-        var top = order.Take(model.Options.TopK).Select(i => new ClassProbability(Labels[i], probabilities[i])).ToList();
+        // The k most probable by selection (k is small): the highest first, the lower index first on ties.
+        int k = Math.Min(model.Options.TopK, probabilities.Length);
+        var top = new List<ClassProbability>(k);
+        Span<bool> taken = probabilities.Length <= 1024 ? stackalloc bool[probabilities.Length] : new bool[probabilities.Length];
+        for (int n = 0; n < k; n++)
+        {
+            int best = -1;
+            for (int i = 0; i < probabilities.Length; i++)
+            {
+                if (!taken[i] && (best < 0 || probabilities[i] > probabilities[best])) { best = i; }
+            }
+            taken[best] = true;
+            top.Add(new ClassProbability(Labels[best], probabilities[best]));
+        }
         return new Prediction(path, top[0].Label, top[0].Probability, top, includeAll ? probabilities : null);
     }
 
@@ -213,7 +225,7 @@ public sealed class ImageClassifier : IDisposable
     {
         ArgumentNullException.ThrowIfNull(image);
         float[] pixels = new float[model.ImageSize];
-        model.Preprocessor.Fill(image, model.Options.MaxImagePixels, pixels);
+        model.Preprocessor.Fill(image, model.Options.MaxImagePixels, pixels, model.Decode.ReducedScale, model.Decode.Budget);
         return pixels;
     }
 

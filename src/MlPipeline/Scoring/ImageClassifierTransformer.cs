@@ -224,7 +224,7 @@ public sealed class ImageClassifierTransformer : ITransformer, IDisposable
             if (isImage)
             {
                 var source = ImageSource.For(lead.Schema, columns.Input, columns.ImageFolder);
-                images = new ImageBatch(source, model.Preprocessor, model.Options.MaxImagePixels, model.Options.Threads, capacity);
+                images = new ImageBatch(source, model.Preprocessor, model.Decode, capacity);
                 readImage = source.Reader(lead);
                 tensors = images.Tensors;
                 errors = images.Errors;
@@ -277,9 +277,10 @@ public sealed class ImageClassifierTransformer : ITransformer, IDisposable
             return true;
         }
 
+        public override void Prepare() => images?.Compute(Count);
+
         public override void Compute()
         {
-            images?.Compute(Count);
             int size = model.ImageSize, classes = model.Labels.Count;
             // The rows that loaded move up to form one contiguous model input.
             int ok = 0;

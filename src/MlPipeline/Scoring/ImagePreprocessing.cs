@@ -133,8 +133,9 @@ public sealed record ImagePreprocessing
     /// <summary>Numbers joined by commas, round-trippable (the form of the ONNX metadata and the CLI's lists).</summary>
     public static string Join(IEnumerable<float> values) => string.Join(",", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
 
-    /// <summary>Whether every pixel 0 to 255 becomes a finite input. The formula is affine in the pixel, so its two ends bound every value.</summary>
-    internal bool KeepsPixelsFinite => Enumerable.Range(0, offsets.Length).All(c =>
+    /// <summary>Whether every pixel 0 to 255 becomes a finite input (no offset or scale so large that floats overflow). The formula is affine in the pixel, so its two ends bound every value.</summary>
+    [JsonIgnore]
+    public bool KeepsPixelsFinite => Enumerable.Range(0, offsets.Length).All(c =>
         float.IsFinite(scales[c]) && float.IsFinite(Apply(0, c)) && float.IsFinite(Apply(255, c)));
 
     /// <summary>The smallest and largest input any pixel becomes, over all channels.</summary>

@@ -79,10 +79,22 @@ internal sealed class ImagePreprocessor
     /// Decodes one encoded image strictly and writes its model input [C, H, W] to <paramref name="destination"/>.
     /// </summary>
     /// <exception cref="InvalidDataException">The bytes are not a readable image; the message says why.</exception>
-    public void Fill(byte[] encoded, long maxPixels, Span<float> destination)
+    public void Fill(byte[] encoded, long maxPixels, Span<float> destination) => Fill(encoded, maxPixels, destination, reducedScale: false, budget: null);
+
+    /// <summary>
+    /// <see cref="Fill(byte[], long, Span{float})"/> for scoring: a JPEG at least twice the size the resizing needs is
+    /// decoded at reduced scale when <paramref name="reducedScale"/> is set, and the decoded pixels wait for and hold
+    /// room in <paramref name="budget"/>.
+    /// </summary>
+    public void Fill(ReadOnlySpan<byte> encoded, long maxPixels, Span<float> destination, bool reducedScale, PixelBudget? budget)
     {
-        using var image = ImageDecoder.DecodeAsMLImageHoldsIt(encoded, maxPixels);
-        Fill(image, destination);
+        var p = Preprocessing;
+        SKSizeI? reduceTo = !reducedScale ? null : p.ResizeShorter is { } n ? new SKSizeI(n, n) : new SKSizeI(p.Width, p.Height);
+        using var image = ImageDecoder.DecodeAsMLImageHoldsIt(encoded, maxPixels, reduceTo, budget, out var lease);
+        using (lease)
+        {
+            Fill(image, destination);
+        }
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MlPipeline.Internals;
 
 namespace MlPipeline.Scoring;
 
@@ -90,7 +91,7 @@ public sealed class ImageTensorTransformer : ITransformer
     void ICanSaveModel.Save(ModelSaveContext ctx) => PortableModel.ImageTensor(settings, fittedSchema).Save(ctx);
 
     /// <summary>Everything the transform needs, as given to the catalog.</summary>
-    internal sealed record Settings(string OutputColumn, string InputColumn, ImagePreprocessing Preprocessing, string? ImageFolder, string ErrorColumn, long MaxImagePixels, int? Threads = null, int BatchSize = 128)
+    internal sealed record Settings(string OutputColumn, string InputColumn, ImagePreprocessing Preprocessing, string? ImageFolder, string ErrorColumn, long MaxImagePixels, bool ReducedScaleDecoding, int? Threads = null, int BatchSize = 128)
     {
         public int ImageSize => Preprocessing.Channels * Preprocessing.Height * Preprocessing.Width;
 
@@ -104,6 +105,7 @@ public sealed class ImageTensorTransformer : ITransformer
     sealed class Mapper(Settings settings) : BatchMapper
     {
         readonly ImagePreprocessor preprocessor = new(settings.Preprocessing, settings.OutputColumn);
+        readonly DecodeSettings decode = new(settings.MaxImagePixels, settings.ReducedScaleDecoding, new PixelBudget(DecodeSettings.DefaultBudget), settings.Threads);
 
         public override IReadOnlyList<DataViewSchema.DetachedColumn> AddedColumns { get; } = settings.Columns();
 
@@ -114,7 +116,7 @@ public sealed class ImageTensorTransformer : ITransformer
         public override RowBatch CreateBatch(DataViewRow lead)
         {
             var source = ImageSource.For(lead.Schema, settings.InputColumn, settings.ImageFolder);
-            return new Batch(lead, source, new ImageBatch(source, preprocessor, settings.MaxImagePixels, settings.Threads, settings.BatchSize));
+            return new Batch(lead, source, new ImageBatch(source, preprocessor, decode, settings.BatchSize));
         }
 
         public override Delegate Getter(int index, Func<(RowBatch Batch, int Slot)> current)
@@ -146,6 +148,10 @@ public sealed class ImageTensorTransformer : ITransformer
 
         protected override void Read(int slot) => images.Set(slot, read());
 
-        public override void Compute() => images.Compute(Count);
+        public override void Prepare() => images.Compute(Count);
+
+        public override void Compute()
+        {
+        }
     }
 }

@@ -27,16 +27,17 @@ public static class MlPipelineCatalog
     /// <param name="imageFolder">The folder relative paths are resolved against; null for the current directory.</param>
     /// <param name="errorColumnName">The error column written.</param>
     /// <param name="maxImagePixels">The largest image accepted (width × height), checked before decoding.</param>
+    /// <param name="reducedScaleDecoding">Decode a JPEG at least twice the input size at reduced scale (see <see cref="ImageClassifierOptions.ReducedScaleDecoding"/>); false decodes as ML.NET's LoadImages.</param>
     /// <exception cref="ArgumentException">A name is empty, the two output names are equal, or the preprocessing or pixel limit is invalid.</exception>
     public static ImageTensorEstimator LoadImageTensor(this TransformsCatalog catalog, string outputColumnName, string inputColumnName,
         ImagePreprocessing preprocessing, string? imageFolder = null, string errorColumnName = DefaultErrorColumnName,
-        long maxImagePixels = ImageClassifierOptions.DefaultMaxImagePixels)
+        long maxImagePixels = ImageClassifierOptions.DefaultMaxImagePixels, bool reducedScaleDecoding = true)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(preprocessing);
         CheckNames(outputColumnName, inputColumnName, errorColumnName);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxImagePixels, 1);
-        return new ImageTensorEstimator(new ImageTensorTransformer.Settings(outputColumnName, inputColumnName, preprocessing.Validate(), imageFolder, errorColumnName, maxImagePixels));
+        return new ImageTensorEstimator(new ImageTensorTransformer.Settings(outputColumnName, inputColumnName, preprocessing.Validate(), imageFolder, errorColumnName, maxImagePixels, reducedScaleDecoding));
     }
 
     /// <summary>

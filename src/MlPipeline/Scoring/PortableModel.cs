@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
+using MlPipeline.Internals;
 
 namespace MlPipeline.Scoring;
 
@@ -38,7 +39,7 @@ internal static class PortableModel
     {
         var ml = new MLContext(seed: 0);
         var source = ImageSource.For(inputSchema, settings.InputColumn, settings.ImageFolder);
-        var chain = LoadImages(ml, source, new ImageSettings(settings.Preprocessing, settings.ImageFolder, settings.MaxImagePixels))
+        var chain = LoadImages(ml, source, new ImageSettings(settings.Preprocessing, settings.ImageFolder, settings.MaxImagePixels, settings.ReducedScaleDecoding))
             .Append(ml.Transforms.CopyColumns(settings.OutputColumn, FixedTensorColumn))
             .Append(ml.Transforms.CopyColumns(settings.ErrorColumn, ErrorColumn));
         return FitAndDrop(ml, chain, inputSchema, [settings.OutputColumn, settings.ErrorColumn]);
@@ -48,7 +49,7 @@ internal static class PortableModel
     public static ICanSaveModel Classifier(ClassifierModel model, ImageClassifierTransformer.Columns columns, DataViewSchema inputSchema)
     {
         var ml = new MLContext(seed: 0);
-        var settings = new ImageSettings(model.Preprocessing, columns.ImageFolder, model.Options.MaxImagePixels);
+        var settings = new ImageSettings(model.Preprocessing, columns.ImageFolder, model.Options.MaxImagePixels, model.Options.ReducedScaleDecoding);
         IEstimator<ITransformer> chain;
         if (ImageSource.Accepts(inputSchema[columns.Input].Type))
         {
@@ -120,7 +121,7 @@ internal static class PortableModel
     }
 
     /// <summary>What image loading needs.</summary>
-    internal sealed record ImageSettings(ImagePreprocessing Preprocessing, string? ImageFolder, long MaxImagePixels);
+    internal sealed record ImageSettings(ImagePreprocessing Preprocessing, string? ImageFolder, long MaxImagePixels, bool ReducedScale);
 
     /// <summary>What score mapping needs.</summary>
     internal sealed record ScoringSettings(string[] Labels, bool OutputIsProbabilities);
@@ -132,6 +133,8 @@ internal static class PortableModel
         public ImageSource Source(bool bytes) => bytes ? ImageSource.ForBytes(settings.ImageFolder) : ImageSource.ForPaths(settings.ImageFolder);
 
         public ImageSettings Settings => settings;
+
+        public DecodeSettings Decode { get; } = new(settings.MaxImagePixels, settings.ReducedScale, new PixelBudget(DecodeSettings.DefaultBudget), null);
     }
 
     static void LoadImage(object image, bool bytes, string config, TensorRow row)
@@ -141,7 +144,7 @@ internal static class PortableModel
         var tensor = new float[p.Channels * p.Height * p.Width];
         try
         {
-            loader.Preprocessor.Fill(loader.Source(bytes).Load(image), loader.Settings.MaxImagePixels, tensor);
+            loader.Source(bytes).Fill(image, loader.Preprocessor, loader.Decode, tensor);
             row.Error = "";
         }
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)
