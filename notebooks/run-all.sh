@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs every notebook in this folder top to bottom, headlessly, with dotnet-repl (pinned in .config/dotnet-tools.json).
-# First publishes the library with its native dependencies into notebooks/lib, which the notebooks reference.
+# First publishes the libraries (through the tool, which references all three) with their native dependencies into notebooks/lib, which the notebooks reference.
 # Exits 1 when any cell fails, after printing the notebook, the failing cell and its error.
 set -uo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 rid=$(dotnet --info | awk '/^ *RID:/ {print $2; exit}')
-if ! dotnet publish ../src/MlPipeline.Training -c Release -r "$rid" --self-contained false -o lib -v quiet; then
+if ! dotnet publish ../src/MlPipeline.Cli -c Release -r "$rid" --self-contained false -o lib -v quiet; then
   echo "notebooks: publishing the library into notebooks/lib failed"
   exit 1
 fi

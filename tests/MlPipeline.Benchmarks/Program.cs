@@ -15,6 +15,6 @@ return which switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: MlPipeline.Benchmarks train [--data DIR [--size WxH] [--val-split F] [--test DIR] | --dataset mnist|fashion-mnist] [--model cnn|mlp|resnet] [--epochs N] [--threads N] [--init pytorch|glorot] [--python PATH] [--rounds R] [--load-only] [--no-pytorch] [--holdout F] [--lr R] [--augment A] [--early-stopping N [--monitor val_accuracy]] [--lr-schedule S] [--class-weights balanced] [--weight-decay W] [--label-smoothing S] | score [--batch-size N] [--rounds R] [--stages] | score-memory [--copies N] | score-photos [--count N] [--full-decode] | predict-leak [--predictions N] [--loads N]");
+    Console.Error.WriteLine("usage: MlPipeline.Benchmarks train [--data DIR [--size WxH] [--val-split F] [--test DIR] | --dataset mnist|fashion-mnist] [--model cnn|mlp|resnet] [--epochs N] [--threads N] [--init pytorch|glorot] [--python PATH] [--rounds R] [--load-only] [--no-pytorch] [--holdout F] [--lr R] [--augment A] [--early-stopping N [--monitor val_accuracy]] [--lr-schedule S] [--class-weights balanced] [--weight-decay W] [--label-smoothing S] | score [--batch-size N] [--rounds R] [--stages] [--rgb64] | score-memory [--copies N] | score-photos [--count N] [--full-decode] | predict-leak [--predictions N] [--loads N]");
     return 2;
 }

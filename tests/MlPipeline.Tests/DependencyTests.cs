@@ -14,9 +14,20 @@ public sealed class DependencyTests
     }
 
     [Test]
+    public void MlPipeline_References_OnlyMlNetOnnxRuntimeAndImageDecoding()
+    {
+        var references = typeof(ImagePreprocessing).Assembly.GetReferencedAssemblies().Select(a => a.Name!).ToList();
+
+        Assert.That(references, Has.Some.StartWith("Microsoft.ML"));
+        Assert.That(references, Has.Some.EqualTo("SkiaSharp"));
+        Assert.That(references, Has.None.StartWith("OxyPlot").And.None.StartWith("HarfBuzz").And.None.EqualTo("Google.Protobuf"),
+            "plotting lives in MlPipeline.Reporting; ONNX protobuf writing in MlPipeline.Training");
+    }
+
+    [Test]
     public void MlPipeline_PullsIn_NoTorchSharpPackage()
     {
-        // The test project references only MlPipeline, so its dependency file is exactly MlPipeline's closure.
+        // The test project references MlPipeline and MlPipeline.Reporting, neither of which may bring TorchSharp.
         string deps = Path.Combine(AppContext.BaseDirectory, "MlPipeline.Tests.deps.json");
         using var json = JsonDocument.Parse(File.ReadAllText(deps));
 

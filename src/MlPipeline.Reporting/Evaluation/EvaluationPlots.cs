@@ -73,16 +73,12 @@ public static class EvaluationPlots
     public static byte[] Mistakes(EvaluationReport report, int count = 24, int columns = 6, int cellSize = 120)
     {
         ArgumentNullException.ThrowIfNull(report);
-        if (count < 1) { throw new ArgumentOutOfRangeException(nameof(count), count, "Count must be at least 1."); }
-        if (columns < 1) { throw new ArgumentOutOfRangeException(nameof(columns), columns, "Columns must be at least 1."); }
-        if (cellSize < 32) { throw new ArgumentOutOfRangeException(nameof(cellSize), cellSize, "Cell size must be at least 32 pixels."); }
+        CheckGrid(count, columns, cellSize);
         var shown = report.Misclassified.Take(count).ToList();
-        int rows = Math.Max(1, (shown.Count + columns - 1) / columns);
         const int title = 36, caption = 34, pad = 8;
-        int cellWidth = cellSize + 2 * pad, cellHeight = cellSize + caption + pad;
-        using var surface = SKSurface.Create(new SKImageInfo(columns * cellWidth, title + rows * cellHeight, SKColorType.Rgba8888, SKAlphaType.Premul));
+        var (surface, cellWidth, cellHeight) = Grid(shown.Count, columns, cellSize, title, caption, pad);
+        using var owned = surface;
         var canvas = surface.Canvas;
-        canvas.Clear(SKColors.White);
         using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true, TextSize = 16 };
         using var small = new SKPaint { Color = SKColors.DimGray, IsAntialias = true, TextSize = 11 };
         using var frame = new SKPaint { Color = SKColors.LightGray, Style = SKPaintStyle.Stroke, StrokeWidth = 1 };
@@ -125,16 +121,12 @@ public static class EvaluationPlots
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(title);
-        if (count < 1) { throw new ArgumentOutOfRangeException(nameof(count), count, "Count must be at least 1."); }
-        if (columns < 1) { throw new ArgumentOutOfRangeException(nameof(columns), columns, "Columns must be at least 1."); }
-        if (cellSize < 32) { throw new ArgumentOutOfRangeException(nameof(cellSize), cellSize, "Cell size must be at least 32 pixels."); }
+        CheckGrid(count, columns, cellSize);
         int shown = Math.Min(count, images.Count);
-        int rows = Math.Max(1, (shown + columns - 1) / columns);
         const int heading = 36, caption = 20, pad = 8;
-        int cellWidth = cellSize + 2 * pad, cellHeight = cellSize + caption + pad;
-        using var surface = SKSurface.Create(new SKImageInfo(columns * cellWidth, heading + rows * cellHeight, SKColorType.Rgba8888, SKAlphaType.Premul));
+        var (surface, cellWidth, cellHeight) = Grid(shown, columns, cellSize, heading, caption, pad);
+        using var owned = surface;
         var canvas = surface.Canvas;
-        canvas.Clear(SKColors.White);
         using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true, TextSize = 16 };
         using var frame = new SKPaint { Color = SKColors.LightGray, Style = SKPaintStyle.Stroke, StrokeWidth = 1 };
         canvas.DrawText(title, pad, 24, text);
@@ -227,13 +219,33 @@ public static class EvaluationPlots
         }
     }
 
+    static void CheckGrid(int count, int columns, int cellSize)
+    {
+        if (count < 1) { throw new ArgumentOutOfRangeException(nameof(count), count, "Count must be at least 1."); }
+        if (columns < 1) { throw new ArgumentOutOfRangeException(nameof(columns), columns, "Columns must be at least 1."); }
+        if (cellSize < 32) { throw new ArgumentOutOfRangeException(nameof(cellSize), cellSize, "Cell size must be at least 32 pixels."); }
+    }
+
+    /// <summary>A white surface for a headed grid of <paramref name="shown"/> cells, <paramref name="columns"/> per row, and the size of one cell.</summary>
+    static (SKSurface Surface, int CellWidth, int CellHeight) Grid(int shown, int columns, int cellSize, int heading, int caption, int pad)
+    {
+        int rows = Math.Max(1, (shown + columns - 1) / columns);
+        int cellWidth = cellSize + (2 * pad), cellHeight = cellSize + caption + pad;
+        var surface = SKSurface.Create(new SKImageInfo(columns * cellWidth, heading + (rows * cellHeight), SKColorType.Rgba8888, SKAlphaType.Premul));
+        surface.Canvas.Clear(SKColors.White);
+        return (surface, cellWidth, cellHeight);
+    }
+
     static SKBitmap? Decode(string path)
     {
         try
         {
-            return Internals.ImageDecoder.DecodeBitmap(File.ReadAllBytes(path), Scoring.ImageClassifierOptions.DefaultMaxImagePixels);
+            // The images were decoded strictly when they were scored; here a file that changed since is only left out.
+            using var codec = SKCodec.Create(path);
+            if (codec is null || (long)codec.Info.Width * codec.Info.Height > Scoring.ImageClassifierOptions.DefaultMaxImagePixels) { return null; }
+            return SKBitmap.Decode(codec, codec.Info.WithColorType(SKColorType.Bgra8888).WithAlphaType(SKAlphaType.Unpremul));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
             return null;
         }
