@@ -198,17 +198,21 @@ internal sealed class ImagePreprocessor
         {
             var source = bgra ?? image;
             int width = source.Width, height = source.Height;
-            var (newWidth, newHeight) = width <= height
-                ? (shorter, (int)((long)shorter * height / width))
-                : ((int)((long)shorter * width / height), shorter);
-            byte[] pixels = PilResampler.Resize(Packed(source), width, height, 4, newWidth, newHeight);
+            long longer = width <= height ? (long)shorter * height / width : (long)shorter * width / height;
+            if (longer > int.MaxValue)
+            {
+                throw new InvalidDataException($"the image is {width}x{height}: with its shorter side resized to {shorter} its longer side would be {longer:N0} pixels");
+            }
+            var (newWidth, newHeight) = width <= height ? (shorter, (int)longer) : ((int)longer, shorter);
             int top = (int)Math.Round((newHeight - p.Height) / 2.0, MidpointRounding.ToEven);
             int left = (int)Math.Round((newWidth - p.Width) / 2.0, MidpointRounding.ToEven);
+            // Only the crop is resampled: a large resize-shorter costs the crop's pixels, not the resized image's.
+            byte[] pixels = PilResampler.Resize(Packed(source), width, height, 4, newWidth, newHeight, left, top, p.Width, p.Height);
             var result = new SKBitmap(new SKImageInfo(p.Width, p.Height, source.ColorType, source.AlphaType));
             var target = PixelsOf(result);
             for (int y = 0; y < p.Height; y++)
             {
-                pixels.AsSpan((((y + top) * newWidth) + left) * 4, p.Width * 4).CopyTo(target.Slice(y * result.RowBytes, p.Width * 4));
+                pixels.AsSpan(y * p.Width * 4, p.Width * 4).CopyTo(target.Slice(y * result.RowBytes, p.Width * 4));
             }
             return result;
         }

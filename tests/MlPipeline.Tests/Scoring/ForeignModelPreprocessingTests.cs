@@ -88,6 +88,7 @@ public sealed class ForeignModelPreprocessingTests
     [TestCase(12, 9, 16, 16, 14, Description = "upscaled")]
     [TestCase(300, 200, 160, 150, 160, Description = "a 2x reduction, the antialiasing filter widened")]
     [TestCase(50, 50, 50, 50, 50, Description = "already the size: no resampling")]
+    [TestCase(3, 200, 40, 32, 32, Description = "a thin strip: the resized image is 40x2666, the crop its middle")]
     public void ResizeShorterThenCentreCrop_EqualsTorchvisionOnPillow_BitForBit(int width, int height, int shorter, int cropWidth, int cropHeight)
     {
         using var bitmap = Random(width, height, width * height);
@@ -107,6 +108,23 @@ public sealed class ForeignModelPreprocessingTests
             for (int c = 0; c < 3; c++) { expected[(c * plane) + i] = pillow[(i * 3) + c]; }
         }
         Assert.That(ours, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void ResizeShorter_ComputesOnlyTheCrop_SoAHugeResizeOfAThinImageStaysSmall()
+    {
+        // 2x4000 with the shorter side to 16,384: the resized image would be 16,384 x 32,768,000 pixels (2 PB of BGRA).
+        using var bitmap = Random(2, 4000, 1);
+        byte[] png = File.ReadAllBytes(WritePng("thin.png", bitmap));
+        using var classifier = ImageClassifier.Load(Repository.File("onnx/mnist-cnn.onnx"),
+            new ImageClassifierOptions { ResizeShorter = 16_384 });
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        float[] tensor = classifier.Preprocess(png);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.That(tensor, Has.Length.EqualTo(28 * 28));
+        Assert.That(allocated, Is.LessThan(64L << 20), "the weights and rows of the 28x28 crop, not of the resized image");
     }
 
     [Test]
