@@ -196,6 +196,36 @@ public sealed class MlNetTransformsTests
         public string ImageError { get; set; } = "";
     }
 
+    [Test]
+    public void LoadImageTensor_SavedAndLoaded_GivesTheSameTensorsOfTheSameSize_FromPathsAndBytes()
+    {
+        File.WriteAllText(Path.Combine(dir, "text.png"), "not an image");
+        string csv = WriteCsv("../text.png,3");
+        var ml = new MLContext(seed: 0);
+        var data = ml.Data.LoadFromTextFile<CsvRow>(csv, separatorChar: ',', hasHeader: true);
+        var preprocessing = new ImagePreprocessing(20, 24, ColorMode.Rgb, [10f, 20f, 30f], [0.01f, 0.02f, 0.03f]) { Layout = TensorLayout.Nhwc, Resize = ResizeMode.Pad };
+        var fitted = ml.Transforms.LoadImageTensor("Tensor", nameof(CsvRow.Path), preprocessing, folder).Fit(data);
+        string zip = Path.Combine(dir, "tensor.zip");
+        ml.Model.Save(fitted, data.Schema, zip);
+        var bytes = ml.Data.LoadFromEnumerable(File.ReadLines(csv).Skip(1).Take(5).Select(l => new BytesInput { Image = File.ReadAllBytes(Path.Combine(folder, l.Split(',')[0])) }));
+        var fromBytes = ml.Transforms.LoadImageTensor("Tensor", nameof(BytesInput.Image), preprocessing).Fit(bytes);
+        string bytesZip = Path.Combine(dir, "bytes.zip");
+        ml.Model.Save(fromBytes, bytes.Schema, bytesZip);
+
+        var loaded = new MLContext(seed: 1).Model.Load(zip, out _);
+        var before = fitted.Transform(data);
+        var after = loaded.Transform(data);
+        var loadedBytes = new MLContext(seed: 1).Model.Load(bytesZip, out _);
+
+        Assert.That(((VectorDataViewType)after.Schema["Tensor"].Type).Size, Is.EqualTo(3 * 20 * 24), "a known-size vector after loading too");
+        var expected = before.GetColumn<float[]>("Tensor").ToList();
+        var actual = after.GetColumn<float[]>("Tensor").ToList();
+        for (int i = 0; i < 120; i++) { Assert.That(actual[i], Is.EqualTo(expected[i]), $"row {i}"); }
+        Assert.That(actual[120], Has.All.NaN);
+        Assert.That(after.GetColumn<string>("ImageError"), Is.EqualTo(before.GetColumn<string>("ImageError")));
+        Assert.That(loadedBytes.Transform(bytes).GetColumn<float[]>("Tensor"), Is.EqualTo(fromBytes.Transform(bytes).GetColumn<float[]>("Tensor")));
+    }
+
     sealed class BytesInput
     {
         public byte[] Image { get; set; } = [];
@@ -292,6 +322,47 @@ public sealed class MlNetTransformsTests
         Assert.That(wrongType!.Message, Does.Contain("'Value' is Single").And.Contain("expected text (image paths) or a vector of bytes"));
         Assert.That(wrongTensor!.Message, Does.Contain("a vector of 784 floats, 1x28x28"));
         Assert.That(sameNames!.Message, Does.Contain("'X' is given twice"));
+    }
+
+    [Test]
+    public void AnInputThatGivesCursorsDifferentRows_IsAnErrorSayingSo()
+    {
+        string csv = WriteCsv();
+        var ml = new MLContext(seed: 0);
+        var data = ml.Data.LoadFromTextFile<CsvRow>(csv, separatorChar: ',', hasHeader: true);
+        var shuffled = ml.Data.ShuffleRows(data, seed: 7);
+        var unstable = new FirstCursorFrom(data, shuffled);
+        var scored = ml.Transforms.ScoreImageClassifier(model, nameof(CsvRow.Path), imageFolder: folder).Fit(data).Transform(unstable);
+
+        // Score needs the lead cursor and Label a second cursor over the input; one of the two reads other rows.
+        var e = Assert.Throws<InvalidOperationException>(() => ml.Data.CreateEnumerable<LabelAndScore>(scored, reuseRowObject: false).ToList());
+
+        Assert.That(e!.Message, Does.Contain("gave two cursors different rows").And.Contain("as IDataView promises"));
+    }
+
+    sealed class LabelAndScore
+    {
+        public string Label { get; set; } = "";
+
+        public float[] Score { get; set; } = [];
+    }
+
+    /// <summary>An input that breaks IDataView's promise: its first cursor reads one view, every later one another.</summary>
+    sealed class FirstCursorFrom(IDataView first, IDataView later) : IDataView
+    {
+        int cursors;
+
+        public DataViewSchema Schema => first.Schema;
+
+        public bool CanShuffle => false;
+
+        public long? GetRowCount() => first.GetRowCount();
+
+        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
+            (cursors++ == 0 ? first : later).GetRowCursor(columnsNeeded.Select(c => (cursors == 1 ? first : later).Schema[c.Index]));
+
+        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
+            [GetRowCursor(columnsNeeded, rand)];
     }
 
     sealed class NumberRow
