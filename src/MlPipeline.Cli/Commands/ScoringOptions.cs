@@ -103,7 +103,7 @@ internal sealed class ScoringOptions
         {
             Width = width,
             Height = height,
-            ColorMode = parse.GetValue(Color) is { } c ? Enum.Parse<ColorMode>(c, ignoreCase: true) : null,
+            ColorMode = Parse<ColorMode>(parse, Color),
             Resize = Parse<ResizeMode>(parse, Resize),
             ResizeShorter = parse.GetValue(ResizeShorter),
             Layout = Parse<TensorLayout>(parse, Layout),

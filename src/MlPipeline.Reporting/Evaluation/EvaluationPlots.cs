@@ -240,12 +240,9 @@ public static class EvaluationPlots
     {
         try
         {
-            // The images were decoded strictly when they were scored; here a file that changed since is only left out.
-            using var codec = SKCodec.Create(path);
-            if (codec is null || (long)codec.Info.Width * codec.Info.Height > Scoring.ImageClassifierOptions.DefaultMaxImagePixels) { return null; }
-            return SKBitmap.Decode(codec, codec.Info.WithColorType(SKColorType.Bgra8888).WithAlphaType(SKAlphaType.Unpremul));
+            return Internals.ImageDecoder.DecodeBitmap(Internals.ImageDecoder.ReadFile(path), Scoring.ImageClassifierOptions.DefaultMaxImagePixels);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             return null;
         }

@@ -13,42 +13,37 @@ internal static class ImageDecoder
     /// Reads an image file's bytes. Only regular files are read, since opening a FIFO or a device blocks (or never
     /// ends); any failure is an <see cref="IOException"/> whose message is the reason a batch reports for the file.
     /// </summary>
-    public static byte[] ReadFile(string path)
-    {
-        try
-        {
-            if (FileSystem.IsSpecial(path)) { throw new IOException($"it is {FileSystem.Describe(FileSystem.Kind.Special)}"); }
-            return File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new IOException(e is FileNotFoundException or DirectoryNotFoundException ? "the file does not exist" : $"the file cannot be read ({e.Message})", e);
-        }
-    }
+    public static byte[] ReadFile(string path) => Reading(path, () => File.ReadAllBytes(path));
 
     /// <summary>
     /// <see cref="ReadFile"/> into a buffer rented from the shared pool (a camera photo's bytes would otherwise be a
     /// new large-object array per image, which the GC returns late): dispose the result to give it back.
     /// </summary>
-    public static PooledBytes ReadFilePooled(string path)
+    public static PooledBytes ReadFilePooled(string path) => Reading(path, () =>
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        long length = stream.Length;
+        if (length > Array.MaxLength) { throw new IOException($"it is {length:N0} bytes, more than an image file can be"); }
+        var bytes = new PooledBytes((int)length);
+        try
+        {
+            stream.ReadExactly(bytes.Buffer, 0, bytes.Length);
+            return bytes;
+        }
+        catch
+        {
+            bytes.Dispose();
+            throw;
+        }
+    });
+
+    /// <summary>Runs <paramref name="read"/> on a regular file only, turning every failure into the reason a batch reports.</summary>
+    static T Reading<T>(string path, Func<T> read)
     {
         try
         {
             if (FileSystem.IsSpecial(path)) { throw new IOException($"it is {FileSystem.Describe(FileSystem.Kind.Special)}"); }
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
-            long length = stream.Length;
-            if (length > Array.MaxLength) { throw new IOException($"it is {length:N0} bytes, more than an image file can be"); }
-            var bytes = new PooledBytes((int)length);
-            try
-            {
-                stream.ReadExactly(bytes.Buffer, 0, bytes.Length);
-                return bytes;
-            }
-            catch
-            {
-                bytes.Dispose();
-                throw;
-            }
+            return read();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -76,28 +71,24 @@ internal static class ImageDecoder
     /// both dimensions at least <paramref name="reduceTo"/>'s, as Pillow's <c>draft</c> does), and the decoded pixels
     /// are held against <paramref name="budget"/> until <paramref name="lease"/> is disposed.
     /// </summary>
-    public static unsafe SKBitmap DecodeAsMLImageHoldsIt(ReadOnlySpan<byte> bytes, long maxPixels, SKSizeI? reduceTo, PixelBudget? budget, out IDisposable? lease)
+    public static SKBitmap DecodeAsMLImageHoldsIt(ReadOnlySpan<byte> bytes, long maxPixels, SKSizeI? reduceTo, PixelBudget? budget, out IDisposable? lease) =>
+        DecodeBitmap(bytes, maxPixels, SKAlphaType.Premul, reduceTo, budget, out lease);
+
+    /// <summary>The same strict decoding, to a SkiaSharp bitmap (BGRA, unpremultiplied) the caller disposes.</summary>
+    public static SKBitmap DecodeBitmap(byte[] bytes, long maxPixels) => DecodeBitmap(bytes, maxPixels, SKAlphaType.Unpremul, null, null, out _);
+
+    static unsafe SKBitmap DecodeBitmap(ReadOnlySpan<byte> bytes, long maxPixels, SKAlphaType label, SKSizeI? reduceTo, PixelBudget? budget, out IDisposable? lease)
     {
         if (bytes.IsEmpty) { throw new InvalidDataException("the file is empty (0 bytes)"); }
         // The codec reads the caller's bytes in place (pinned until it is gone) instead of a copy.
         fixed (byte* pointer = bytes)
         {
             using var data = SKData.Create((IntPtr)pointer, bytes.Length, NoRelease);
-            return DecodeBitmap(data, maxPixels, SKAlphaType.Premul, reduceTo, budget, out lease);
+            return DecodeBitmap(data, maxPixels, label, reduceTo, budget, out lease);
         }
     }
 
     static readonly SKDataReleaseDelegate NoRelease = (_, _) => { };
-
-    /// <summary>The same strict decoding, to a SkiaSharp bitmap (BGRA, unpremultiplied) the caller disposes.</summary>
-    public static SKBitmap DecodeBitmap(byte[] bytes, long maxPixels) => DecodeBitmap(bytes, maxPixels, SKAlphaType.Unpremul, null, null, out _);
-
-    static SKBitmap DecodeBitmap(byte[] bytes, long maxPixels, SKAlphaType label, SKSizeI? reduceTo, PixelBudget? budget, out IDisposable? lease)
-    {
-        if (bytes.Length == 0) { throw new InvalidDataException("the file is empty (0 bytes)"); }
-        using var data = SKData.CreateCopy(bytes);
-        return DecodeBitmap(data, maxPixels, label, reduceTo, budget, out lease);
-    }
 
     static SKBitmap DecodeBitmap(SKData data, long maxPixels, SKAlphaType label, SKSizeI? reduceTo, PixelBudget? budget, out IDisposable? lease)
     {

@@ -14,13 +14,15 @@ internal abstract class RowBatch : IDisposable
     public int Count { get; private set; }
 
     /// <summary>The lead cursor's row id of each row, to check that the cursor reading the other columns is on the same row.</summary>
-    public DataViewRowId[] Ids { get; private set; } = [];
+    public DataViewRowId[] Ids => ids;
+
+    DataViewRowId[] ids = new DataViewRowId[16];
 
     /// <summary>Reads the lead cursor's current row into slot <see cref="Count"/>.</summary>
     public void Add(DataViewRowId id)
     {
-        if (Ids.Length <= Count) { Ids = [.. Ids, .. new DataViewRowId[Math.Max(Ids.Length, 16)]]; }
-        Ids[Count] = id;
+        if (ids.Length <= Count) { Array.Resize(ref ids, ids.Length * 2); }
+        ids[Count] = id;
         Read(Count);
         Count++;
     }

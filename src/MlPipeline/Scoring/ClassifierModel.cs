@@ -165,7 +165,7 @@ internal sealed class ClassifierModel : IDisposable
             {
                 throw new InvalidDataException($"Model '{Source}' output '{outputName}' gave {values.Length / Math.Max(count, 1)} values per image; expected {classes} (one per label).");
             }
-            int bad = IndexOfNonFinite(values);
+            int bad = ScoreMath.IndexOfNonFinite(values);
             if (bad >= 0)
             {
                 throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
@@ -178,15 +178,6 @@ internal sealed class ClassifierModel : IDisposable
                 ScoreMath.ToProbabilities(scores, outputName == "probabilities", destination);
             }
         }
-    }
-
-    static int IndexOfNonFinite(ReadOnlySpan<float> values)
-    {
-        for (int i = 0; i < values.Length; i++)
-        {
-            if (!float.IsFinite(values[i])) { return i; }
-        }
-        return -1;
     }
 
     /// <summary>

@@ -26,11 +26,8 @@ internal sealed class ImageSource
     /// <summary>The folder relative paths are resolved against; null for the current directory.</summary>
     public string? ImageFolder { get; }
 
-    /// <summary>Images read from paths, relative ones under <paramref name="imageFolder"/>.</summary>
-    public static ImageSource ForPaths(string? imageFolder) => new("", false, imageFolder);
-
-    /// <summary>Images given as their encoded bytes.</summary>
-    public static ImageSource ForBytes(string? imageFolder) => new("", true, imageFolder);
+    /// <summary>Images given by value (<see cref="Fill"/> takes paths, relative ones under <paramref name="imageFolder"/>, and bytes alike), not read from a column.</summary>
+    public static ImageSource ForValues(string? imageFolder) => new("", false, imageFolder);
 
     /// <summary>Whether a column of this type holds images: text (paths) or a vector of bytes (encoded files).</summary>
     public static bool Accepts(DataViewType type) =>
@@ -72,10 +69,25 @@ internal sealed class ImageSource
         };
     }
 
-    /// <summary>Preprocesses the image of a value <see cref="Reader"/> gave (a file is read into a pooled buffer first).</summary>
-    /// <exception cref="IOException">The file cannot be read; the message is the reason.</exception>
-    /// <exception cref="InvalidDataException">The image cannot be decoded.</exception>
-    public void Fill(object value, ImagePreprocessor preprocessor, DecodeSettings decode, Span<float> destination)
+    /// <summary>
+    /// Preprocesses the image of a value <see cref="Reader"/> gave (a path, read into a pooled buffer first, or bytes)
+    /// into <paramref name="destination"/>; returns null, or why the image cannot be used, leaving NaN.
+    /// </summary>
+    public string? TryFill(object value, ImagePreprocessor preprocessor, DecodeSettings decode, Span<float> destination)
+    {
+        try
+        {
+            Fill(value, preprocessor, decode, destination);
+            return null;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            destination.Fill(float.NaN);
+            return e.Message;
+        }
+    }
+
+    void Fill(object value, ImagePreprocessor preprocessor, DecodeSettings decode, Span<float> destination)
     {
         if (value is byte[] bytes)
         {
@@ -138,17 +150,7 @@ internal sealed class ImageBatch
     {
         Parallel.For(0, count, parallelism, i =>
         {
-            var tensor = Tensors.AsSpan(i * ImageSize, ImageSize);
-            try
-            {
-                source.Fill(values[i], preprocessor, decode, tensor);
-                Errors[i] = null;
-            }
-            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)
-            {
-                Errors[i] = e.Message;
-                tensor.Fill(float.NaN);
-            }
+            Errors[i] = source.TryFill(values[i], preprocessor, decode, Tensors.AsSpan(i * ImageSize, ImageSize));
             values[i] = null!;
         });
     }

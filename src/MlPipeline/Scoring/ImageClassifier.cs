@@ -25,7 +25,7 @@ public sealed class ImageClassifier : IDisposable
         byBytes = new ImageClassifierTransformer(model, owns: false, Columns(nameof(BytesRow.Bytes)), ml.Data.LoadFromEnumerable(Array.Empty<BytesRow>()).Schema);
     }
 
-    static ImageClassifierTransformer.Columns Columns(string input) => new(input, "Score", "PredictedLabel", "ImageError", null);
+    static ImageClassifierTransformer.Columns Columns(string input) => new(input, MlPipelineCatalog.DefaultScoreColumnName, MlPipelineCatalog.DefaultPredictedLabelColumnName, MlPipelineCatalog.DefaultErrorColumnName, null);
 
     /// <summary>Where the model came from (a path, or "built-in mnist-cnn").</summary>
     public string ModelSource => model.Source;
@@ -154,8 +154,8 @@ public sealed class ImageClassifier : IDisposable
     IEnumerable<ScoreResult> Results(ImageClassifierTransformer transformer, IDataView rows, Queue<string> names, bool probabilities, CancellationToken cancellationToken)
     {
         var scored = transformer.Transform(rows);
-        var score = scored.Schema["Score"];
-        var error = scored.Schema["ImageError"];
+        var score = scored.Schema[MlPipelineCatalog.DefaultScoreColumnName];
+        var error = scored.Schema[MlPipelineCatalog.DefaultErrorColumnName];
         using var cursor = scored.GetRowCursor([score, error]);
         var getScore = cursor.GetGetter<VBuffer<float>>(score);
         var getError = cursor.GetGetter<ReadOnlyMemory<char>>(error);

@@ -42,10 +42,7 @@ public sealed class ImageClassifierEstimator : IEstimator<ImageClassifierTransfo
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        if (inputSchema.FirstOrDefault(c => c.Name == columns.Input).Name is null)
-        {
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The input has no column '{columns.Input}'; expected image paths, image bytes or input tensors there.");
-        }
+        SchemaShapes.Require(inputSchema, columns.Input, "image paths, image bytes or input tensors");
         var model = load();
         try
         {
@@ -262,19 +259,10 @@ public sealed class ImageClassifierTransformer : ITransformer, IDisposable
                 readError(ref error);
                 if (!error.IsEmpty) { errors[slot] = error.ToString(); }
             }
-            if (errors[slot] is null && !AllFinite(destination))
+            if (errors[slot] is null && ScoreMath.IndexOfNonFinite(destination) >= 0)
             {
                 errors[slot] = "the input tensor holds NaN or infinite values";
             }
-        }
-
-        static bool AllFinite(ReadOnlySpan<float> values)
-        {
-            foreach (float v in values)
-            {
-                if (!float.IsFinite(v)) { return false; }
-            }
-            return true;
         }
 
         public override void Prepare() => images?.Compute(Count);

@@ -139,13 +139,8 @@ internal sealed class ImagePreprocessor
                 }
                 current = gray;
             }
-            if (current.ColorType is not (SKColorType.Bgra8888 or SKColorType.Rgba8888))
-            {
-                // MLImage keeps other pixel formats as a BGRA copy.
-                converted = current.Copy(SKColorType.Bgra8888) ?? throw new InvalidDataException($"the image's pixel format {current.ColorType} cannot be converted to BGRA");
-                current = converted;
-            }
-            Extract(current, destination);
+            converted = BgraCopyIfNeeded(current);
+            Extract(converted ?? current, destination);
         }
         finally
         {
@@ -193,7 +188,7 @@ internal sealed class ImagePreprocessor
     SKBitmap ResizeShorterAndCrop(SKBitmap image, int shorter)
     {
         var p = Preprocessing;
-        var bgra = image.ColorType is SKColorType.Bgra8888 or SKColorType.Rgba8888 ? null : image.Copy(SKColorType.Bgra8888);
+        var bgra = BgraCopyIfNeeded(image);
         try
         {
             var source = bgra ?? image;
@@ -253,7 +248,7 @@ internal sealed class ImagePreprocessor
     /// </summary>
     static SKBitmap Composite(SKBitmap image, BackgroundColor background)
     {
-        using var bgra = image.ColorType is SKColorType.Bgra8888 or SKColorType.Rgba8888 ? null : image.Copy(SKColorType.Bgra8888);
+        using var bgra = BgraCopyIfNeeded(image);
         var source = bgra ?? image;
         var result = new SKBitmap(new SKImageInfo(source.Width, source.Height, source.ColorType, source.AlphaType));
         var from = source.GetPixelSpan();
@@ -267,6 +262,15 @@ internal sealed class ImagePreprocessor
         }
         return result;
     }
+
+    /// <summary>
+    /// A BGRA copy of an image whose pixels are not 4 bytes in BGRA or RGBA order (MLImage keeps other pixel formats as
+    /// such a copy); null when they already are.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The pixel format cannot be converted.</exception>
+    static SKBitmap? BgraCopyIfNeeded(SKBitmap image) => image.ColorType is SKColorType.Bgra8888 or SKColorType.Rgba8888
+        ? null
+        : image.Copy(SKColorType.Bgra8888) ?? throw new InvalidDataException($"the image's pixel format {image.ColorType} cannot be converted to BGRA");
 
     static bool IsOpaqueGray(SKBitmap image)
     {
@@ -299,7 +303,7 @@ internal sealed class ImagePreprocessor
         {
             canvas.DrawBitmap(source, 0f, 0f, paint);
         }
-        using var bgra = gray.ColorType is SKColorType.Bgra8888 or SKColorType.Rgba8888 ? null : gray.Copy(SKColorType.Bgra8888);
+        using var bgra = BgraCopyIfNeeded(gray);
         var result = bgra ?? gray;
         int red = result.ColorType == SKColorType.Bgra8888 ? 2 : 0;
         var pixels = result.GetPixelSpan();

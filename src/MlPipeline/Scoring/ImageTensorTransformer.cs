@@ -27,11 +27,7 @@ public sealed class ImageTensorEstimator : IEstimator<ImageTensorTransformer>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        var column = inputSchema.FirstOrDefault(c => c.Name == settings.InputColumn);
-        if (column.Name is null)
-        {
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The input has no column '{settings.InputColumn}'; expected the image paths or bytes there.");
-        }
+        SchemaShapes.Require(inputSchema, settings.InputColumn, "the image paths or bytes");
         return SchemaShapes.Append(inputSchema, settings.Columns());
     }
 }

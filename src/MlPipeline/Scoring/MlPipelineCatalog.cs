@@ -12,6 +12,12 @@ public static class MlPipelineCatalog
     /// <summary>The default name of the error column: empty for a good image, else why it could not be used.</summary>
     public const string DefaultErrorColumnName = "ImageError";
 
+    /// <summary>The default name of the class-probabilities column.</summary>
+    public const string DefaultScoreColumnName = "Score";
+
+    /// <summary>The default name of the predicted-label column.</summary>
+    public const string DefaultPredictedLabelColumnName = "PredictedLabel";
+
     /// <summary>
     /// Reads each row's image (a path in a text column, relative to <paramref name="imageFolder"/> unless rooted, or
     /// the encoded file in a column of bytes) and writes its model input as <paramref name="preprocessing"/> says: a
@@ -57,8 +63,8 @@ public static class MlPipelineCatalog
     /// <param name="errorColumnName">The error column written (and, for tensor input, read when the input has it).</param>
     /// <exception cref="ArgumentException">A name is empty or two output names are equal.</exception>
     public static ImageClassifierEstimator ScoreImageClassifier(this TransformsCatalog catalog, string modelPath, string inputColumnName,
-        ImageClassifierOptions? options = null, string? imageFolder = null, string scoreColumnName = "Score",
-        string predictedLabelColumnName = "PredictedLabel", string errorColumnName = DefaultErrorColumnName)
+        ImageClassifierOptions? options = null, string? imageFolder = null, string scoreColumnName = DefaultScoreColumnName,
+        string predictedLabelColumnName = DefaultPredictedLabelColumnName, string errorColumnName = DefaultErrorColumnName)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
@@ -80,7 +86,7 @@ public static class MlPipelineCatalog
     /// <param name="predictedLabelColumnName">The predicted-label column written.</param>
     /// <param name="errorColumnName">The error column written.</param>
     public static ImageClassifierEstimator ScoreImageClassifier(this TransformsCatalog catalog, ImageClassifier classifier, string inputColumnName,
-        string? imageFolder = null, string scoreColumnName = "Score", string predictedLabelColumnName = "PredictedLabel",
+        string? imageFolder = null, string scoreColumnName = DefaultScoreColumnName, string predictedLabelColumnName = DefaultPredictedLabelColumnName,
         string errorColumnName = DefaultErrorColumnName)
     {
         ArgumentNullException.ThrowIfNull(catalog);

@@ -111,14 +111,12 @@ internal static class PortableModel
     static string ExpressionOf<T>(T settings) =>
         $"x => \"{Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(settings, Json))}\"";
 
-    static readonly ConcurrentDictionary<string, object> Parsed = new(StringComparer.Ordinal);
+    /// <summary>Settings read back from the constant column, once per distinct value.</summary>
+    static readonly ConcurrentDictionary<string, ScoringSettings> Scorings = new(StringComparer.Ordinal);
 
-    static T Settings<T>(string config) where T : class
-    {
-        var value = Parsed.GetOrAdd(config, c => JsonSerializer.Deserialize<T>(Convert.FromBase64String(c), Json)
-            ?? throw new InvalidDataException($"The saved MlPipeline settings '{c}' are empty."));
-        return value as T ?? throw new InvalidDataException($"The saved MlPipeline settings '{config}' are not {typeof(T).Name}.");
-    }
+    static T Parse<T>(string config) where T : class =>
+        JsonSerializer.Deserialize<T>(Convert.FromBase64String(config), Json)
+            ?? throw new InvalidDataException($"The saved MlPipeline settings '{config}' are empty.");
 
     /// <summary>What image loading needs.</summary>
     internal sealed record ImageSettings(ImagePreprocessing Preprocessing, string? ImageFolder, long MaxImagePixels, bool ReducedScale);
@@ -130,28 +128,21 @@ internal static class PortableModel
     {
         public ImagePreprocessor Preprocessor { get; } = new(settings.Preprocessing.Validate(), TensorColumn);
 
-        public ImageSource Source(bool bytes) => bytes ? ImageSource.ForBytes(settings.ImageFolder) : ImageSource.ForPaths(settings.ImageFolder);
+        public ImageSource Source { get; } = ImageSource.ForValues(settings.ImageFolder);
 
         public ImageSettings Settings => settings;
 
         public DecodeSettings Decode { get; } = new(settings.MaxImagePixels, settings.ReducedScale, new PixelBudget(DecodeSettings.DefaultBudget), null);
     }
 
-    static void LoadImage(object image, bool bytes, string config, TensorRow row)
+    static readonly ConcurrentDictionary<string, Loader> Loaders = new(StringComparer.Ordinal);
+
+    static void LoadImage(object image, string config, TensorRow row)
     {
-        var loader = (Loader)Parsed.GetOrAdd("load:" + config, _ => new Loader(Settings<ImageSettings>(config)));
+        var loader = Loaders.GetOrAdd(config, c => new Loader(Parse<ImageSettings>(c)));
         var p = loader.Settings.Preprocessing;
         var tensor = new float[p.Channels * p.Height * p.Width];
-        try
-        {
-            loader.Source(bytes).Fill(image, loader.Preprocessor, loader.Decode, tensor);
-            row.Error = "";
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            Array.Fill(tensor, float.NaN);
-            row.Error = e.Message;
-        }
+        row.Error = loader.Source.TryFill(image, loader.Preprocessor, loader.Decode, tensor) ?? "";
         row.Tensor = tensor;
     }
 
@@ -373,7 +364,7 @@ internal static class PortableModel
         public const string Contract = "MlPipeline.ImageTensor.Path.v1";
 
         /// <inheritdoc/>
-        public override Action<PathRow, TensorRow> GetMapping() => (input, row) => LoadImage(input.Image, bytes: false, input.Config, row);
+        public override Action<PathRow, TensorRow> GetMapping() => (input, row) => LoadImage(input.Image, input.Config, row);
     }
 
     /// <summary>Loads an image from its bytes.</summary>
@@ -384,7 +375,7 @@ internal static class PortableModel
         public const string Contract = "MlPipeline.ImageTensor.Bytes.v1";
 
         /// <inheritdoc/>
-        public override Action<BytesRow, TensorRow> GetMapping() => (input, row) => LoadImage(input.Image, bytes: true, input.Config, row);
+        public override Action<BytesRow, TensorRow> GetMapping() => (input, row) => LoadImage(input.Image, input.Config, row);
     }
 
     /// <summary>Scores to probabilities and the predicted label.</summary>
@@ -397,9 +388,9 @@ internal static class PortableModel
         /// <inheritdoc/>
         public override Action<ScoresRow, ClassRow> GetMapping() => (input, row) =>
         {
-            var settings = Settings<ScoringSettings>(input.Config);
+            var settings = Scorings.GetOrAdd(input.Config, Parse<ScoringSettings>);
             var probabilities = new float[settings.Labels.Length];
-            if (input.Error.Length > 0 || input.Raw.Length != probabilities.Length || !input.Raw.All(float.IsFinite))
+            if (input.Error.Length > 0 || input.Raw.Length != probabilities.Length || ScoreMath.IndexOfNonFinite(input.Raw) >= 0)
             {
                 Array.Fill(probabilities, float.NaN);
                 row.Predicted = "";

@@ -12,6 +12,16 @@ internal static class SchemaShapes
 {
     static readonly MLContext Ml = new(seed: 0);
 
+    /// <summary>Checks that <paramref name="input"/> has <paramref name="column"/>; the message says what was expected there.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The column is missing.</exception>
+    public static void Require(SchemaShape input, string column, string expected)
+    {
+        if (!input.Any(c => c.Name == column))
+        {
+            throw new ArgumentOutOfRangeException(nameof(input), $"The input has no column '{column}'; expected {expected} there.");
+        }
+    }
+
     /// <summary><paramref name="input"/>'s columns, those named like an added column replaced, then the added ones.</summary>
     public static SchemaShape Append(SchemaShape input, IReadOnlyList<DataViewSchema.DetachedColumn> added)
     {

@@ -24,6 +24,16 @@ internal static class ScoreMath
         return best;
     }
 
+    /// <summary>The index of the first NaN or infinite value, or -1 when all are finite.</summary>
+    public static int IndexOfNonFinite(ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i])) { return i; }
+        }
+        return -1;
+    }
+
     static bool LooksLikeProbabilities(ReadOnlySpan<float> scores)
     {
         double sum = 0;
