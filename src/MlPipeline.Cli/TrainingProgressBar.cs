@@ -17,6 +17,17 @@ internal sealed class TrainingProgressBar(CliConsole console)
 
     public void Report(TrainingProgress p)
     {
+        if (p.Features is { } f)
+        {
+            string line = $"Backbone features of the {f.Images} images: {f.Done}/{f.Total}";
+            if (f.Done == f.Total) { console.Error.WriteLine((console.Interactive ? "\r" : "") + line + $" ({f.Computed} computed, {f.Cached} from the cache so far)" + (console.Interactive ? "\u001b[K" : "")); }
+            else if (console.Interactive && (sinceDraw.ElapsedMilliseconds >= 100 || f.Done == 0))
+            {
+                sinceDraw.Restart();
+                console.Error.Write("\r" + line + "\u001b[K");
+            }
+            return;
+        }
         if (p.Epoch != epochShown)
         {
             epochShown = p.Epoch;

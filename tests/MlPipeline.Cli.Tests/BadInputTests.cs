@@ -70,6 +70,8 @@ public sealed class BadInputTests
         Directory.CreateDirectory(F("out.csv"));
         Directory.CreateDirectory(F("classes/3"));
         File.Copy(Directory.GetFiles(F("digits"), "*.png", SearchOption.AllDirectories)[0], F("classes/3/x.png"));
+        Directory.CreateDirectory(F("one-class/a"));
+        File.Copy(Directory.GetFiles(F("digits"), "*.png", SearchOption.AllDirectories)[0], F("one-class/a/x.png"));
         byte[] checkpoint = File.ReadAllBytes(F("run-bad-checkpoint/checkpoint.bin"));
         File.WriteAllBytes(F("run-bad-checkpoint/checkpoint.bin"), checkpoint[..(checkpoint.Length / 3)]);
     }
@@ -151,6 +153,16 @@ public sealed class BadInputTests
         new object[] { "data mnist --dir {F}/a-file", 1, "MNIST folder '{F}/a-file' is a file; expected a folder" },
         new object[] { "data mnist --dir {O}/mnist --from {F}/nowhere", 1, "--from '{F}/nowhere' does not exist" },
         new object[] { "train --resume --limit 64 --out {O}/run", 1, "holds no checkpoint to resume" },
+        new object[] { "train --backbone resnet50 --out {O}/run", 2, "Argument 'resnet50' not recognized. Must be one of:\n\t'resnet18'" },
+        new object[] { "train --backbone resnet18 --out {O}/run", 2, "--backbone resnet18 trains on image folders read as 224x224 RGB; write MNIST as PNG folders first" },
+        new object[] { "train --backbone resnet18 --model cnn --data {F}/digits --out {O}/run", 2, "Give either --model (trained from scratch) or --backbone resnet18" },
+        new object[] { "train --head mlp --limit 64 --out {O}/run", 2, "--head, --fine-tune and --augment-copies apply to training on a --backbone" },
+        new object[] { "train --backbone resnet18 --size 64x64 --data {F}/digits --out {O}/run", 2, "--size 64x64 does not fit the resnet18 backbone, which takes 224x224 images" },
+        new object[] { "train --backbone resnet18 --augment-copies 2 --data {F}/digits --out {O}/run", 2, "AugmentCopies (2) needs an Augmentation (--augment)" },
+        new object[] { "train --backbone resnet18 --augment flip --data {F}/digits --out {O}/run", 2, "With a frozen backbone, augmentation means features of augmented copies computed once: give AugmentCopies (--augment-copies N)" },
+        new object[] { "train --backbone resnet18 --augment-copies 33 --data {F}/digits --out {O}/run", 2, "--augment-copies must be from 0 to 32" },
+        new object[] { "train --backbone resnet18 --data {F}/one-class --out {O}/run", 1, "holds 1 class ('a'); a classifier needs at least two" },
+        new object[] { "train --background white --limit 64 --out {O}/run", 2, "--size, --color, --resize, --background, --val and --test apply to image folders" },
         new object[] { "evaluate --input {F}/missing --labels {F}/dup-paths.csv --report {O}/r", 1, "Input folder '{F}/missing' does not exist" },
         new object[] { "score --input {F}/digits --recursive --output {F}/out.csv", 1, "--output '{F}/out.csv' is a folder; expected a file to write" },
         new object[] { "score --input {F}/digits --output {F}/a-file/p.csv", 1, "a-file' is a file, not a folder" },

@@ -58,14 +58,14 @@ internal sealed class ScoringOptions
 
     static Option<string?> CreateColor() => Choice("--color", "Colour mode: gray, rgb, bgr (overrides the model's)", "gray", "rgb", "bgr");
 
-    static Option<string?> Choice(string name, string description, params string[] values)
+    internal static Option<string?> Choice(string name, string description, params string[] values)
     {
         var option = new Option<string?>(name) { Description = description };
         option.AcceptOnlyFromAmong(values);
         return option;
     }
 
-    static T? Parse<T>(ParseResult parse, Option<string?> option) where T : struct, Enum =>
+    internal static T? Parse<T>(ParseResult parse, Option<string?> option) where T : struct, Enum =>
         parse.GetValue(option) is { } value ? Enum.Parse<T>(value, ignoreCase: true) : null;
 
     /// <summary>

@@ -39,15 +39,28 @@ internal static class TrainCommand
     static readonly Option<double> WeightDecay = CliOptions.NonNegative("--weight-decay", "Decoupled weight decay (AdamW instead of Adam when above 0)", 0, 1);
     static readonly Option<double> LabelSmoothing = CliOptions.NonNegative("--label-smoothing", "Label smoothing of the training loss", 0, 1, maxInclusive: false);
     static readonly Option<string> ClassWeights = CliOptions.OneOf("--class-weights", "Class weights in the loss (balanced: inverse frequency)", "none", ["none", "balanced"]);
+    static readonly Option<string?> Resize = ScoringOptions.Choice("--resize", "How image folders' images of another size are resized: stretch, pad or crop (recorded with the model) [default: stretch]", "stretch", "pad", "crop");
+    static readonly Option<string?> Background = ScoringOptions.Choice("--background", "Lay image folders' transparent pixels on black or white (recorded with the model) [default: colour values as stored]", "black", "white");
+    static readonly Option<string?> BackboneOption = CreateBackbone();
+    static readonly Option<string> Head = CliOptions.OneOf("--head", "With --backbone: the head trained on its features (linear, or mlp: a hidden layer of 256)", "linear", ["linear", "mlp"]);
+    static readonly Option<int> FineTune = CliOptions.Range("--fine-tune", "With --backbone: train its last N residual blocks with the head, from their pretrained weights (0: frozen)", 0, 0, 64);
+    static readonly Option<int> AugmentCopies = CliOptions.Range("--augment-copies", $"With --backbone and --augment: features of N augmented copies of each training image, 0 to {TrainingOptions.MaxAugmentCopies}", 0, 0, TrainingOptions.MaxAugmentCopies);
 
     public static Command Create(CliConsole console)
     {
         var command = new Command("train", "Train a classifier on MNIST, Fashion-MNIST or your own image folders.")
         {
-            Data, Dataset, Size, Color, ValSplit, Val, Test, Model, Epochs, BatchSize, LearningRate, Seed, Threads, Limit, Out, Resume, Normalize, Mean, Std, Augment, EarlyStop, MonitorOption, MinDelta, Schedule, WeightDecay, LabelSmoothing, ClassWeights, Init, Onnx,
+            Data, Dataset, Size, Color, Resize, Background, ValSplit, Val, Test, Model, BackboneOption, Head, FineTune, AugmentCopies, Epochs, BatchSize, LearningRate, Seed, Threads, Limit, Out, Resume, Normalize, Mean, Std, Augment, EarlyStop, MonitorOption, MinDelta, Schedule, WeightDecay, LabelSmoothing, ClassWeights, Init, Onnx,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(Run(parse, console, cancellationToken)));
         return command;
+    }
+
+    static Option<string?> CreateBackbone()
+    {
+        var option = new Option<string?>("--backbone") { Description = $"Train a head on a pretrained backbone's features instead of --model from scratch: {string.Join(", ", MlPipeline.Training.Transfer.Backbone.KnownNames)} (ImageNet, from NuGet; images are read as 224x224 RGB)" };
+        option.AcceptOnlyFromAmong([.. MlPipeline.Training.Transfer.Backbone.KnownNames]);
+        return option;
     }
 
     static Option<string?> CreateColor()
@@ -106,14 +119,27 @@ internal static class TrainCommand
 
     static int Run(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
     {
-        string model = parse.GetValue(Model)!;
+        string? backbone = parse.GetValue(BackboneOption);
+        if (backbone is not null && parse.GetResult(Model) is { Implicit: false })
+        {
+            throw new ArgumentException($"Give either --model (trained from scratch) or --backbone {backbone} (a head trained on its features), not both.");
+        }
+        if (backbone is null && (parse.GetResult(Head) is { Implicit: false } || parse.GetResult(AugmentCopies) is { Implicit: false } || parse.GetResult(FineTune) is { Implicit: false }))
+        {
+            throw new ArgumentException("--head, --fine-tune and --augment-copies apply to training on a --backbone.");
+        }
+        string model = backbone is null ? parse.GetValue(Model)! : $"{backbone}{(parse.GetValue(FineTune) is > 0 and var n ? $"-ft{n}" : "")}-{parse.GetValue(Head)}";
         float[]? means = CliOptions.ChannelValues(parse, Mean), stds = CliOptions.ChannelValues(parse, Std);
         ScoringOptions.CheckMeanStd(means, stds);
         if (parse.GetValue(Normalize) && means is not null) { throw new ArgumentException("Give either --normalize (the training split's statistics) or --mean and --std, not both."); }
-        var (data, name) = LoadData(parse, console, cancellationToken);
+        var (data, name) = LoadData(parse, backbone, console, cancellationToken);
         var options = new TrainingOptions
         {
-            Model = model,
+            Model = backbone is null ? model : new TrainingOptions().Model,
+            Backbone = backbone,
+            Head = parse.GetValue(Head) == "mlp" ? HeadKind.Mlp : HeadKind.Linear,
+            AugmentCopies = parse.GetValue(AugmentCopies),
+            FineTuneBlocks = parse.GetValue(FineTune),
             Epochs = parse.GetValue(Epochs),
             BatchSize = parse.GetValue(BatchSize),
             LearningRate = parse.GetValue(LearningRate),
@@ -144,9 +170,16 @@ internal static class TrainCommand
         if (parse.GetValue(Onnx) is { } target) { ExportCommand.RequireNotARunFile(target, options.OutputDirectory); }
         var bar = new TrainingProgressBar(console);
         var result = ClassifierTrainer.Train(data, options, new SyncProgress<TrainingProgress>(bar.Report), cancellationToken);
+        if (result.Features is { } features)
+        {
+            console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Backbone features: {features.Computed} computed in {features.Seconds:F1} s ({features.ImagesPerSecond:F1} images/s), {features.Cached} from the run folder's cache."));
+        }
         if (!result.Completed)
         {
-            console.Error.WriteLine($"Stopped; checkpoint saved. Continue with: mlpipeline train --out {result.RunDirectory} --resume (and the same options).");
+            console.Error.WriteLine(File.Exists(Path.Combine(result.RunDirectory, RunFolder.CheckpointFile))
+                ? $"Stopped; checkpoint saved. Continue with: mlpipeline train --out {result.RunDirectory} --resume (and the same options)."
+                : $"Stopped while computing the backbone's features; those computed are kept in {Path.Combine(result.RunDirectory, RunFolder.FeaturesFile)}. Run the same command again to go on from there.");
             return ExitCodes.Interrupted;
         }
         if (result.TestMetrics is { } metrics)
@@ -165,16 +198,20 @@ internal static class TrainCommand
     }
 
     /// <summary>The data --data and --dataset name, and a short name for the default run folder.</summary>
-    static (TrainingData Data, string Name) LoadData(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
+    static (TrainingData Data, string Name) LoadData(ParseResult parse, string? backbone, CliConsole console, CancellationToken cancellationToken)
     {
         string? source = parse.GetValue(Data);
         var set = IdxDataSet.ByName[parse.GetValue(Dataset)!];
         bool idx = source is null || set.HoldsFiles(source);
+        if (idx && backbone is not null)
+        {
+            throw new ArgumentException($"--backbone {backbone} trains on image folders read as 224x224 RGB; write {set.Name} as PNG folders first (mlpipeline data png --set {set.CacheName} --split train --out DIR, and --split test for --test) and pass --data DIR.");
+        }
         if (idx)
         {
-            if (parse.GetValue(Size) is not null || parse.GetValue(Color) is not null || parse.GetValue(Val) is not null || parse.GetValue(Test) is not null)
+            if (parse.GetValue(Size) is not null || parse.GetValue(Color) is not null || parse.GetValue(Resize) is not null || parse.GetValue(Background) is not null || parse.GetValue(Val) is not null || parse.GetValue(Test) is not null)
             {
-                throw new ArgumentException($"--size, --color, --val and --test apply to image folders; {set.Name} comes with its own 28x28 gray images and test set.");
+                throw new ArgumentException($"--size, --color, --resize, --background, --val and --test apply to image folders; {set.Name} comes with its own 28x28 gray images and test set.");
             }
             try
             {
@@ -187,11 +224,29 @@ internal static class TrainCommand
             }
         }
         var size = CliOptions.ParseSize(parse.GetValue(Size), "--size", 4096);
+        var color = parse.GetValue(Color) is { } c ? Enum.Parse<MlPipeline.Scoring.ColorMode>(c, ignoreCase: true) : (MlPipeline.Scoring.ColorMode?)null;
+        if (backbone is not null)
+        {
+            // The backbone fixes the input: its size and RGB.
+            int side = MlPipeline.Training.Transfer.Backbone.Locate(backbone).InputSize;
+            if (size is { } s && (s.Width != side || s.Height != side))
+            {
+                throw new ArgumentException($"--size {s.Width}x{s.Height} does not fit the {backbone} backbone, which takes {side}x{side} images; leave --size out.");
+            }
+            if (color == MlPipeline.Scoring.ColorMode.Gray)
+            {
+                console.Error.WriteLine($"note: the {backbone} backbone takes RGB images; gray images are read as three equal channels.");
+            }
+            size = (side, side);
+            color = MlPipeline.Scoring.ColorMode.Rgb;
+        }
         var folderOptions = new ImageFolderOptions
         {
             Width = size?.Width,
             Height = size?.Height,
-            ColorMode = parse.GetValue(Color) is { } c ? Enum.Parse<MlPipeline.Scoring.ColorMode>(c, ignoreCase: true) : null,
+            ColorMode = color,
+            Resize = ScoringOptions.Parse<MlPipeline.Scoring.ResizeMode>(parse, Resize) ?? MlPipeline.Scoring.ResizeMode.Stretch,
+            Background = ScoringOptions.Parse<MlPipeline.Scoring.BackgroundColor>(parse, Background),
             ValidationSplit = parse.GetValue(ValSplit),
             Seed = parse.GetValue(Seed),
             Validation = parse.GetValue(Val),

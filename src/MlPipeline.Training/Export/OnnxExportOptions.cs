@@ -12,6 +12,9 @@ public sealed record OnnxExportOptions
     /// <summary>ONNX opset of the default domain, from 13 to 17. Default: 17.</summary>
     public int Opset { get; init; } = 17;
 
+    /// <summary>Where a backbone's files are (see <see cref="Transfer.Backbone.Locate"/>). Default: null (found as training found them).</summary>
+    public string? BackboneDirectory { get; init; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> when <see cref="Opset"/> is outside 13–17.</summary>
     public OnnxExportOptions Validate()
     {

@@ -4,6 +4,7 @@ using MlPipeline.Internals;
 using MlPipeline.Scoring;
 using MlPipeline.Training.Models;
 using Onnx;
+using static MlPipeline.Training.Export.OnnxGraphs;
 
 namespace MlPipeline.Training.Export;
 
@@ -22,6 +23,18 @@ public static class OnnxExporter
 
     /// <summary>Name of the probabilities output.</summary>
     public const string ProbabilitiesName = "probabilities";
+
+    /// <summary>Metadata key of the backbone a head was trained on (for example <c>resnet18</c>).</summary>
+    public const string BackboneKey = "mlpipeline.backbone";
+
+    /// <summary>Metadata key of the NuGet package and version the backbone came from.</summary>
+    public const string BackbonePackageKey = "mlpipeline.backbone_package";
+
+    /// <summary>Metadata key of the head's kind (linear or mlp).</summary>
+    public const string HeadKey = "mlpipeline.head";
+
+    /// <summary>Metadata key of how many of the backbone's last residual blocks were fine-tuned (0: frozen).</summary>
+    public const string FineTunedBlocksKey = "mlpipeline.fine_tuned_blocks";
 
     /// <summary>ONNX IR version written (ONNX 1.8+, read by every current runtime).</summary>
     public const long IrVersion = 8;
@@ -43,9 +56,24 @@ public static class OnnxExporter
         var spec = info.Architecture;
         int classes = spec.ClassCount;
         var graph = new GraphProto { Name = spec.Name };
-        graph.Input.Add(TensorInfo(InputName, "batch", spec.InputChannels, spec.InputHeight, spec.InputWidth));
-
         string current = InputName;
+        if (info.Backbone is { } transfer)
+        {
+            // One file: the backbone's normalisation and network, then the head, on the image as scoring reads it.
+            var backbone = Transfer.Backbone.Locate(transfer.Name, options.BackboneDirectory);
+            string checksum = backbone.ModelChecksum();
+            if (checksum != transfer.ModelChecksum)
+            {
+                throw new InvalidOperationException($"The {transfer.Name} backbone at '{backbone.ModelPath}' ({checksum}) is not the file the head was trained on ({transfer.ModelChecksum}, from {transfer.Package} {transfer.PackageVersion}); export with that package version.");
+            }
+            graph.Input.Add(TensorInfo(InputName, "batch", 3, backbone.InputSize, backbone.InputSize));
+            current = backbone.AppendTo(graph, InputName, options.Opset, backbone.Cut(transfer.FineTunedBlocks));
+        }
+        else
+        {
+            graph.Input.Add(TensorInfo(InputName, "batch", spec.InputChannels, spec.InputHeight, spec.InputWidth));
+        }
+
         for (int i = 0; i < spec.Layers.Count; i++)
         {
             current = AddLayer(graph, spec.Layers[i], i, current, weights);
@@ -62,12 +90,20 @@ public static class OnnxExporter
             ProducerVersion = info.Version,
             ModelVersion = 1,
             DocString = string.Create(CultureInfo.InvariantCulture,
-                $"{spec.Name} image classifier trained by MlPipeline {info.Version} ({info.Epochs} epochs, seed {info.Seed}, test accuracy {info.TestAccuracy:P2}). Input '{InputName}' float32 [batch, {spec.InputChannels}, {spec.InputHeight}, {spec.InputWidth}], pixels as (p - offset) * scale with {info.Preprocessing.DescribeNormalization()}; outputs '{LogitsName}' and '{ProbabilitiesName}' [batch, {classes}]."),
+                $"{spec.Name} image classifier trained by MlPipeline {info.Version} ({info.Epochs} epochs, seed {info.Seed}, test accuracy {info.TestAccuracy:P2}). Input '{InputName}' float32 [batch, {info.Preprocessing.Channels}, {info.Preprocessing.Height}, {info.Preprocessing.Width}], pixels as (p - offset) * scale with {info.Preprocessing.DescribeNormalization()}{(info.Backbone is { } b ? $", then {b.Name}'s own normalisation inside the graph ({b.Package} {b.PackageVersion}, frozen) and a {b.Head.ToString().ToLowerInvariant()} head" : "")}; outputs '{LogitsName}' and '{ProbabilitiesName}' [batch, {classes}]."),
             Graph = graph,
         };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = options.Opset });
         var metadata = new ClassifierMetadata(info.Labels, info.Preprocessing, spec.Name, info.DataChecksums, info.Epochs, info.TestAccuracy, info.Version);
-        foreach (var (key, value) in metadata.ToProperties().OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        var properties = metadata.ToProperties().ToDictionary(StringComparer.Ordinal);
+        if (info.Backbone is { } t)
+        {
+            properties[BackboneKey] = t.Name;
+            properties[BackbonePackageKey] = $"{t.Package} {t.PackageVersion}";
+            properties[HeadKey] = t.Head.ToString().ToLowerInvariant();
+            properties[FineTunedBlocksKey] = t.FineTunedBlocks.ToString(CultureInfo.InvariantCulture);
+        }
+        foreach (var (key, value) in properties.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
         }
@@ -170,52 +206,5 @@ public static class OnnxExporter
             default:
                 throw new NotSupportedException($"Layer {index} ({layer.GetType().Name}: {layer}) is not supported by the ONNX exporter; supported: Conv2d, MaxPool2d, AvgPool2d, BatchNorm2d, ReLU, Sigmoid, Tanh, Softmax, Flatten, Linear, Dropout, ResidualBlock, GlobalAvgPool.");
         }
-    }
-
-    static NodeProto Node(string op, string name, IEnumerable<string> inputs, IEnumerable<string> outputs, params AttributeProto[] attributes)
-    {
-        var node = new NodeProto { OpType = op, Name = name };
-        node.Input.AddRange(inputs);
-        node.Output.AddRange(outputs);
-        node.Attribute.AddRange(attributes);
-        return node;
-    }
-
-    static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
-
-    static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
-
-    static AttributeProto Ints(string name, params long[] values)
-    {
-        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
-        attribute.Ints.AddRange(values);
-        return attribute;
-    }
-
-    static TensorProto Initializer(string name, float[] values, long[] dims)
-    {
-        long expected = dims.Aggregate(1L, (a, b) => a * b);
-        if (values.LongLength != expected)
-        {
-            throw new NotSupportedException($"Weights '{name}' hold {values.LongLength} values; the layer description expects [{string.Join(", ", dims)}] ({expected}).");
-        }
-        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
-        tensor.Dims.AddRange(dims);
-        byte[] raw = new byte[values.Length * sizeof(float)];
-        Buffer.BlockCopy(values, 0, raw, 0, raw.Length); // ONNX raw_data is little-endian, as is every platform .NET runs on here
-        tensor.RawData = ByteString.CopyFrom(raw);
-        return tensor;
-    }
-
-    static ValueInfoProto TensorInfo(string name, string batch, params int[] dims)
-    {
-        var shape = new TensorShapeProto();
-        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = batch });
-        foreach (int d in dims) { shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d }); }
-        return new ValueInfoProto
-        {
-            Name = name,
-            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
-        };
     }
 }

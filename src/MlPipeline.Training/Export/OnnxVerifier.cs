@@ -9,9 +9,10 @@ public static class OnnxVerifier
     /// <summary>
     /// Compares logits and probabilities on the first <paramref name="count"/> images of <paramref name="images"/>
     /// (preprocessed with the model's own preprocessing), feeding ONNX Runtime <paramref name="batchSize"/> images per call.
-    /// Cancellation stops between batches with <see cref="OperationCanceledException"/>.
+    /// Cancellation stops between batches with <see cref="OperationCanceledException"/>. For a head trained on a backbone,
+    /// the reference is the backbone's own graph in ONNX Runtime followed by the head in TorchSharp.
     /// </summary>
-    public static ExportVerification Verify(TrainedModel model, string onnxPath, ImageSet images, int count = 1000, int batchSize = 256, CancellationToken cancellationToken = default)
+    public static ExportVerification Verify(TrainedModel model, string onnxPath, ImageSet images, int count = 1000, int batchSize = 256, CancellationToken cancellationToken = default, string? backboneDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(images);
@@ -20,12 +21,14 @@ public static class OnnxVerifier
         if (!File.Exists(onnxPath)) { throw new FileNotFoundException($"ONNX file '{onnxPath}' does not exist.", onnxPath); }
         count = Math.Min(count, images.Count);
         var spec = model.Architecture;
-        int imageSize = spec.InputChannels * spec.InputHeight * spec.InputWidth;
+        var preprocessing = model.Info.Preprocessing;
+        int channels = preprocessing.Channels, height = preprocessing.Height, width = preprocessing.Width;
+        int imageSize = channels * height * width;
         if (images.ImageSize != imageSize)
         {
-            throw new ArgumentException($"Images are {images.Channels}x{images.Height}x{images.Width} but the model takes {spec.InputChannels}x{spec.InputHeight}x{spec.InputWidth}.", nameof(images));
+            throw new ArgumentException($"Images are {images.Channels}x{images.Height}x{images.Width} but the model takes {channels}x{height}x{width}.", nameof(images));
         }
-        var preprocessing = model.Info.Preprocessing;
+        using var backbone = model.Info.Backbone is { } transfer ? new Transfer.FeatureExtractor(Transfer.Backbone.Locate(transfer.Name, backboneDirectory), transfer.FineTunedBlocks, threads: null) : null;
         int classes = spec.ClassCount;
         double maxDiff = 0, maxProbDiff = 0;
         int agree = 0;
@@ -37,11 +40,11 @@ public static class OnnxVerifier
             int n = Math.Min(batchSize, count - start);
             float[] input = new float[n * imageSize];
             var pixels = images.Pixels.Span.Slice(start * imageSize, n * imageSize);
-            int plane = spec.InputHeight * spec.InputWidth;
-            for (int i = 0; i < input.Length; i++) { input[i] = preprocessing.Apply(pixels[i], i / plane % spec.InputChannels); }
+            int plane = height * width;
+            for (int i = 0; i < input.Length; i++) { input[i] = preprocessing.Apply(pixels[i], i / plane % channels); }
 
-            float[] expected = model.Logits(input, n);
-            using var value = OrtValue.CreateTensorValueFromMemory(input, [n, spec.InputChannels, spec.InputHeight, spec.InputWidth]);
+            float[] expected = backbone is null ? model.Logits(input, n) : model.Logits(backbone.Run(input, n), n);
+            using var value = OrtValue.CreateTensorValueFromMemory(input, [n, channels, height, width]);
             using var outputs = session.Run(runOptions, [OnnxExporter.InputName], [value], [OnnxExporter.LogitsName, OnnxExporter.ProbabilitiesName]);
             var logits = outputs[0].GetTensorDataAsSpan<float>();
             var probabilities = outputs[1].GetTensorDataAsSpan<float>();

@@ -41,6 +41,30 @@ public sealed record ModelSpec(string Name, int InputChannels, int InputHeight, 
         ]);
 
     /// <summary>
+    /// What trains on a backbone's features ([<paramref name="channels"/>, <paramref name="height"/>, <paramref name="width"/>]
+    /// per image): the backbone's last residual <paramref name="blocks"/> when fine-tuned, then global average pooling
+    /// (when there is a map to pool), then the head: <see cref="HeadKind.Linear"/> is Flatten and Linear(features,
+    /// classes), as Keras' and fastai's transfer-learning examples start; <see cref="HeadKind.Mlp"/> adds a hidden
+    /// Linear(features, 256)-ReLU-Dropout(0.3). Named <c>&lt;backbone&gt;-&lt;head&gt;</c> (for example
+    /// <c>resnet18-linear</c>), or <c>&lt;backbone&gt;-ft&lt;N&gt;-&lt;head&gt;</c> with N fine-tuned blocks.
+    /// </summary>
+    public static ModelSpec Head(string backbone, HeadKind head, int channels, int height, int width, IReadOnlyList<ResidualBlockLayer> blocks, int classes)
+    {
+        var layers = new List<LayerSpec>(blocks);
+        if (blocks.Count > 0 || height * width > 1) { layers.Add(new GlobalAvgPoolLayer()); }
+        int features = blocks.Count > 0 ? blocks[^1].OutChannels : channels;
+        layers.Add(new FlattenLayer());
+        layers.AddRange(head switch
+        {
+            HeadKind.Linear => [new LinearLayer(features, classes)],
+            HeadKind.Mlp => [new LinearLayer(features, 256), new ActivationLayer(Activation.Relu), new DropoutLayer(0.3), new LinearLayer(256, classes)],
+            _ => throw new ArgumentException($"Head {(int)head} is unknown; expected linear or mlp.", nameof(head)),
+        });
+        string kind = head.ToString().ToLowerInvariant();
+        return new(blocks.Count == 0 ? $"{backbone}-{kind}" : $"{backbone}-ft{blocks.Count}-{kind}", channels, height, width, layers);
+    }
+
+    /// <summary>
     /// A small residual network for any C×H×W: a Conv3x3(32)-BatchNorm-ReLU stem, residual blocks 32→32, 32→64 (stride
     /// 2) and 64→128 (stride 2), global average pooling, Dropout(0.2) and Linear(128, classes). Images of at least
     /// <see cref="LargeInputSide"/> pixels on their shorter side get a MaxPool(2) after the stem and a fourth block

@@ -87,6 +87,35 @@ internal static class ModuleFactory
     };
 
     /// <summary>Keras's default initialisation: Glorot-uniform weights and zero biases for convolutions and linear layers.</summary>
+    /// <summary>
+    /// Copies <paramref name="weights"/> (state-dict names, flat values) into <paramref name="model"/>. With
+    /// <paramref name="requireAll"/>, every float parameter and buffer must be given; sizes must always match.
+    /// </summary>
+    /// <exception cref="ArgumentException">A weight is missing (with <paramref name="requireAll"/>), unknown, or of the wrong size.</exception>
+    public static void Load(Sequential model, IReadOnlyDictionary<string, float[]> weights, bool requireAll)
+    {
+        using var noGrad = torch.no_grad();
+        var state = model.state_dict();
+        foreach (string name in weights.Keys.Where(k => !state.ContainsKey(k)))
+        {
+            throw new ArgumentException($"Weights for '{name}' have no parameter of that name in the model.", nameof(weights));
+        }
+        foreach (var (name, target) in state)
+        {
+            if (!weights.TryGetValue(name, out var values))
+            {
+                if (!requireAll || target.dtype != ScalarType.Float32) { continue; } // counters such as num_batches_tracked
+                throw new ArgumentException($"Weights for '{name}' are missing; expected {target.numel()} values.", nameof(weights));
+            }
+            if (values.LongLength != target.numel())
+            {
+                throw new ArgumentException($"Weights for '{name}' hold {values.LongLength} values; expected {target.numel()} for shape [{string.Join(", ", target.shape)}].", nameof(weights));
+            }
+            using var source = tensor(values).reshape(target.shape);
+            target.copy_(source);
+        }
+    }
+
     public static void InitializeGlorot(Sequential model)
     {
         using var noGrad = torch.no_grad();

@@ -70,6 +70,8 @@ public static class ClassifierTrainer
         torch.manual_seed(options.Seed);
         var model = ModuleFactory.Build(plan.Spec);
         if (options.Initialization == WeightInitialization.Glorot) { ModuleFactory.InitializeGlorot(model); }
+        // Fine-tuned backbone blocks start from their pretrained weights (a resumed run then loads its checkpoint over them).
+        if (plan.InitialWeights is { Count: > 0 } pretrained) { ModuleFactory.Load(model, pretrained, requireAll: false); }
         optim.Optimizer optimizer = options.WeightDecay > 0
             ? optim.AdamW(model.parameters(), options.LearningRate, weight_decay: options.WeightDecay)
             : optim.Adam(model.parameters(), options.LearningRate);
@@ -83,25 +85,38 @@ public static class ClassifierTrainer
 
         // Only once the run is known to go ahead, so a refused run changes nothing in the folder.
         WriteDataErrors(folder, data.Failed);
-        using var loop = new EpochLoop(model, optimizer, plan, options, folder);
+        using var transfer = plan.Backbone is { } backbone ? new Transfer.TransferInputs(backbone, plan, options, folder, progress, cancellationToken) : null;
+        Func<ImageSet, bool, Tensor> inputs = transfer is null ? (set, _) => TrainingTensors.Images(set, plan.Preprocessing) : transfer.Inputs;
+        EpochLoop loop;
+        try
+        {
+            loop = new EpochLoop(model, optimizer, plan, options, folder, inputs);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && transfer is not null)
+        {
+            // Stopped while computing features: those computed are in the cache; the same call starts again from there.
+            return new TrainingResult(folder.Path, [], Completed: false) { Features = transfer.Statistics };
+        }
+        using var loopScope = loop;
         var outcome = loop.Run(state, progress, cancellationToken);
         var history = outcome.History;
-        if (!outcome.Completed) { return new TrainingResult(folder.Path, history, Completed: false); }
+        if (!outcome.Completed) { return new TrainingResult(folder.Path, history, Completed: false) { Features = transfer?.Statistics }; }
         // With early stopping the finished model is the best epoch's.
         if (outcome.BestEpoch is not null) { Checkpoint.Load(folder[RunFolder.BestCheckpointFile], model, optimizer: null); }
 
         // The final figures go through the same ML.NET evaluation as `evaluate`, so the two report alike.
-        using var finalX = ReferenceEquals(plan.Test, plan.Validation) ? loop.ValidationImages.alias() : TrainingTensors.Images(plan.Test, plan.Preprocessing);
+        using var finalX = ReferenceEquals(plan.Test, plan.Validation) ? loop.ValidationImages.alias() : inputs(plan.Test, false);
         var testMetrics = ClassificationMetrics.Compute(plan.Train.ClassNames, [.. plan.Test.Labels.ToArray()], TrainingTensors.Probabilities(model, finalX, TrainingTensors.Chunk(plan.Spec)));
         var info = new RunInfo(plan.Spec, plan.Preprocessing, plan.Train.ClassNames, options.Seed, history.Count, options.BatchSize, options.LearningRate,
             plan.Train.Count, data.Checksums, testMetrics.MicroAccuracy, Version)
         {
             Training = new TrainingSettings(options.Augmentation.ToString(), options.Schedule, options.WeightDecay, options.LabelSmoothing, options.ClassWeights, options.EarlyStopping),
             BestEpoch = outcome.BestEpoch,
+            Backbone = plan.Backbone is { } b ? new TransferSettings(b.Name, b.Package, b.PackageVersion, transfer!.BackboneChecksum, options.Head, options.AugmentCopies, options.FineTuneBlocks) : null,
         };
         Json.Write(folder[RunFolder.ModelFile], info);
         MlPipeline.Internals.AtomicFile.WriteAllText(folder[RunFolder.MetricsFile], testMetrics.ToJson() + "\n");
-        return new TrainingResult(folder.Path, history, Completed: true, testMetrics) { BestEpoch = outcome.BestEpoch };
+        return new TrainingResult(folder.Path, history, Completed: true, testMetrics) { BestEpoch = outcome.BestEpoch, Features = transfer?.Statistics };
     }
 
     /// <summary>Lists the files the data loader could not read in the run folder, or removes a stale list when there are none.</summary>

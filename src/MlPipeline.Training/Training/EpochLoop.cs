@@ -35,21 +35,25 @@ internal sealed class EpochLoop : IDisposable
     optim.lr_scheduler.LRScheduler? scheduler;
     readonly bool trimHeap;
 
-    public EpochLoop(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, TrainingPlan plan, TrainingOptions options, RunFolder folder)
+    /// <param name="inputs">The model inputs of an image set; for the training set (second argument true) they may
+    /// hold several rows per image (a backbone's features of augmented copies, after the originals).</param>
+    public EpochLoop(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, TrainingPlan plan, TrainingOptions options, RunFolder folder, Func<MlPipeline.Data.ImageSet, bool, Tensor> inputs)
     {
         this.model = model;
         this.optimizer = optimizer;
         this.options = options;
         this.folder = folder;
-        trainX = TrainingTensors.Images(plan.Train, plan.Preprocessing);
-        trainY = TrainingTensors.Labels(plan.Train);
-        validationX = TrainingTensors.Images(plan.Validation, plan.Preprocessing);
+        trainX = inputs(plan.Train, true);
+        using (var labels = TrainingTensors.Labels(plan.Train)) { trainY = labels.repeat(trainX.shape[0] / plan.Train.Count); }
+        validationX = inputs(plan.Validation, false);
         validationY = TrainingTensors.Labels(plan.Validation);
         classWeights = options.ClassWeights == ClassWeighting.Balanced ? tensor(BalancedWeights(plan.Train)) : null;
-        augmenter = new Augmenter(options.Augmentation, plan.Preprocessing, options.Seed);
-        steps = (plan.Train.Count + options.BatchSize - 1) / options.BatchSize;
+        // A backbone's features are augmented through their copies, not per epoch.
+        augmenter = new Augmenter(plan.Backbone is null ? options.Augmentation : Augmentation.None, plan.Preprocessing, options.Seed);
+        steps = (int)((trainX.shape[0] + options.BatchSize - 1) / options.BatchSize);
         chunk = TrainingTensors.Chunk(plan.Spec);
-        trimHeap = ModuleFactory.UsesChannelsLast(plan.Spec);
+        // Convolution-heavy training fragments glibc's heap (channels-last or not); handing free pages back every 20 steps keeps RSS flat.
+        trimHeap = plan.Spec.Layers.Any(l => l is Models.Conv2dLayer or Models.ResidualBlockLayer);
     }
 
     /// <summary>N / (K · n_c) for each class c (0 for a class with no training images).</summary>

@@ -25,11 +25,14 @@ public sealed class RunFolder : IDisposable
     /// <summary>The files the data loader could not read (<c>path,error</c>); present only when there were some.</summary>
     public const string DataErrorsFile = "data-errors.csv";
 
+    /// <summary>The cache of a backbone's features, by content (see <c>Transfer.FeatureCache</c>).</summary>
+    public const string FeaturesFile = "features.bin";
+
     /// <summary>The lock file; a second process that opens the folder while it is held gets an error.</summary>
     public const string LockFile = "run.lock";
 
     /// <summary>Every file a run folder keeps; an export or another output must not overwrite any of them.</summary>
-    public static IReadOnlyList<string> Files { get; } = [CheckpointFile, BestCheckpointFile, HistoryFile, ModelFile, MetricsFile, DataErrorsFile, LockFile];
+    public static IReadOnlyList<string> Files { get; } = [CheckpointFile, BestCheckpointFile, HistoryFile, ModelFile, MetricsFile, DataErrorsFile, FeaturesFile, LockFile];
 
     readonly FileStream lockStream;
     readonly bool created;

@@ -33,7 +33,20 @@ public sealed record RunInfo(
 
     /// <summary>With early stopping, the epoch whose weights the model has (from the run folder's <c>best.bin</c>); null otherwise.</summary>
     public int? BestEpoch { get; init; }
+
+    /// <summary>For a head trained on a frozen backbone's features, the backbone (the model's input is then its 224×224 RGB image); null otherwise.</summary>
+    public TransferSettings? Backbone { get; init; }
 }
+
+/// <summary>The frozen backbone a head was trained on, as <c>model.json</c> records it.</summary>
+/// <param name="Name">The backbone, for example <c>resnet18</c>.</param>
+/// <param name="Package">The NuGet package its files came from.</param>
+/// <param name="PackageVersion">That package's version.</param>
+/// <param name="ModelChecksum">SHA-256 of the backbone's ONNX file; export refuses a different file.</param>
+/// <param name="Head">The head's kind.</param>
+/// <param name="AugmentCopies">Augmented copies of each training image whose features were added.</param>
+/// <param name="FineTunedBlocks">The backbone's last residual blocks trained with the head (0: the backbone is frozen whole).</param>
+public sealed record TransferSettings(string Name, string Package, string PackageVersion, string ModelChecksum, Models.HeadKind Head, int AugmentCopies, int FineTunedBlocks = 0);
 
 /// <summary>The training settings a run records in <c>model.json</c>.</summary>
 /// <param name="Augmentation">The augmentation, in <see cref="Augmentation.Parse"/>'s list form.</param>

@@ -82,21 +82,7 @@ public sealed class TrainedModel : IDisposable
         var module = ModuleFactory.Build(info.Architecture);
         try
         {
-            using var noGrad = torch.no_grad();
-            foreach (var (name, target) in module.state_dict())
-            {
-                if (!weights.TryGetValue(name, out var values))
-                {
-                    if (target.dtype != ScalarType.Float32) { continue; } // counters such as num_batches_tracked
-                    throw new ArgumentException($"Weights for '{name}' are missing; expected {target.numel()} values.", nameof(weights));
-                }
-                if (values.LongLength != target.numel())
-                {
-                    throw new ArgumentException($"Weights for '{name}' hold {values.LongLength} values; expected {target.numel()} for shape [{string.Join(", ", target.shape)}].", nameof(weights));
-                }
-                using var source = tensor(values).reshape(target.shape);
-                target.copy_(source);
-            }
+            ModuleFactory.Load(module, weights, requireAll: true);
             module.eval();
             return new TrainedModel(info, module);
         }
@@ -109,7 +95,8 @@ public sealed class TrainedModel : IDisposable
 
     /// <summary>
     /// Runs the model on <paramref name="batch"/> images already preprocessed ([N, C, H, W] floats, row-major) and
-    /// returns the logits, [N, classes] row-major.
+    /// returns the logits, [N, classes] row-major. For a head trained on a backbone (<see cref="RunInfo.Backbone"/>),
+    /// the inputs are the backbone's features at the cut (the architecture's input shape), not images.
     /// </summary>
     public float[] Logits(ReadOnlySpan<float> batch, int count)
     {

@@ -77,6 +77,36 @@ public sealed record TrainingOptions
     /// <summary>How weights start: PyTorch's default (Kaiming-uniform) or Keras's (Glorot-uniform, zero biases). Default: <see cref="WeightInitialization.Glorot"/>.</summary>
     public WeightInitialization Initialization { get; init; } = WeightInitialization.Glorot;
 
+    /// <summary>
+    /// A pretrained backbone to train a head on (<c>resnet18</c>, see <see cref="Transfer.Backbone.KnownNames"/>),
+    /// instead of training <see cref="Model"/> from scratch: the images (224×224 RGB) go once through the frozen backbone
+    /// in ONNX Runtime, and only the head learns, from those features. Default: null (no backbone).
+    /// </summary>
+    public string? Backbone { get; init; }
+
+    /// <summary>The head trained on the backbone's features. Default: <see cref="HeadKind.Linear"/>.</summary>
+    public HeadKind Head { get; init; } = HeadKind.Linear;
+
+    /// <summary>
+    /// With a backbone, the features of this many augmented copies of each training image (drawn once, with
+    /// <see cref="Augmentation"/>) are added to the training features; a frozen backbone cannot augment per epoch
+    /// without running again. From 0 to <see cref="MaxAugmentCopies"/>. Default: 0.
+    /// </summary>
+    public int AugmentCopies { get; init; }
+
+    /// <summary>
+    /// With a backbone, how many of its last residual blocks train with the head, starting from their pretrained
+    /// weights (the features are then their input, a map, and cost more memory and time per epoch). Default: 0 (the
+    /// backbone is frozen whole).
+    /// </summary>
+    public int FineTuneBlocks { get; init; }
+
+    /// <summary>The largest <see cref="AugmentCopies"/> accepted: 32.</summary>
+    public const int MaxAugmentCopies = 32;
+
+    /// <summary>The folder holding the backbone package's <c>DnnImageModels</c> contents. Default: null (found beside the application or in the NuGet packages folder).</summary>
+    public string? BackboneDirectory { get; init; }
+
     /// <summary>Continue from the run folder's checkpoint instead of starting afresh. Default: false.</summary>
     public bool Resume { get; init; }
 
@@ -111,6 +141,31 @@ public sealed record TrainingOptions
         if (!Enum.IsDefined(ClassWeights)) { throw new ArgumentException($"ClassWeights {(int)ClassWeights} is unknown; expected none or balanced.", nameof(ClassWeights)); }
         if (!(WeightDecay >= 0 && WeightDecay <= 1)) { throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be from 0 to 1."); }
         if (!(LabelSmoothing >= 0 && LabelSmoothing < 1)) { throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing, "LabelSmoothing must be from 0 to below 1."); }
+        if (Backbone is not null)
+        {
+            if (!Transfer.Backbone.KnownNames.Contains(Backbone))
+            {
+                throw new ArgumentException($"Backbone '{Backbone}' is not known; expected one of: {string.Join(", ", Transfer.Backbone.KnownNames)}.", nameof(Backbone));
+            }
+            if (Architecture is not null) { throw new ArgumentException("Give either Backbone (a head trained on its features) or Architecture, not both.", nameof(Architecture)); }
+            if (Normalize || Means is not null) { throw new ArgumentException($"The {Backbone} backbone brings its own input normalisation; leave out Normalize (--normalize) and Means/Stds (--mean/--std).", nameof(Normalize)); }
+            if (FineTuneBlocks < 0) { throw new ArgumentOutOfRangeException(nameof(FineTuneBlocks), FineTuneBlocks, "FineTuneBlocks must be 0 or more."); }
+            if (AugmentCopies is < 0 or > MaxAugmentCopies) { throw new ArgumentOutOfRangeException(nameof(AugmentCopies), AugmentCopies, $"AugmentCopies must be from 0 to {MaxAugmentCopies}."); }
+            if (AugmentCopies > 0 && Augmentation.IsNone) { throw new ArgumentException($"AugmentCopies ({AugmentCopies}) needs an Augmentation (--augment) to draw the copies with.", nameof(AugmentCopies)); }
+            if (AugmentCopies == 0 && !Augmentation.IsNone)
+            {
+                throw new ArgumentException($"With a frozen backbone, augmentation means features of augmented copies computed once: give AugmentCopies (--augment-copies N) with Augmentation '{Augmentation}'.", nameof(AugmentCopies));
+            }
+        }
+        else if (FineTuneBlocks != 0)
+        {
+            throw new ArgumentException($"FineTuneBlocks ({FineTuneBlocks}) applies to training on a Backbone.", nameof(FineTuneBlocks));
+        }
+        else if (AugmentCopies != 0)
+        {
+            throw new ArgumentException($"AugmentCopies ({AugmentCopies}) applies to training on a Backbone; without one, Augmentation changes every epoch's images.", nameof(AugmentCopies));
+        }
+        if (!Enum.IsDefined(Head)) { throw new ArgumentException($"Head {(int)Head} is unknown; expected linear or mlp.", nameof(Head)); }
         if (Limit is < 1) { throw new ArgumentOutOfRangeException(nameof(Limit), Limit, "Limit must be at least 1."); }
         return this;
     }

@@ -18,6 +18,12 @@ namespace MlPipeline.Training;
 /// <param name="Preprocessing">How pixel bytes become inputs.</param>
 internal sealed record TrainingPlan(ImageSet Train, ImageSet Validation, ImageSet Test, ModelSpec Spec, ImagePreprocessing Preprocessing)
 {
+    /// <summary>The frozen backbone whose features <see cref="Spec"/> (the head) learns from; null when training from scratch.</summary>
+    public Transfer.Backbone? Backbone { get; init; }
+
+    /// <summary>Pretrained weights of the fine-tuned backbone blocks, by state-dict name; empty otherwise.</summary>
+    public IReadOnlyDictionary<string, float[]> InitialWeights { get; init; } = new Dictionary<string, float[]>();
+
     /// <summary>Checks the data against the options and settles the plan.</summary>
     /// <exception cref="ArgumentException">The sets differ in shape or classes, the model does not fit them, or the means and standard deviations do not fit their channels.</exception>
     public static TrainingPlan Create(TrainingData data, TrainingOptions options)
@@ -35,6 +41,7 @@ internal sealed record TrainingPlan(ImageSet Train, ImageSet Validation, ImageSe
         }
         RequireSameShape(train, validation);
         RequireSameShape(train, data.Test);
+        if (options.Backbone is { } name) { return WithBackbone(train, validation, data.Test, Transfer.Backbone.Locate(name, options.BackboneDirectory), options, data.Source); }
         var spec = options.ResolveArchitecture(train.ClassNames.Count, train.Channels, train.Height, train.Width);
         RequireFits(spec, train);
         var color = train.Channels == 1 ? ColorMode.Gray : ColorMode.Rgb;
@@ -56,7 +63,24 @@ internal sealed record TrainingPlan(ImageSet Train, ImageSet Validation, ImageSe
         {
             preprocessing = ImagePreprocessing.UnitRange(train.Width, train.Height, color);
         }
+        // Files were read with the data's resize mode and background; scoring must read them alike.
+        if (data.Source is { } source) { preprocessing = preprocessing with { Resize = source.Resize, Background = source.Background }; }
         return new TrainingPlan(train, validation, data.Test, spec, preprocessing);
+    }
+
+    static TrainingPlan WithBackbone(ImageSet train, ImageSet validation, ImageSet test, Transfer.Backbone backbone, TrainingOptions options, ImagePreprocessing? source)
+    {
+        int size = backbone.InputSize;
+        if (train.Channels != 3 || train.Height != size || train.Width != size)
+        {
+            throw new ArgumentException($"The {backbone.Name} backbone takes {size}x{size} RGB images but the data is {train.Channels}x{train.Height}x{train.Width}; load image folders with Width = Height = {size} and ColorMode = Rgb (mlpipeline train --backbone does), which converts gray images to three equal channels.");
+        }
+        if (train.ClassNames.Count < 2) { throw new ArgumentException($"A classifier needs at least two classes; the data has {train.ClassNames.Count}."); }
+        var cut = backbone.Cut(options.FineTuneBlocks);
+        var spec = ModelSpec.Head(backbone.Name, options.Head, cut.Channels, cut.Height, cut.Width, cut.Blocks, train.ClassNames.Count);
+        // The files were read with the data's resize mode and background; scoring must read them alike.
+        var preprocessing = backbone.Preprocessing with { Resize = source?.Resize ?? ResizeMode.Stretch, Background = source?.Background };
+        return new TrainingPlan(train, validation, test, spec, preprocessing) { Backbone = backbone, InitialWeights = cut.Weights };
     }
 
     /// <summary>The state of a run that has not started.</summary>
@@ -68,7 +92,7 @@ internal sealed record TrainingPlan(ImageSet Train, ImageSet Validation, ImageSe
 
     /// <summary>The settings beyond batch, rate and seed, as compared on resume.</summary>
     public static string DescribeSettings(TrainingOptions o) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"augment {o.Augmentation}, schedule {o.Schedule}{(o.Schedule is LearningRateSchedule.OneCycle or LearningRateSchedule.Cosine ? $" over {o.Epochs} epochs" : "")}, weight decay {o.WeightDecay}, label smoothing {o.LabelSmoothing}, class weights {o.ClassWeights}, early stopping {(o.EarlyStopping is { } e ? $"patience {e.Patience} on {e.Monitor} (min delta {e.MinDelta})" : "off")}");
+        $"augment {o.Augmentation}, schedule {o.Schedule}{(o.Schedule is LearningRateSchedule.OneCycle or LearningRateSchedule.Cosine ? $" over {o.Epochs} epochs" : "")}, weight decay {o.WeightDecay}, label smoothing {o.LabelSmoothing}, class weights {o.ClassWeights}, early stopping {(o.EarlyStopping is { } e ? $"patience {e.Patience} on {e.Monitor} (min delta {e.MinDelta})" : "off")}{(o.Backbone is { } b ? $", backbone {b}, augment copies {o.AugmentCopies}{(o.FineTuneBlocks > 0 ? $", fine-tuned blocks {o.FineTuneBlocks}" : "")}" : "")}");
 
     /// <summary>Mean and standard deviation of each channel's pixels scaled to [0, 1], over the whole training split.</summary>
     internal static (float[] Means, float[] Stds) ChannelStatistics(ImageSet train)

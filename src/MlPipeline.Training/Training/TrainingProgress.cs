@@ -20,4 +20,15 @@ public sealed record TrainingProgress(int Epoch, int Epochs, int Step, int Steps
 
     /// <summary>On the report that ends an epoch: early stopping ends the run here, keeping <see cref="BestEpoch"/>'s weights.</summary>
     public bool StoppingEarly { get; init; }
+
+    /// <summary>Before the epochs of a run on a backbone: how far computing the features is (then <see cref="Epoch"/> is 0).</summary>
+    public FeatureProgress? Features { get; init; }
 }
+
+/// <summary>Progress of computing a backbone's features.</summary>
+/// <param name="Images">Which images: <c>training</c>, <c>training copy 2/4</c>, <c>validation</c> or <c>test</c>.</param>
+/// <param name="Done">Images of that set done.</param>
+/// <param name="Total">Images in that set.</param>
+/// <param name="Cached">Images found in the cache so far, over all sets.</param>
+/// <param name="Computed">Images computed so far, over all sets.</param>
+public sealed record FeatureProgress(string Images, int Done, int Total, int Cached, int Computed);

@@ -13,9 +13,22 @@ public sealed record TrainingResult(string RunDirectory, IReadOnlyList<EpochMetr
     /// <summary>With early stopping, the epoch whose weights the finished model has; null otherwise.</summary>
     public int? BestEpoch { get; init; }
 
+    /// <summary>With a backbone: how many images' features were computed or found in the run folder's cache, and how long computing took.</summary>
+    public FeatureStatistics? Features { get; init; }
+
     /// <summary>
     /// The finished model's test accuracy (<see cref="TestMetrics"/>); for a run stopped early, the held-out accuracy
     /// of its last finished epoch; null when none finished.
     /// </summary>
     public double? TestAccuracy => TestMetrics?.MicroAccuracy ?? (History.Count > 0 ? History[^1].TestAccuracy : null);
+}
+
+/// <summary>The backbone features of a run.</summary>
+/// <param name="Computed">Images (and augmented copies) whose features the backbone computed in this call.</param>
+/// <param name="Cached">Images whose features came from the run folder's cache.</param>
+/// <param name="Seconds">Time spent computing features (not reading the cache).</param>
+public sealed record FeatureStatistics(int Computed, int Cached, double Seconds)
+{
+    /// <summary>Images computed per second.</summary>
+    public double ImagesPerSecond => Computed / Math.Max(Seconds, 1e-9);
 }

@@ -53,7 +53,7 @@ public static class ImageFolderData
         ImageSet? test = options.Test is { } testSource ? ReadOther(testSource, "test", classes, preprocessing, options, failed, checksums, warnings, cancellationToken) : null;
         // Without a test set the validation images are also the test set; Validation is set either way, so that
         // training knows the per-epoch figures come from a validation split (early stopping may watch them).
-        var data = new TrainingData(train, test ?? validation, checksums) { Validation = validation, Failed = failed };
+        var data = new TrainingData(train, test ?? validation, checksums) { Validation = validation, Failed = failed, Source = preprocessing };
         return new ImageFolderLoad(data, preprocessing, failed, warnings, ignored);
     }
 
@@ -84,13 +84,13 @@ public static class ImageFolderData
         var color = options.ColorMode ?? (samples.Any(s => s.Colour) ? ColorMode.Rgb : ColorMode.Gray);
         if (options.Width is { } w && options.Height is { } h)
         {
-            return (new ImagePreprocessing(w, h, color, 0f, 1f).Validate(), null);
+            return (new ImagePreprocessing(w, h, color, 0f, 1f) { Resize = options.Resize, Background = options.Background }.Validate(), null);
         }
         if (samples.Count > 0)
         {
             var distinct = samples.DistinctBy(s => (s.Width, s.Height)).Take(2).ToList();
             if (distinct.Count > 1) { throw MixedSizes(source, distinct[0], distinct[1]); }
-            return (new ImagePreprocessing(samples[0].Width, samples[0].Height, color, 0f, 1f).Validate(), samples[0]);
+            return (new ImagePreprocessing(samples[0].Width, samples[0].Height, color, 0f, 1f) { Resize = options.Resize, Background = options.Background }.Validate(), samples[0]);
         }
         // No sample decoded: find the size from every file's header instead.
         var sizes = new Sampled?[items.Count];
@@ -98,7 +98,7 @@ public static class ImageFolderData
         var found = sizes.OfType<Sampled>().DistinctBy(s => (s.Width, s.Height)).Take(2).ToList();
         if (found.Count == 0) { throw new InvalidDataException($"None of the images in '{source}' has a readable header."); }
         if (found.Count > 1) { throw MixedSizes(source, found[0], found[1]); }
-        return (new ImagePreprocessing(found[0].Width, found[0].Height, color, 0f, 1f).Validate(), found[0]);
+        return (new ImagePreprocessing(found[0].Width, found[0].Height, color, 0f, 1f) { Resize = options.Resize, Background = options.Background }.Validate(), found[0]);
     }
 
     /// <summary>A file whose size (and, when decoded, colour) was looked at.</summary>

@@ -14,6 +14,12 @@ public sealed record ImageFolderOptions
     /// <summary>Gray or RGB. Default: null, RGB when any sampled image has colour, else gray.</summary>
     public ColorMode? ColorMode { get; init; }
 
+    /// <summary>How images of another size are brought to <see cref="Width"/>×<see cref="Height"/>. Default: <see cref="ResizeMode.Stretch"/>.</summary>
+    public ResizeMode Resize { get; init; }
+
+    /// <summary>The colour transparent pixels are laid on. Default: null (colour values as stored, alpha ignored, as ML.NET).</summary>
+    public BackgroundColor? Background { get; init; }
+
     /// <summary>Share of each class held out for validation, stratified, when no <see cref="Validation"/> set is given. Default: 0.2.</summary>
     public double ValidationSplit { get; init; } = 0.2;
 

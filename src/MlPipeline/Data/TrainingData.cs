@@ -13,4 +13,10 @@ public sealed record TrainingData(ImageSet Train, ImageSet Test, IReadOnlyDictio
 
     /// <summary>Files that could not be read while loading, with the reason; training lists them in its run folder. Default: none.</summary>
     public IReadOnlyList<ScoreResult> Failed { get; init; } = [];
+
+    /// <summary>
+    /// How image files were read into these sets (resize mode, background of transparent pixels), recorded with the
+    /// trained model so that scoring reads files the same way. Default: null (not read from files: stretch, as stored).
+    /// </summary>
+    public ImagePreprocessing? Source { get; init; }
 }
