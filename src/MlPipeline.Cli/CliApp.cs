@@ -22,6 +22,7 @@ internal static class CliApp
             TrainCommand.Create(console),
             ExportCommand.Create(console),
             ScoreCommand.Create(console),
+            MergeCommand.Create(console),
             EvaluateCommand.Create(console),
             DemoCommand.Create(console),
         };

@@ -13,4 +13,8 @@ public sealed record FolderListing(IReadOnlyList<string> Images, int Ignored, in
         images = Images;
         ignored = Ignored + Special;
     }
+
+    /// <summary>The path scoring reports for <paramref name="file"/> of <paramref name="folder"/>: relative to the folder, with forward slashes.</summary>
+    public static string RelativePath(string folder, string file) =>
+        Internals.ImageFolder.Relative(Path.GetFullPath(folder), Path.GetFullPath(file));
 }

@@ -1,0 +1,123 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using MlPipeline.Internals;
+
+namespace MlPipeline.Cli.Commands;
+
+/// <summary>
+/// <c>mlpipeline merge</c>: joins the outputs of <c>score --shard K/N</c> into the file one unsharded run writes (the
+/// same rows in the same order, byte for byte), refusing overlapping or missing shards by name.
+/// </summary>
+internal static class MergeCommand
+{
+    static readonly Option<string> Out = new("--out") { Description = "The merged predictions (.csv or .jsonl, as the shards)", Required = true };
+    static readonly Argument<string[]> Shards = new("shard-files") { Description = "The shards' prediction files (each with its .shard.json beside it)", Arity = ArgumentArity.OneOrMore };
+
+    public static Command Create(CliConsole console)
+    {
+        var command = new Command("merge", "Merge the prediction files of score --shard K/N into one, as an unsharded run writes it.") { Out, Shards };
+        command.SetAction((parse, cancellationToken) => Task.FromResult(Run(parse.GetValue(Out)!, parse.GetValue(Shards)!, console)));
+        return command;
+    }
+
+    /// <summary>What <c>score --shard</c> writes beside its output.</summary>
+    internal sealed record ShardManifest(string Shard, int Index, int Count, int Images, int FolderImages, string Model);
+
+    /// <summary>The manifest beside a shard's output.</summary>
+    internal static string ManifestPath(string output) => output + ".shard.json";
+
+    static int Run(string output, string[] files, CliConsole console)
+    {
+        bool jsonl = output.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);
+        if (!jsonl && !output.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)) { throw new ArgumentException($"--out must end in .csv or .jsonl, but was '{output}'."); }
+        var shards = new List<(string File, ShardManifest Manifest)>();
+        foreach (string file in files)
+        {
+            if (!(jsonl ? file.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) : file.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)))
+            {
+                throw new ArgumentException($"Shard file '{file}' is not a {(jsonl ? ".jsonl" : ".csv")} file like --out '{output}'.");
+            }
+            FileSystem.RequireFile(file, "Shard file");
+            if (FileSystem.SameFile(Path.GetFullPath(output), Path.GetFullPath(file))) { throw new ArgumentException($"--out '{output}' is one of the shard files; write the merged file elsewhere."); }
+            string manifest = ManifestPath(file);
+            if (!File.Exists(manifest)) { throw new InvalidDataException($"Shard file '{file}' has no manifest ('{manifest}'): merge takes the outputs of 'mlpipeline score --shard K/N --output FILE'."); }
+            ShardManifest read;
+            try
+            {
+                read = JsonSerializer.Deserialize<ShardManifest>(File.ReadAllText(manifest)) ?? throw new InvalidDataException("empty");
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"Shard manifest '{manifest}' is not readable: {e.Message}", e);
+            }
+            shards.Add((file, read));
+        }
+        int count = shards[0].Manifest.Count;
+        if (shards.FirstOrDefault(s => s.Manifest.Count != count) is { File: not null } other)
+        {
+            throw new InvalidDataException($"Shards of different splits: '{shards[0].File}' is shard {shards[0].Manifest.Shard} and '{other.File}' is shard {other.Manifest.Shard}.");
+        }
+        foreach (var same in shards.GroupBy(s => s.Manifest.Index).Where(g => g.Count() > 1))
+        {
+            throw new InvalidDataException($"Shards overlap: shard {same.First().Manifest.Shard} is in both {string.Join(" and ", same.Select(s => $"'{s.File}'"))}.");
+        }
+        var missing = Enumerable.Range(0, count).Except(shards.Select(s => s.Manifest.Index)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new InvalidDataException($"Shards missing: {string.Join(", ", missing.Take(20).Select(m => $"{m}/{count}"))}{(missing.Count > 20 ? $" and {missing.Count - 20} more" : "")} (given: {string.Join(", ", shards.Select(s => s.Manifest.Shard).Order(StringComparer.Ordinal))}).");
+        }
+        if (shards.Select(s => s.Manifest.Model).Distinct(StringComparer.Ordinal).Count() > 1)
+        {
+            throw new InvalidDataException($"Shards scored with different models: {string.Join(", ", shards.Select(s => $"'{s.File}' with {s.Manifest.Model}").Take(4))}.");
+        }
+        FileSystem.RequireWritableFile(output, "--out");
+
+        var predictions = Merge(shards.Select(s => s.File).ToList(), jsonl);
+        string errorsOutput = ScoreCommand.ErrorsPath(output);
+        var errorFiles = shards.Select(s => ScoreCommand.ErrorsPath(s.File)).Where(File.Exists).ToList();
+        // The errors are settled before the predictions are published, as score does.
+        if (errorFiles.Count > 0)
+        {
+            var errors = Merge(errorFiles, jsonl: false);
+            AtomicFile.WriteAllText(errorsOutput, errors.Text);
+        }
+        else if (File.Exists(errorsOutput))
+        {
+            File.Delete(errorsOutput);
+        }
+        AtomicFile.WriteAllText(output, predictions.Text);
+        int expected = shards.Sum(s => s.Manifest.Images);
+        console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Merged {count} shards: {predictions.Rows} predictions{(errorFiles.Count > 0 ? $", and the failures of {errorFiles.Count} shard(s) in {errorsOutput}" : "")}, of {expected} images the shards were given."));
+        console.Error.WriteLine($"Predictions: {Path.GetFullPath(output)}");
+        return ExitCodes.Success;
+    }
+
+    /// <summary>The rows of every file, each file's header once, sorted by path (ordinal) as an unsharded run lists the folder; a path in two files is an error.</summary>
+    static (string Text, int Rows) Merge(IReadOnlyList<string> files, bool jsonl)
+    {
+        var rows = new List<PredictionFiles.Row>();
+        IReadOnlyList<string>? header = null;
+        foreach (string file in files)
+        {
+            var (fileHeader, fileRows) = PredictionFiles.Read(file, jsonl);
+            if (!jsonl)
+            {
+                if (fileHeader is null) { throw new InvalidDataException($"'{file}' is empty; expected the header row of score's output."); }
+                if (header is null) { header = fileHeader; }
+                else if (!header.SequenceEqual(fileHeader))
+                {
+                    throw new InvalidDataException($"'{file}' has the columns {string.Join(",", fileHeader)}, but '{files[0]}' has {string.Join(",", header)}: shards must be scored with the same options.");
+                }
+            }
+            rows.AddRange(fileRows);
+        }
+        foreach (var twice in rows.GroupBy(r => r.Path, StringComparer.Ordinal).Where(g => g.Count() > 1).Take(1))
+        {
+            throw new InvalidDataException($"Shards overlap: '{twice.Key}' is in both {string.Join(" and ", twice.Select(r => $"'{r.File}'"))}.");
+        }
+        return (PredictionFiles.Format(header, rows, jsonl), rows.Count);
+    }
+}
