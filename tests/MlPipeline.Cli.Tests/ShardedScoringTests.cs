@@ -45,6 +45,24 @@ public sealed class ShardedScoringTests
         Assert.That(shardRows, Has.All.GreaterThan(0), "60 files spread over 4 shards");
         Assert.That(File.ReadAllBytes(F("merged.csv")), Is.EqualTo(File.ReadAllBytes(F("single.csv"))));
         Assert.That(File.ReadAllBytes(F("merged.csv.errors.csv")), Is.EqualTo(File.ReadAllBytes(F("single.csv.errors.csv"))));
+
+        // The merged file evaluates to the figures of scoring the folder again, with no second pass.
+        var (fromFile, fileOut, fileError) = await CliRunner.Run("evaluate", "--input", input, "--predictions", F("merged.csv"));
+        var (fromModel, modelOut, _) = await CliRunner.Run("evaluate", "--input", input);
+        Assert.That((fromFile, fromModel), Is.EqualTo((3, 3)), fileError);
+        Assert.That(fileOut.Split('\n')[1..], Is.EqualTo(modelOut.Split('\n')[1..]), "everything but the model line");
+        Assert.That(fileOut, Does.Contain("60 scored, 2 failed"));
+    }
+
+    [Test]
+    public async Task Evaluate_PredictionsWithoutProbabilities_SaysToScoreWithThem()
+    {
+        await CliRunner.Run("score", "--input", input, "--recursive", "--output", F("p.csv"));
+
+        var (exit, _, error) = await CliRunner.Run("evaluate", "--input", input, "--predictions", F("p.csv"));
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("has no class probabilities (p_<label> columns); score with --probabilities"));
     }
 
     [Test]

@@ -16,10 +16,11 @@ internal static class EvaluateCommand
     static readonly Option<string?> Report = new("--report") { Description = "Write metrics.json, confusion.csv, misclassified.csv and PNG plots to this folder" };
     static readonly Option<string?> Run = new("--run") { Description = "Training run folder (or history.json) whose curves go into the report" };
     static readonly Option<int> TopK = CliOptions.Positive("--top-k", "K of the top-k accuracy", 3);
+    static readonly Option<string?> Predictions = new("--predictions") { Description = "Compute the figures from this predictions CSV (score --probabilities, or merge) instead of scoring with a model: no second pass over a sharded run" };
 
     public static Command Create(CliConsole console)
     {
-        var command = new Command("evaluate", "Evaluate a model on labelled images: accuracy, per-class figures, confusion matrix, mistakes.") { Input, Labels, Report, Run, TopK };
+        var command = new Command("evaluate", "Evaluate a model on labelled images: accuracy, per-class figures, confusion matrix, mistakes.") { Input, Labels, Report, Run, TopK, Predictions };
         foreach (var option in Scoring.All) { command.Options.Add(option); }
         command.SetAction((parse, cancellationToken) => Task.FromResult(Execute(parse, console, cancellationToken)));
         return command;
@@ -42,6 +43,14 @@ internal static class EvaluateCommand
         if (parse.GetValue(Run) is { } run && !File.Exists(run) && !File.Exists(Path.Combine(run, "history.json")))
         {
             throw new FileNotFoundException($"--run '{run}' is neither a history.json file nor a run folder holding one.");
+        }
+        if (parse.GetValue(Predictions) is { } predictions)
+        {
+            if (Scoring.All.Any(o => parse.GetResult(o) is { Implicit: false }))
+            {
+                throw new ArgumentException("--predictions takes the figures from a file; the model and preprocessing options (--model, --size, …) do not apply to it.");
+            }
+            return Print(ClassifierEvaluation.FromPredictions(predictions, images, parse.GetValue(TopK)), parse.GetValue(Report), parse.GetValue(Run), console);
         }
         using var classifier = Scoring.Load(parse, parse.GetValue(TopK));
         var report = Evaluate(classifier, images, parse.GetValue(TopK), console, cancellationToken);

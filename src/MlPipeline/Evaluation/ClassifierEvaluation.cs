@@ -19,12 +19,65 @@ public static class ClassifierEvaluation
     {
         ArgumentNullException.ThrowIfNull(classifier);
         ArgumentNullException.ThrowIfNull(images);
+        var results = classifier.ScoreFiles(images.Root, images.Items.Select(i => i.Path), probabilities: true, cancellationToken);
+        return Report(classifier.ModelSource, classifier.Labels, images, results, topK, progress);
+    }
+
+    /// <summary>
+    /// The same report from a predictions file instead of a model: the CSV <c>score --probabilities</c> (or <c>merge</c>)
+    /// wrote, whose <c>p_&lt;label&gt;</c> columns give every class probability, and its <c>.errors.csv</c> when there
+    /// is one. So a sharded run is evaluated without scoring again. A labelled image the file lacks counts as failed,
+    /// with that reason.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file has no class probabilities, a row is malformed, or a label is not among its classes.</exception>
+    public static EvaluationReport FromPredictions(string predictionsCsv, LabelledImages images, int topK = 3)
+    {
+        ArgumentNullException.ThrowIfNull(predictionsCsv);
+        ArgumentNullException.ThrowIfNull(images);
+        Internals.FileSystem.RequireFile(predictionsCsv, "Predictions file");
+        var records = Internals.Csv.Read(predictionsCsv).ToList();
+        var header = records.Count > 0 ? records[0].Fields : [];
+        var columns = header.Select((name, i) => (name, i)).Where(c => c.name.StartsWith("p_", StringComparison.Ordinal)).ToList();
+        if (header.Count == 0 || header[0] != "path" || columns.Count == 0)
+        {
+            throw new InvalidDataException($"Predictions file '{predictionsCsv}' has no class probabilities (p_<label> columns); score with --probabilities.");
+        }
+        var labels = columns.Select(c => c.name[2..]).ToList();
+        var byPath = new Dictionary<string, ScoreResult>(StringComparer.Ordinal);
+        foreach (var (line, fields) in records.Skip(1))
+        {
+            var values = new float[columns.Count];
+            for (int k = 0; k < columns.Count; k++)
+            {
+                if (columns[k].i >= fields.Count || !float.TryParse(fields[columns[k].i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out values[k]) || !float.IsFinite(values[k]))
+                {
+                    throw new InvalidDataException($"Predictions file '{predictionsCsv}' line {line}: column {columns[k].name} is not a probability.");
+                }
+            }
+            int best = ClassificationMetrics.ArgMax(values);
+            byPath[fields[0]] = new ScoreResult(fields[0], new Prediction(fields[0], labels[best], values[best], [new ClassProbability(labels[best], values[best])], values), null);
+        }
+        string errors = predictionsCsv + ".errors.csv";
+        if (File.Exists(errors))
+        {
+            foreach (var (_, fields) in Internals.Csv.Read(errors).Skip(1).Where(r => r.Fields.Count >= 2)) { byPath[fields[0]] = new ScoreResult(fields[0], null, fields[1]); }
+        }
+        var results = images.Items.Select(item =>
+        {
+            string path = FolderListing.RelativePath(images.Root, item.Path);
+            return byPath.TryGetValue(path, out var result) ? result : new ScoreResult(path, null, $"not in the predictions file '{predictionsCsv}'");
+        });
+        return Report($"predictions {predictionsCsv}", labels, images, results, topK, null);
+    }
+
+    static EvaluationReport Report(string modelSource, IReadOnlyList<string> modelLabels, LabelledImages images, IEnumerable<ScoreResult> results, int topK, IProgress<int>? progress)
+    {
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int i = 0; i < classifier.Labels.Count; i++) { index[classifier.Labels[i]] = i; }
+        for (int i = 0; i < modelLabels.Count; i++) { index[modelLabels[i]] = i; }
         var unknown = images.Items.Select(i => i.Label).Where(l => !index.ContainsKey(l)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (unknown.Count > 0)
         {
-            throw new InvalidDataException($"Label(s) {string.Join(", ", unknown.Take(20).Select(l => $"'{l}'"))}{(unknown.Count > 20 ? $" and {unknown.Count - 20} more" : "")} are not among the labels of model '{classifier.ModelSource}' ({string.Join(", ", classifier.Labels.Take(20))}{(classifier.Labels.Count > 20 ? ", …" : "")}).");
+            throw new InvalidDataException($"Label(s) {string.Join(", ", unknown.Take(20).Select(l => $"'{l}'"))}{(unknown.Count > 20 ? $" and {unknown.Count - 20} more" : "")} are not among the labels of model '{modelSource}' ({string.Join(", ", modelLabels.Take(20))}{(modelLabels.Count > 20 ? ", …" : "")}).");
         }
 
         var actual = new List<int>();
@@ -32,7 +85,6 @@ public static class ClassifierEvaluation
         var paths = new List<string>();
         var failed = new List<ScoreResult>();
         int done = 0;
-        var results = classifier.ScoreFiles(images.Root, images.Items.Select(i => i.Path), probabilities: true, cancellationToken);
         foreach (var (item, result) in images.Items.Zip(results))
         {
             if (result.Prediction is { Probabilities: { } p })
@@ -52,7 +104,7 @@ public static class ClassifierEvaluation
             throw new InvalidDataException($"None of the {images.Items.Count} images could be scored; the first failed with: {failed[0].Path}: {failed[0].Error}.");
         }
 
-        var metrics = ClassificationMetrics.Compute(classifier.Labels, actual, probabilities, topK);
+        var metrics = ClassificationMetrics.Compute(modelLabels, actual, probabilities, topK);
         var wrong = new List<Misclassification>();
         for (int i = 0; i < actual.Count; i++)
         {
@@ -60,10 +112,10 @@ public static class ClassifierEvaluation
             int predicted = ClassificationMetrics.ArgMax(p);
             if (predicted != actual[i])
             {
-                wrong.Add(new Misclassification(paths[i], classifier.Labels[actual[i]], classifier.Labels[predicted], p[predicted], p[actual[i]], p));
+                wrong.Add(new Misclassification(paths[i], modelLabels[actual[i]], modelLabels[predicted], p[predicted], p[actual[i]], p));
             }
         }
-        return new EvaluationReport(classifier.ModelSource, images.Root, metrics,
+        return new EvaluationReport(modelSource, images.Root, metrics,
             [.. wrong.OrderByDescending(m => m.Confidence).ThenBy(m => m.Path, StringComparer.Ordinal)], failed, images.Ignored);
     }
 }
