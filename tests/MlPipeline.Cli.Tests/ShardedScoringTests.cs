@@ -89,11 +89,14 @@ public sealed class ShardedScoringTests
         var (missingExit, _, missing) = await CliRunner.Run("merge", "--out", F("m.csv"), F("s0.csv"), F("s2.csv"));
         var (overlapExit, _, overlap) = await CliRunner.Run("merge", "--out", F("m.csv"), F("s0.csv"), F("s1.csv"), F("s2.csv"), F("again.csv"));
         var (bareExit, _, bare) = await CliRunner.Run("merge", "--out", F("m.csv"), F("bare.csv"), F("s1.csv"), F("s2.csv"));
+        var (ownExit, _, own) = await CliRunner.Run("merge", "--out", F("s1.csv.errors.csv"), F("s0.csv"), F("s1.csv"), F("s2.csv"));
 
         Assert.That((missingExit, overlapExit, bareExit), Is.EqualTo((1, 1, 1)));
         Assert.That(missing, Does.Contain("Shards missing: 1/3 (given: 0/3, 2/3)"));
         Assert.That(overlap, Does.Contain($"Shards overlap: shard 0/3 is in both '{F("s0.csv")}' and '{F("again.csv")}'"));
         Assert.That(bare, Does.Contain($"Shard file '{F("bare.csv")}' has no manifest"));
+        Assert.That(ownExit, Is.EqualTo(2));
+        Assert.That(own, Does.Contain("one of the shards' own files"));
         Assert.That(File.Exists(F("m.csv")), Is.False);
     }
 
