@@ -38,11 +38,9 @@ internal static class ExportCommand
     /// <summary>Refuses an output that would overwrite one of the run's own files (its checkpoint, model.json, …).</summary>
     internal static void RequireNotARunFile(string output, string run)
     {
-        string full = Path.GetFullPath(output);
         foreach (string file in RunFolder.Files)
         {
-            string own = Path.Combine(Path.GetFullPath(run), file);
-            if (full == own || FileSystem.SameFile(full, own))
+            if (FileSystem.SamePath(output, Path.Combine(run, file)))
             {
                 throw new ArgumentException($"--out '{output}' is the run's own {file}; writing the model there would destroy the run. Choose another path, for example {Path.Combine(run, "model.onnx")}.");
             }

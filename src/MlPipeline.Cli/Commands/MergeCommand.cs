@@ -40,13 +40,9 @@ internal static class MergeCommand
                 throw new ArgumentException($"Shard file '{file}' is not a {(jsonl ? ".jsonl" : ".csv")} file like --out '{output}'.");
             }
             FileSystem.RequireFile(file, "Shard file");
-            foreach (string own in new[] { file, ScoreCommand.ErrorsPath(file), ManifestPath(file) })
+            if (new[] { file, ScoreCommand.ErrorsPath(file), ManifestPath(file) }.FirstOrDefault(own => FileSystem.SamePath(output, own)) is { } taken)
             {
-                string full = Path.GetFullPath(output);
-                if (full == Path.GetFullPath(own) || FileSystem.SameFile(full, Path.GetFullPath(own)))
-                {
-                    throw new ArgumentException($"--out '{output}' is '{own}', one of the shards' own files; write the merged file elsewhere.");
-                }
+                throw new ArgumentException($"--out '{output}' is '{taken}', one of the shards' own files; write the merged file elsewhere.");
             }
             string manifest = ManifestPath(file);
             if (!File.Exists(manifest)) { throw new InvalidDataException($"Shard file '{file}' has no manifest ('{manifest}'): merge takes the outputs of 'mlpipeline score --shard K/N --output FILE'."); }

@@ -268,18 +268,17 @@ internal static class ScoreCommand
         /// <summary>Publishes the partial files as the output (sorted by path when resumed, else as written) and removes them.</summary>
         public void Publish(string output, string errorsPath, bool anyFailed, IReadOnlyList<string> header, bool jsonl)
         {
+            // Written in one go, the partial file is already in order and is renamed into place; grown over several
+            // runs, its rows are put in the folder's order first.
+            void Settle(string partial, string target, IReadOnlyList<string> columns, bool lines)
+            {
+                if (Resumed) { AtomicFile.WriteAllText(target, PredictionFiles.Format(columns, PredictionFiles.Read(partial, lines).Rows, lines)); }
+                else { File.Move(partial, target, overwrite: true); }
+            }
             string partialErrors = Partial(errorsPath);
-            if (anyFailed)
-            {
-                if (Resumed) { AtomicFile.WriteAllText(errorsPath, PredictionFiles.Format(["path", "error"], PredictionFiles.Read(partialErrors, false).Rows, false)); }
-                else { File.Move(partialErrors, errorsPath, overwrite: true); }
-            }
-            else if (File.Exists(errorsPath))
-            {
-                File.Delete(errorsPath);
-            }
-            if (Resumed) { AtomicFile.WriteAllText(output, PredictionFiles.Format(header, PredictionFiles.Read(Path, jsonl).Rows, jsonl)); }
-            else { File.Move(Path, output, overwrite: true); }
+            if (anyFailed) { Settle(partialErrors, errorsPath, ["path", "error"], false); }
+            else if (File.Exists(errorsPath)) { File.Delete(errorsPath); }
+            Settle(Path, output, header, jsonl);
             File.Delete(Path);
             File.Delete(partialErrors);
             File.Delete(PartialManifest(output));

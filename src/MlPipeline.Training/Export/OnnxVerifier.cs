@@ -28,7 +28,9 @@ public static class OnnxVerifier
         {
             throw new ArgumentException($"Images are {images.Channels}x{images.Height}x{images.Width} but the model takes {channels}x{height}x{width}.", nameof(images));
         }
-        using var backbone = model.Info.Backbone is { } transfer ? new Transfer.FeatureExtractor(Transfer.Backbone.Locate(transfer.Name, backboneDirectory), transfer.FineTunedBlocks, threads: null) : null;
+        using var backbone = model.Info.Backbone is { } transfer && Transfer.Backbone.Locate(transfer.Name, backboneDirectory) is var located
+            ? new Transfer.FeatureExtractor(located, located.Cut(transfer.FineTunedBlocks), threads: null)
+            : null;
         int classes = spec.ClassCount;
         double maxDiff = 0, maxProbDiff = 0;
         int agree = 0;

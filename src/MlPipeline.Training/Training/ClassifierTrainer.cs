@@ -71,7 +71,7 @@ public static class ClassifierTrainer
         var model = ModuleFactory.Build(plan.Spec);
         if (options.Initialization == WeightInitialization.Glorot) { ModuleFactory.InitializeGlorot(model); }
         // Fine-tuned backbone blocks start from their pretrained weights (a resumed run then loads its checkpoint over them).
-        if (plan.InitialWeights is { Count: > 0 } pretrained) { ModuleFactory.Load(model, pretrained, requireAll: false); }
+        if (plan.Cut?.Weights is { Count: > 0 } pretrained) { ModuleFactory.Load(model, pretrained, requireAll: false); }
         optim.Optimizer optimizer = options.WeightDecay > 0
             ? optim.AdamW(model.parameters(), options.LearningRate, weight_decay: options.WeightDecay)
             : optim.Adam(model.parameters(), options.LearningRate);

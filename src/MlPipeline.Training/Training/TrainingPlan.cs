@@ -21,8 +21,8 @@ internal sealed record TrainingPlan(ImageSet Train, ImageSet Validation, ImageSe
     /// <summary>The frozen backbone whose features <see cref="Spec"/> (the head) learns from; null when training from scratch.</summary>
     public Transfer.Backbone? Backbone { get; init; }
 
-    /// <summary>Pretrained weights of the fine-tuned backbone blocks, by state-dict name; empty otherwise.</summary>
-    public IReadOnlyDictionary<string, float[]> InitialWeights { get; init; } = new Dictionary<string, float[]>();
+    /// <summary>Where <see cref="Backbone"/> is cut: the features' shape, and the fine-tuned blocks with their pretrained weights; null when training from scratch.</summary>
+    public Transfer.BackboneCut? Cut { get; init; }
 
     /// <summary>Checks the data against the options and settles the plan.</summary>
     /// <exception cref="ArgumentException">The sets differ in shape or classes, the model does not fit them, or the means and standard deviations do not fit their channels.</exception>
@@ -63,8 +63,7 @@ internal sealed record TrainingPlan(ImageSet Train, ImageSet Validation, ImageSe
         {
             preprocessing = ImagePreprocessing.UnitRange(train.Width, train.Height, color);
         }
-        // Files were read with the data's resize mode and background; scoring must read them alike.
-        if (data.Source is { } source) { preprocessing = preprocessing with { Resize = source.Resize, Background = source.Background }; }
+        preprocessing = ReadAs(preprocessing, data.Source);
         return new TrainingPlan(train, validation, data.Test, spec, preprocessing);
     }
 
@@ -78,10 +77,12 @@ internal sealed record TrainingPlan(ImageSet Train, ImageSet Validation, ImageSe
         if (train.ClassNames.Count < 2) { throw new ArgumentException($"A classifier needs at least two classes; the data has {train.ClassNames.Count}."); }
         var cut = backbone.Cut(options.FineTuneBlocks);
         var spec = ModelSpec.Head(backbone.Name, options.Head, cut.Channels, cut.Height, cut.Width, cut.Blocks, train.ClassNames.Count);
-        // The files were read with the data's resize mode and background; scoring must read them alike.
-        var preprocessing = backbone.Preprocessing with { Resize = source?.Resize ?? ResizeMode.Stretch, Background = source?.Background };
-        return new TrainingPlan(train, validation, test, spec, preprocessing) { Backbone = backbone, InitialWeights = cut.Weights };
+        return new TrainingPlan(train, validation, test, spec, ReadAs(backbone.Preprocessing, source)) { Backbone = backbone, Cut = cut };
     }
+
+    /// <summary><paramref name="preprocessing"/> with the resize mode and background the files were read with: scoring must read them alike.</summary>
+    static ImagePreprocessing ReadAs(ImagePreprocessing preprocessing, ImagePreprocessing? source) =>
+        source is null ? preprocessing : preprocessing with { Resize = source.Resize, Background = source.Background };
 
     /// <summary>The state of a run that has not started.</summary>
     public CheckpointState FreshState(TrainingOptions options) =>

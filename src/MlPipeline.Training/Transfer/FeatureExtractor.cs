@@ -28,11 +28,11 @@ internal sealed class FeatureExtractor : IDisposable
     readonly RunOptions runOptions = new();
     readonly byte[] salt;
 
-    /// <param name="fineTunedBlocks">The network's last residual blocks left out (they train with the head): the features are their input.</param>
-    public FeatureExtractor(Backbone backbone, int fineTunedBlocks, int? threads)
+    /// <param name="cut">Where the network ends: its output, or the input of the last blocks (which train with the head).</param>
+    public FeatureExtractor(Backbone backbone, BackboneCut cut, int? threads)
     {
         Backbone = backbone;
-        Cut = backbone.Cut(fineTunedBlocks);
+        Cut = cut;
         BackboneChecksum = backbone.ModelChecksum();
         salt = Encoding.UTF8.GetBytes($"{backbone.Name}\n{BackboneChecksum}\n{Cut.TensorName}\n");
         using var options = new SessionOptions();

@@ -24,7 +24,7 @@ internal sealed class TransferInputs : IDisposable
         this.options = options;
         this.progress = progress;
         this.cancellationToken = cancellationToken;
-        extractor = new FeatureExtractor(backbone, options.FineTuneBlocks, options.Threads);
+        extractor = new FeatureExtractor(backbone, plan.Cut!, options.Threads);
         try
         {
             cache = FeatureCache.Open(folder[RunFolder.FeaturesFile], extractor.Cut.FeatureSize);

@@ -82,15 +82,17 @@ public static class ImageFolderData
     {
         var samples = Sample(items, options.MaxImagePixels);
         var color = options.ColorMode ?? (samples.Any(s => s.Colour) ? ColorMode.Rgb : ColorMode.Gray);
+        // Bytes as they are (offset 0, scale 1), resized and laid on a background as the options say.
+        ImagePreprocessing ReadAs(int width, int height) => new(width, height, color, 0f, 1f) { Resize = options.Resize, Background = options.Background };
         if (options.Width is { } w && options.Height is { } h)
         {
-            return (new ImagePreprocessing(w, h, color, 0f, 1f) { Resize = options.Resize, Background = options.Background }.Validate(), null);
+            return (ReadAs(w, h).Validate(), null);
         }
         if (samples.Count > 0)
         {
             var distinct = samples.DistinctBy(s => (s.Width, s.Height)).Take(2).ToList();
             if (distinct.Count > 1) { throw MixedSizes(source, distinct[0], distinct[1]); }
-            return (new ImagePreprocessing(samples[0].Width, samples[0].Height, color, 0f, 1f) { Resize = options.Resize, Background = options.Background }.Validate(), samples[0]);
+            return (ReadAs(samples[0].Width, samples[0].Height).Validate(), samples[0]);
         }
         // No sample decoded: find the size from every file's header instead.
         var sizes = new Sampled?[items.Count];
@@ -98,7 +100,7 @@ public static class ImageFolderData
         var found = sizes.OfType<Sampled>().DistinctBy(s => (s.Width, s.Height)).Take(2).ToList();
         if (found.Count == 0) { throw new InvalidDataException($"None of the images in '{source}' has a readable header."); }
         if (found.Count > 1) { throw MixedSizes(source, found[0], found[1]); }
-        return (new ImagePreprocessing(found[0].Width, found[0].Height, color, 0f, 1f) { Resize = options.Resize, Background = options.Background }.Validate(), found[0]);
+        return (ReadAs(found[0].Width, found[0].Height).Validate(), found[0]);
     }
 
     /// <summary>A file whose size (and, when decoded, colour) was looked at.</summary>

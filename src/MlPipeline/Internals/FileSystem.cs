@@ -77,6 +77,9 @@ internal static partial class FileSystem
         return kind is Kind.Missing or Kind.Directory ? path : throw new IOException($"{what} '{path}' is {Describe(kind)}; expected a folder.");
     }
 
+    /// <summary>Whether two paths name one file: the same full path (existing or not), or the same file once symbolic links are resolved.</summary>
+    public static bool SamePath(string a, string b) => Path.GetFullPath(a) == Path.GetFullPath(b) || SameFile(a, b);
+
     /// <summary>Whether two paths name the same file once symbolic links are resolved (false when either is missing).</summary>
     public static bool SameFile(string a, string b) =>
         File.Exists(a) && File.Exists(b) && string.Equals(RealPath(a), RealPath(b), OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
