@@ -98,7 +98,7 @@ internal sealed class ImagePreprocessor
     }
 
     /// <summary>
-    /// Writes the model input [C, H, W] of one decoded image (as <see cref="ImageDecoder.DecodeAsMLImageHoldsIt"/> gives
+    /// Writes the model input [C, H, W] of one decoded image (as <see cref="ImageDecoder.DecodeAsMLImageHoldsIt(byte[], long)"/> gives
     /// it) to <paramref name="destination"/>: the stock chain's steps, each with the SkiaSharp call ML.NET 5.0 makes for
     /// it (MLImage.CloneWithResizing's Resize with no filtering, only when the size differs, as ResizeImages does;
     /// CloneWithGrayscale's colour-matrix draw onto a new opaque bitmap; ExtractPixels' (pixel - offset) * scale per

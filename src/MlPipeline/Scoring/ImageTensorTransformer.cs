@@ -6,7 +6,7 @@ namespace MlPipeline.Scoring;
 
 /// <summary>
 /// Estimator of <see cref="ImageTensorTransformer"/>, made by
-/// <see cref="MlPipelineCatalog.LoadImageTensor(TransformsCatalog, string, string, ImagePreprocessing, string?, string, long)"/>.
+/// <see cref="MlPipelineCatalog.LoadImageTensor(TransformsCatalog, string, string, ImagePreprocessing, string?, string, long, bool)"/>.
 /// Fitting only checks the input schema.
 /// </summary>
 public sealed class ImageTensorEstimator : IEstimator<ImageTensorTransformer>
