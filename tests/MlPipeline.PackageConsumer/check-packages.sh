@@ -14,6 +14,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+# Two runs would pack into the same bin/ and obj/ folders at once: the second waits for the first.
+exec 9<"$here/check-packages.sh"
+if ! flock -n 9; then
+  echo "check-packages: another run is packing this repository; waiting for it" >&2
+  flock 9
+fi
+
 if [ $# -gt 0 ]; then
   work=$1
   mkdir -p "$work" || exit 1
@@ -87,8 +94,10 @@ no_torch_dependency() { ! unzip -p "$packages/MlPipeline.$version.nupkg" MlPipel
 check "MlPipeline's dependencies do not include TorchSharp" no_torch_dependency
 
 same_build_from_second_checkout() {
-  if [ -n "$(git -C "$root" status --porcelain --untracked-files=no)" ]; then
-    echo "      the working tree has uncommitted changes, so a second checkout of HEAD would differ; commit, then rerun"
+  # what MlPipeline's package is built from
+  local inputs="src/MlPipeline onnx Directory.Build.props Directory.Packages.props global.json .editorconfig"
+  if [ -n "$(cd "$root" && git status --porcelain -- $inputs)" ]; then
+    echo "      uncommitted changes in $inputs: a second checkout of HEAD would build something else; commit, then rerun"
     return 1
   fi
   git clone -q "$root" "$work/second-checkout" &&
