@@ -6,6 +6,8 @@
 #     'mlpipeline' writes MNIST digits as PNGs, scores them, trains a tiny model, exports it (verified) and scores with it
 #   - the console app in this folder, built against MlPipeline by PackageReference from that folder, scores the same
 #     digits and must print what the tool printed
+#   - the app in ../MlPipeline.PackageConsumer.Training, built against MlPipeline.Training the same way, trains a tiny
+#     model on the digits, exports it, proves the export and scores with it
 # Every check prints "ok" or "FAIL"; the last line is "packages: N passed, M failed". Exit 1 when a check failed.
 # Usage: tests/MlPipeline.PackageConsumer/check-packages.sh [WORK_FOLDER]   (default: a new temporary folder, deleted)
 # Environment: MLPIPELINE_NUGET_SOURCE, the feed for everything else (default https://api.nuget.org/v3/index.json).
@@ -202,5 +204,25 @@ app_agrees_with_tool() {
     { echo "      the app's predictions differ from the tool's"; diff <(head -5 "$work/app-predictions.csv") <(tail -n +2 "$work/tool-predictions.csv" | cut -d, -f1-3 | LC_ALL=C sort | head -5); return 1; }
 }
 check "the app scores the digits (ScoreFolder and its own ML.NET pipeline) as the installed tool does" app_agrees_with_tool
+
+# ---- the training app -----------------------------------------------------------------------------------------------
+trainer=$work/training-consumer
+mkdir -p "$trainer" && cp "$root/tests/MlPipeline.PackageConsumer.Training/MlPipeline.PackageConsumer.Training.csproj" \
+  "$root/tests/MlPipeline.PackageConsumer.Training/Program.cs" "$work/nuget.config" "$trainer/"
+start=$(date +%s.%N)
+builds_trainer() {
+  (cd "$trainer" && dotnet build -c Release -p:MlPipelineVersion="$version" -nologo -v quiet) > "$work/trainer-build.log" 2>&1 || { tail -20 "$work/trainer-build.log"; return 1; }
+  # the backbone package's build step put the ResNet-18 files beside the app, as transfer learning expects them
+  [ -s "$trainer/bin/Release/net10.0/DnnImageModels/ResNet18Onnx/ResNet18.onnx" ] || { echo "      DnnImageModels missing beside the app"; return 1; }
+}
+check "training app with PackageReference MlPipeline.Training $version builds (TorchSharp and the ResNet-18 files with it)" builds_trainer
+echo "      restored and built in $(seconds_since "$start") s"
+
+trainer_trains_and_exports() {
+  (cd "$trainer" && dotnet run -c Release --no-build -- "$digits" "$work/trainer-work") > "$work/trainer.log" 2>&1 || { tail -10 "$work/trainer.log"; return 1; }
+  echo "      $(tail -1 "$work/trainer.log")"
+  grep -q "PASSED; scored 300 files" "$work/trainer.log"
+}
+check "the training app trains, exports (verified) and scores with the packages" trainer_trains_and_exports
 
 finish
