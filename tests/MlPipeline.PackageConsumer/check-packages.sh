@@ -4,7 +4,7 @@
 #     the scoring library without TorchSharp; the same bytes from a second checkout (deterministic build)
 #   - the tool: 'dotnet tool install' from that folder into a temporary --tool-path (timed), then the installed
 #     'mlpipeline' writes MNIST digits as PNGs, scores them, trains a tiny model, exports it (verified) and scores with it
-#   - the console app in this folder, built against MlPipeline by PackageReference from that folder, scores the same
+#   - the console app in this folder (PackageReference MlPipeline, restored from that folder only) scores the same
 #     digits and must print what the tool printed
 #   - the app in ../MlPipeline.PackageConsumer.Training, built against MlPipeline.Training the same way, trains a tiny
 #     model on the digits, exports it, proves the export and scores with it
@@ -179,39 +179,39 @@ trains_tiny_model() {
 }
 check "installed mlpipeline: train a tiny model (TorchSharp), export it (verified), score with it" trains_tiny_model
 
-# ---- the console app ----------------------------------------------------------------------------------------------
-app=$work/consumer
-mkdir -p "$app" && cp "$here/MlPipeline.PackageConsumer.csproj" "$here/Program.cs" "$app/" && cp "$work/nuget.config" "$app/"
-start=$(date +%s.%N)
-builds_app() {
-  (cd "$app" && dotnet build -c Release -p:MlPipelineVersion="$version" -nologo -v quiet) > "$work/app-build.log" 2>&1 || { tail -20 "$work/app-build.log"; return 1; }
+# ---- the apps -----------------------------------------------------------------------------------------------------
+# Each builds where it stands under tests/ (its package version comes from Directory.Packages.props), restored through
+# the nuget.config above into the package folder of this run (--force: an earlier run's restore is not reused).
+app=$here
+trainer=$root/tests/MlPipeline.PackageConsumer.Training
+build_app() { # build_app FOLDER LOG
+  { dotnet restore "$1" --configfile "$work/nuget.config" --force -v quiet && dotnet build "$1" -c Release --no-restore -nologo -v quiet; } > "$2" 2>&1 ||
+    { tail -20 "$2"; return 1; }
 }
-check "console app with PackageReference MlPipeline $version builds" builds_app
+
+start=$(date +%s.%N)
+check "console app with PackageReference MlPipeline $version builds" build_app "$app" "$work/app-build.log"
 echo "      restored and built in $(seconds_since "$start") s"
 
 from_packed_folder_without_torch() {
-  local assets=$app/obj/project.assets.json
-  grep -qi '"torchsharp' "$assets" && { echo "      TorchSharp reached the app"; return 1; }
+  # a resolved package is listed as "Id/Version" (the central versions list names TorchSharp-cpu without a slash)
+  grep -qiE '"torchsharp[^"]*/[0-9]' "$app/obj/project.assets.json" && { echo "      TorchSharp reached the app"; return 1; }
   # the package the app uses is the one packed here, byte for byte
   cmp -s "$packages/MlPipeline.$version.nupkg" "$NUGET_PACKAGES/mlpipeline/$version/mlpipeline.$version.nupkg"
 }
 check "the app uses the packed MlPipeline and does not get TorchSharp" from_packed_folder_without_torch
 
 app_agrees_with_tool() {
-  (cd "$app" && dotnet run -c Release --no-build -- "$digits") > "$work/app-predictions.csv" 2> "$work/app.log" || { cat "$work/app.log"; return 1; }
+  dotnet run --project "$app" -c Release --no-build -- "$digits" > "$work/app-predictions.csv" 2> "$work/app.log" || { cat "$work/app.log"; return 1; }
   cat "$work/app.log"
   cmp -s "$work/app-predictions.csv" <(tail -n +2 "$work/tool-predictions.csv" | cut -d, -f1-3 | LC_ALL=C sort) ||
     { echo "      the app's predictions differ from the tool's"; diff <(head -5 "$work/app-predictions.csv") <(tail -n +2 "$work/tool-predictions.csv" | cut -d, -f1-3 | LC_ALL=C sort | head -5); return 1; }
 }
 check "the app scores the digits (ScoreFolder and its own ML.NET pipeline) as the installed tool does" app_agrees_with_tool
 
-# ---- the training app -----------------------------------------------------------------------------------------------
-trainer=$work/training-consumer
-mkdir -p "$trainer" && cp "$root/tests/MlPipeline.PackageConsumer.Training/MlPipeline.PackageConsumer.Training.csproj" \
-  "$root/tests/MlPipeline.PackageConsumer.Training/Program.cs" "$work/nuget.config" "$trainer/"
 start=$(date +%s.%N)
 builds_trainer() {
-  (cd "$trainer" && dotnet build -c Release -p:MlPipelineVersion="$version" -nologo -v quiet) > "$work/trainer-build.log" 2>&1 || { tail -20 "$work/trainer-build.log"; return 1; }
+  build_app "$trainer" "$work/trainer-build.log" || return 1
   # the backbone package's build step put the ResNet-18 files beside the app, as transfer learning expects them
   [ -s "$trainer/bin/Release/net10.0/DnnImageModels/ResNet18Onnx/ResNet18.onnx" ] || { echo "      DnnImageModels missing beside the app"; return 1; }
 }
@@ -219,7 +219,7 @@ check "training app with PackageReference MlPipeline.Training $version builds (T
 echo "      restored and built in $(seconds_since "$start") s"
 
 trainer_trains_and_exports() {
-  (cd "$trainer" && dotnet run -c Release --no-build -- "$digits" "$work/trainer-work") > "$work/trainer.log" 2>&1 || { tail -10 "$work/trainer.log"; return 1; }
+  dotnet run --project "$trainer" -c Release --no-build -- "$digits" "$work/trainer-work" > "$work/trainer.log" 2>&1 || { tail -10 "$work/trainer.log"; return 1; }
   echo "      $(tail -1 "$work/trainer.log")"
   grep -q "PASSED; scored 300 files" "$work/trainer.log"
 }
