@@ -189,7 +189,7 @@ internal static class ScoreCommand
         errorsFile?.Dispose();
         int failedInAll = failed + (partial?.DoneFailed ?? 0);
         // The errors file is settled first, so new predictions never sit beside the previous run's failures.
-        if (partial is not null) { partial.Publish(output!, errorsPath!, failedInAll > 0, header, jsonl); }
+        partial?.Publish(failedInAll > 0, header, jsonl);
         if (shard is not null)
         {
             AtomicFile.WriteAllText(manifestPath!, JsonSerializer.Serialize(new MergeCommand.ShardManifest(shard.ToString(), shard.Index, shard.Count, before, listing.Images.Count, classifier.ModelSource)) + "\n");
@@ -240,7 +240,7 @@ internal static class ScoreCommand
     {
         public required string Output { get; init; }
         public required FileStream Lock { get; init; }
-        public required string Path { get; init; }
+        public string Path => Partial(Output);
         public required FileStream Predictions { get; init; }
         public required FileStream Errors { get; init; }
         public required bool Resumed { get; init; }
@@ -266,8 +266,9 @@ internal static class ScoreCommand
         }
 
         /// <summary>Publishes the partial files as the output (sorted by path when resumed, else as written) and removes them.</summary>
-        public void Publish(string output, string errorsPath, bool anyFailed, IReadOnlyList<string> header, bool jsonl)
+        public void Publish(bool anyFailed, IReadOnlyList<string> header, bool jsonl)
         {
+            string errorsPath = ErrorsPath(Output);
             // Written in one go, the partial file is already in order and is renamed into place; grown over several
             // runs, its rows are put in the folder's order first.
             void Settle(string partial, string target, IReadOnlyList<string> columns, bool lines)
@@ -278,17 +279,16 @@ internal static class ScoreCommand
             string partialErrors = Partial(errorsPath);
             if (anyFailed) { Settle(partialErrors, errorsPath, ["path", "error"], false); }
             else if (File.Exists(errorsPath)) { File.Delete(errorsPath); }
-            Settle(Path, output, header, jsonl);
+            Settle(Path, Output, header, jsonl);
             File.Delete(Path);
             File.Delete(partialErrors);
-            File.Delete(PartialManifest(output));
+            File.Delete(PartialManifest(Output));
             Release();
         }
     }
 
     static PartialOutput OpenPartial(string output, IReadOnlyList<string> header, bool jsonl, string input, Shard? shard, string model, bool resume, CliConsole console)
     {
-        string path = Partial(output), errors = Partial(ErrorsPath(output)), manifest = PartialManifest(output);
         // An exclusive lock (flock, released by the OS if the process dies) before anything is read or written: a second
         // run into the same output is refused instead of interleaving with, or truncating, this one.
         FileStream held;
@@ -303,7 +303,7 @@ internal static class ScoreCommand
         }
         try
         {
-            return OpenLocked(output, path, errors, manifest, held, header, jsonl, input, shard, model, resume, console);
+            return OpenLocked(output, held, header, jsonl, input, shard, model, resume, console);
         }
         catch
         {
@@ -315,8 +315,9 @@ internal static class ScoreCommand
     /// <summary>The lock file of an output being written.</summary>
     internal static string LockPath(string output) => output + ".partial.lock";
 
-    static PartialOutput OpenLocked(string output, string path, string errors, string manifest, FileStream held, IReadOnlyList<string> header, bool jsonl, string input, Shard? shard, string model, bool resume, CliConsole console)
+    static PartialOutput OpenLocked(string output, FileStream held, IReadOnlyList<string> header, bool jsonl, string input, Shard? shard, string model, bool resume, CliConsole console)
     {
+        string path = Partial(output), errors = Partial(ErrorsPath(output)), manifest = PartialManifest(output);
         string settings = JsonSerializer.Serialize(new { input = System.IO.Path.GetFullPath(input), model, shard = shard?.ToString(), columns = jsonl ? "jsonl" : string.Join(",", header) }) + "\n";
         bool resumed = false;
         var done = new HashSet<string>(StringComparer.Ordinal);
@@ -347,7 +348,7 @@ internal static class ScoreCommand
         var predictions = Open(path);
         try
         {
-            return new PartialOutput { Output = output, Path = path, Predictions = predictions, Errors = Open(errors), Lock = held, Resumed = resumed, Done = done, DoneFailed = doneFailed };
+            return new PartialOutput { Output = output, Predictions = predictions, Errors = Open(errors), Lock = held, Resumed = resumed, Done = done, DoneFailed = doneFailed };
         }
         catch
         {
