@@ -30,14 +30,23 @@ internal static class EvaluateCommand
     {
         string input = parse.GetValue(Input)!;
         FileSystem.RequireDirectory(input, "Input folder");
-        if (parse.GetValue(Report) is { } reportDir)
+        string? reportDir = parse.GetValue(Report);
+        if (reportDir is not null)
         {
             FileSystem.RequireWritableFolder(reportDir, "--report");
+            EvaluationReportFiles.RequireUsable(reportDir);
             // The report holds PNG plots: written into the labelled folder they would become images of a class.
             if (FileSystem.IsSameOrInside(FileSystem.RealPath(reportDir), FileSystem.RealPath(input)))
             {
                 throw new ArgumentException($"--report '{reportDir}' is inside --input '{input}'; its PNG plots would join the images being evaluated. Choose a folder outside the input.");
             }
+        }
+        string[] reportFiles = reportDir is null ? [] : [.. EvaluationReport.Files.Select(f => Path.Combine(reportDir, f))];
+        foreach (string file in reportFiles)
+        {
+            string? predictionsFile = parse.GetValue(Predictions);
+            OutputPaths.RequireNotAnInput(file, "--report", [new(parse.GetValue(Labels), "--labels"), new(predictionsFile, "--predictions"),
+                new(predictionsFile is null ? null : ScoreCommand.ErrorsPath(predictionsFile), "--predictions"), new(parse.GetValue(Run), "--run")]);
         }
         var images = parse.GetValue(Labels) is { } csv ? LabelledImages.FromCsv(csv, input) : LabelledImages.FromFolder(input);
         if (parse.GetValue(Run) is { } run && !File.Exists(run) && !File.Exists(Path.Combine(run, "history.json")))
@@ -52,7 +61,7 @@ internal static class EvaluateCommand
             }
             return Print(ClassifierEvaluation.FromPredictions(predictions, images, parse.GetValue(TopK)), parse.GetValue(Report), parse.GetValue(Run), console);
         }
-        using var classifier = Scoring.Load(parse, parse.GetValue(TopK));
+        using var classifier = Scoring.Load(parse, parse.GetValue(TopK), outputs: reportFiles);
         var report = Evaluate(classifier, images, parse.GetValue(TopK), console, cancellationToken);
         return Print(report, parse.GetValue(Report), parse.GetValue(Run), console);
     }

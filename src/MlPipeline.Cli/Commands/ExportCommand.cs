@@ -24,6 +24,7 @@ internal static class ExportCommand
         {
             string run = parse.GetValue(Run)!;
             RequireNotARunFile(parse.GetValue(Out)!, run);
+            OutputPaths.RequireNotAnInput(parse.GetValue(Out)!, "--out", [new(run, "--run"), .. RunInputs.Data(parse.GetValue(Data), "--data")]);
             using var model = TrainedModel.Load(run);
             var images = parse.GetValue(Verify) ? VerificationImages(model, parse.GetValue(Data), console, cancellationToken) : null;
             bool passed = ExportAndReport(model, parse.GetValue(Out)!, parse.GetValue(Opset), images, parse.GetValue(VerifyImages), console, cancellationToken);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using MlPipeline.Data;
+using MlPipeline.Internals;
 using MlPipeline.Training;
 using MlPipeline.Training.Export;
 using MlPipeline.Training.Models;
@@ -132,6 +133,12 @@ internal static class TrainCommand
         float[]? means = CliOptions.ChannelValues(parse, Mean), stds = CliOptions.ChannelValues(parse, Std);
         ScoringOptions.CheckMeanStd(means, stds);
         if (parse.GetValue(Normalize) && means is not null) { throw new ArgumentException("Give either --normalize (the training split's statistics) or --mean and --std, not both."); }
+        // Where the run writes is checked before any data is read: nothing the user keeps may be replaced.
+        if (parse.GetValue(Out) is { } outDir) { RunFolder.RequireUsable(outDir); }
+        if (parse.GetValue(Onnx) is { } onnxTarget)
+        {
+            OutputPaths.RequireNotAnInput(onnxTarget, "--onnx", [.. RunInputs.Data(parse.GetValue(Data), "--data"), .. RunInputs.Data(parse.GetValue(Val), "--val"), .. RunInputs.Data(parse.GetValue(Test), "--test")]);
+        }
         var (data, name) = LoadData(parse, backbone, console, cancellationToken);
         var options = new TrainingOptions
         {
@@ -174,6 +181,7 @@ internal static class TrainCommand
         {
             console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Backbone features: {features.Computed} computed in {features.Seconds:F1} s ({features.ImagesPerSecond:F1} images/s), {features.Cached} from the run folder's cache."));
+            if (features.Discarded is { } why) { console.Error.WriteLine($"note: cached features in {Path.Combine(result.RunDirectory, RunFolder.FeaturesFile)} were not used because {why}; they were computed again."); }
         }
         if (!result.Completed)
         {

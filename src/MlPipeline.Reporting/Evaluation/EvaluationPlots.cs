@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using MlPipeline.Internals;
 using OxyPlot;
 using OxyPlot.Annotations;
 using OxyPlot.Axes;
@@ -208,7 +209,7 @@ public static class EvaluationPlots
     {
         try
         {
-            var rows = JsonSerializer.Deserialize<List<HistoryRow>>(File.ReadAllText(path), new JsonSerializerOptions(JsonSerializerDefaults.Web));
+            var rows = JsonSerializer.Deserialize<List<HistoryRow>>(FileSystem.ReadAllText(path, "Training history"), new JsonSerializerOptions(JsonSerializerDefaults.Web));
             if (rows is null || rows.Count == 0) { throw new InvalidDataException($"Training history '{path}' holds no epochs; expected a JSON array of epochs."); }
             if (rows.Any(r => r.Epoch < 1)) { throw new InvalidDataException($"Training history '{path}' has an entry without a positive 'epoch'; expected objects with epoch, trainLoss, trainAccuracy, testLoss, testAccuracy."); }
             return rows;

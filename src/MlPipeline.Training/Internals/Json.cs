@@ -17,7 +17,7 @@ internal static class Json
         if (!File.Exists(path)) { throw new FileNotFoundException($"'{path}' does not exist.", path); }
         try
         {
-            return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Options)
+            return JsonSerializer.Deserialize<T>(MlPipeline.Internals.FileSystem.ReadAllText(path, "Run file"), Options)
                 ?? throw new InvalidDataException($"'{path}' holds JSON null; expected a {typeof(T).Name}.");
         }
         catch (Exception e) when (e is JsonException or NotSupportedException or ArgumentException or FormatException or InvalidOperationException)

@@ -91,7 +91,7 @@ internal static class Checkpoint
     static FileStream OpenRead(string path)
     {
         if (!File.Exists(path)) { throw new FileNotFoundException($"Checkpoint '{path}' does not exist; train first with 'mlpipeline train --out {Path.GetDirectoryName(path)}'.", path); }
-        return File.OpenRead(path);
+        return MlPipeline.Internals.FileSystem.OpenRead(path, "Checkpoint");
     }
 
     static CheckpointState ReadState(BinaryReader reader, string path)

@@ -50,16 +50,31 @@ public sealed class RunFolder : IDisposable
     /// <summary>A file of the run, by name (see the constants).</summary>
     public string this[string file] => System.IO.Path.Combine(Path, file);
 
+    /// <summary>
+    /// Checks, before any work, that <paramref name="path"/> can be a run folder: missing, empty, or already a run's
+    /// (it holds <see cref="LockFile"/>, which every run folder holds from its first moment on). A folder holding only
+    /// a <see cref="FeaturesFile"/> (a cache copied there to be reused; its records are checked) is fine too.
+    /// </summary>
+    /// <exception cref="IOException">The path is a file, or a folder of other files (the message names one): a run would replace its <c>metrics.json</c> or <c>history.json</c> and delete its <c>data-errors.csv</c>.</exception>
+    public static void RequireUsable(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (File.Exists(path)) { throw new IOException($"Run folder '{path}' is a file; expected a folder (or a path where one can be created)."); }
+        MlPipeline.Internals.OutputPaths.RequireNewEmptyOrOwn(path, LockFile, "Run folder",
+            $"a run writes {CheckpointFile}, {HistoryFile}, {MetricsFile}, {ModelFile} and {DataErrorsFile} there and would replace or delete files of those names",
+            FeaturesFile);
+    }
+
     /// <summary>Creates the folder when needed and takes its lock.</summary>
-    /// <exception cref="IOException">The path is a file, or another process holds the run's lock.</exception>
+    /// <exception cref="IOException">The path is a file, a folder of other files (see <see cref="RequireUsable"/>), or another process holds the run's lock.</exception>
     public static RunFolder Open(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         string full = System.IO.Path.GetFullPath(path);
-        if (File.Exists(full)) { throw new IOException($"Run folder '{path}' is a file; expected a folder (or a path where one can be created)."); }
+        RequireUsable(path);
         bool created = !Directory.Exists(full);
         Directory.CreateDirectory(full);
-        string lockPath = System.IO.Path.Combine(full, LockFile);
+        string lockPath = MlPipeline.Internals.FileSystem.RequireFileOrMissing(System.IO.Path.Combine(full, LockFile), "The run's lock file");
         try
         {
             // FileShare.None is an exclusive advisory lock (flock on Unix), released by the OS if the process dies.

@@ -31,4 +31,7 @@ public sealed record FeatureStatistics(int Computed, int Cached, double Seconds)
 {
     /// <summary>Images computed per second.</summary>
     public double ImagesPerSecond => Computed / Math.Max(Seconds, 1e-9);
+
+    /// <summary>Why cached features were not used and were computed again (damaged records, a cache of another version); null when all were usable.</summary>
+    public string? Discarded { get; init; }
 }

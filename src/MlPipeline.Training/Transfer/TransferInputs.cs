@@ -45,7 +45,7 @@ internal sealed class TransferInputs : IDisposable
         get
         {
             var (computed, cached, time) = extractor.Statistics;
-            return new FeatureStatistics(computed, cached, time.TotalSeconds);
+            return new FeatureStatistics(computed, cached, time.TotalSeconds) { Discarded = cache.Discarded };
         }
     }
 

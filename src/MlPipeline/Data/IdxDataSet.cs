@@ -165,7 +165,7 @@ public sealed class IdxDataSet
         {
             try
             {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                return new FileStream(FileSystem.RequireFileOrMissing(path, "The data set's lock file"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
             catch (IOException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -216,7 +216,7 @@ public sealed class IdxDataSet
     /// <summary>MD5 of a file as lower-case hex.</summary>
     internal static string Md5(string path)
     {
-        using var stream = File.OpenRead(path);
+        using var stream = FileSystem.OpenRead(path, "Data file");
         return Convert.ToHexStringLower(MD5.HashData(stream));
     }
 
@@ -233,11 +233,11 @@ public sealed class IdxDataSet
                 string? problem = null;
                 if (File.Exists(raw))
                 {
-                    problem = Adopt(name, target, () => File.OpenRead(raw), raw, missing);
+                    problem = Adopt(name, target, () => FileSystem.OpenRead(raw, "--from file"), raw, missing);
                 }
                 if (missing.Contains(name) && File.Exists(gz))
                 {
-                    problem = Adopt(name, target, () => new GZipStream(File.OpenRead(gz), CompressionMode.Decompress), gz, missing);
+                    problem = Adopt(name, target, () => new GZipStream(FileSystem.OpenRead(gz, "--from file"), CompressionMode.Decompress), gz, missing);
                 }
                 if (problem is not null) { yield return problem; }
                 if (!missing.Contains(name)) { break; }
@@ -257,7 +257,7 @@ public sealed class IdxDataSet
         var problems = new List<string>();
         try
         {
-            using var file = File.OpenRead(tgz);
+            using var file = FileSystem.OpenRead(tgz, "--from");
             using var gzip = new GZipStream(file, CompressionMode.Decompress);
             using var tar = new TarReader(gzip);
             while (missing.Count > 0 && tar.GetNextEntry() is { } entry)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using MlPipeline.Internals;
 
 namespace MlPipeline.Data;
 
@@ -34,7 +35,7 @@ internal static class IdxReader
     static byte[] ReadFile(string path)
     {
         if (!File.Exists(path)) { throw new FileNotFoundException($"IDX file '{path}' does not exist.", path); }
-        return File.ReadAllBytes(path);
+        return File.ReadAllBytes(FileSystem.RequireFile(path, "IDX file"));
     }
 
     static void RequireHeader(string path, byte[] data, int headerLength, int magic, string kind)

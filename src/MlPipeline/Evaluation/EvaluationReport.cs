@@ -15,6 +15,15 @@ public sealed record EvaluationReport(string ModelSource, string Root, Classific
     public const string MetricsFile = "metrics.json", ConfusionCsvFile = "confusion.csv", MisclassifiedFile = "misclassified.csv",
         ErrorsFile = "errors.csv", ConfusionPlotFile = "confusion.png", MistakesPlotFile = "mistakes.png", TrainingCurvesFile = "training-curves.png";
 
+    /// <summary>
+    /// The marker <c>WriteTo</c> leaves in a report folder: a folder that holds files is written into only when it holds
+    /// this one (an earlier report), so that a user's own <c>confusion.csv</c> or <c>errors.csv</c> is never replaced.
+    /// </summary>
+    public const string MarkerFile = ".mlpipeline-report";
+
+    /// <summary>Every file name <c>WriteTo</c> may write in a report folder.</summary>
+    public static IReadOnlyList<string> Files { get; } = [MetricsFile, ConfusionCsvFile, MisclassifiedFile, ErrorsFile, ConfusionPlotFile, MistakesPlotFile, TrainingCurvesFile, MarkerFile];
+
     /// <summary>The misclassified images as CSV: <c>path,actual,predicted,confidence,actual_probability</c>, most confident mistakes first.</summary>
     public string MisclassifiedCsv()
     {

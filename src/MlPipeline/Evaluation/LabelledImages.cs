@@ -78,7 +78,7 @@ public sealed record LabelledImages(string Root, IReadOnlyList<LabelledImage> It
             // A labels file names images inside the input folder; it must not reach other files on the machine.
             if (Path.IsPathRooted(path) || !FileSystem.IsSameOrInside(full, baseDir) || full == baseDir)
             {
-                throw new InvalidDataException($"Labels file '{csvPath}' line {line} has the path '{path}', which {(Path.IsPathRooted(path) ? "is absolute" : "leads outside")} the input folder '{baseDir}'; expected a path relative to it, inside it.");
+                throw new InvalidDataException($"Labels file '{csvPath}' line {line} has the path '{path}', which {(Path.IsPathRooted(path) ? "is absolute" : full == baseDir ? "is the input folder itself" : "leads outside the input folder")} ('{baseDir}'); expected the path of an image relative to the input folder, inside it.");
             }
             if (seen.TryGetValue(full, out int first))
             {

@@ -37,7 +37,7 @@ internal static class Csv
     /// <exception cref="InvalidDataException">A quoted field is not closed; the message names the file and the line it starts on.</exception>
     public static IEnumerable<(int Line, IReadOnlyList<string> Fields)> Read(string path)
     {
-        string text = File.ReadAllText(path);
+        string text = FileSystem.ReadAllText(path, "CSV file");
         // Sep reads an unclosed quote to the end of the file without complaint; in RFC 4180 quotes come in pairs.
         bool unclosed = text.AsSpan().Count('"') % 2 == 1;
         var records = new List<(int, IReadOnlyList<string>)>();

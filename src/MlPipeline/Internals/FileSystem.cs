@@ -80,9 +80,41 @@ internal static partial class FileSystem
     /// <summary>Whether two paths name one file: the same full path (existing or not), or the same file once symbolic links are resolved.</summary>
     public static bool SamePath(string a, string b) => Path.GetFullPath(a) == Path.GetFullPath(b) || SameFile(a, b);
 
-    /// <summary>Whether two paths name the same file once symbolic links are resolved (false when either is missing).</summary>
-    public static bool SameFile(string a, string b) =>
-        File.Exists(a) && File.Exists(b) && string.Equals(RealPath(a), RealPath(b), OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// Whether two paths name the same existing file: the same device and inode (so through <c>..</c>, symbolic links
+    /// and hard links alike), or on Windows the same path once links are resolved. False when either is missing.
+    /// </summary>
+    public static bool SameFile(string a, string b)
+    {
+        if (!File.Exists(a) || !File.Exists(b)) { return false; }
+        if (IdOf(a) is { } x && IdOf(b) is { } y) { return x == y; }
+        return string.Equals(RealPath(a), RealPath(b), OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>What makes a file itself on Unix: its device and inode, the same for every name (link) it has.</summary>
+    public readonly record struct FileId(long Device, long Inode);
+
+    /// <summary>The identity of the file or folder at <paramref name="path"/> (links followed); null when it is missing, or on Windows.</summary>
+    public static FileId? IdOf(string path)
+    {
+        if (OperatingSystem.IsWindows()) { return null; }
+        Span<byte> status = stackalloc byte[256];
+        if (Stat(path, status) != 0) { return null; }
+        return new FileId(BitConverter.ToInt64(status[DeviceOffset..]), BitConverter.ToInt64(status[InodeOffset..]));
+    }
+
+    /// <summary>Throws unless <paramref name="path"/> is missing or a regular file: what a file the program creates or appends to may be (a FIFO would block the open for ever).</summary>
+    public static string RequireFileOrMissing(string path, string what)
+    {
+        var kind = KindOf(path);
+        return kind is Kind.Missing or Kind.RegularFile ? path : throw new IOException($"{what} '{path}' is {Describe(kind)}; expected a file.");
+    }
+
+    /// <summary>Opens an existing regular file for reading; anything else (missing, a folder, a FIFO that would block) is an error naming <paramref name="what"/>.</summary>
+    public static FileStream OpenRead(string path, string what) => File.OpenRead(RequireFile(path, what));
+
+    /// <summary>The text of an existing regular file; anything else is an error naming <paramref name="what"/>.</summary>
+    public static string ReadAllText(string path, string what) => File.ReadAllText(RequireFile(path, what));
 
     /// <summary>The absolute path with every symbolic link on the way resolved (the parts that exist).</summary>
     public static string RealPath(string path) => RealPath(Path.GetFullPath(path), 0);
@@ -122,6 +154,10 @@ internal static partial class FileSystem
     static bool IsRegular(string path) => FileType(path) is not { } type || type == Regular; // vanished or unreadable: let the read report it
 
     const int TypeMask = 0xF000, Regular = 0x8000, DirectoryType = 0x4000;
+
+    // System.Native's FileStatus (pal_io.h): Flags, Mode, Uid, Gid (int32 each), then int64 Size, ATime, ATimeNsec,
+    // MTime, MTimeNsec, CTime, CTimeNsec, BirthTime, BirthTimeNsec, Dev, RDev, Ino. A test checks these against stat(1).
+    const int DeviceOffset = 88, InodeOffset = 104;
 
     static int? FileType(string path)
     {

@@ -94,7 +94,7 @@ public sealed record ImageClassifierOptions
     public static IReadOnlyList<string> ReadLabels(string path)
     {
         if (!File.Exists(path)) { throw new FileNotFoundException($"Labels file '{path}' does not exist.", path); }
-        var labels = File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        var labels = File.ReadAllLines(Internals.FileSystem.RequireFile(path, "Labels file")).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
         if (labels.Count == 0) { throw new InvalidDataException($"Labels file '{path}' holds no labels; expected one label per line."); }
         var duplicate = labels.GroupBy(l => l, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) { throw new InvalidDataException($"Labels file '{path}' repeats the label '{duplicate.Key}'; expected each label once."); }

@@ -1,0 +1,108 @@
+using System.Security.Cryptography;
+using MlPipeline.Training.Transfer;
+
+namespace MlPipeline.Training.Tests.Transfer;
+
+/// <summary>The feature cache file: damaged records are never returned, and files of the first format are started afresh.</summary>
+public sealed class FeatureCacheTests
+{
+    const int Size = 8;
+    string dir = "";
+    string path = "";
+
+    [SetUp]
+    public void SetUp()
+    {
+        dir = TempDirectory.Create();
+        path = Path.Combine(dir, "features.bin");
+    }
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(dir, recursive: true);
+
+    static FeatureCache.Key KeyOf(int i) => FeatureCache.Key.From(SHA256.HashData(BitConverter.GetBytes(i)));
+
+    static float[] FeaturesOf(int i) => [.. Enumerable.Range(0, Size).Select(j => (i * 100) + j + 0.5f)];
+
+    void Write(int count)
+    {
+        using var cache = FeatureCache.Open(path, Size);
+        cache.Add([.. Enumerable.Range(0, count).Select(i => (KeyOf(i), FeaturesOf(i)))]);
+    }
+
+    // The file: "MLPFEAT2", the feature size, then records of a 32-byte key, the features and a 16-byte checksum.
+    static long RecordOffset(int i) => 12 + (i * (32 + (Size * 4) + 16));
+
+    [Test]
+    public void Open_EveryRecordsFeaturesAltered_ReturnsNoneOfThemAndSaysWhy()
+    {
+        Write(3);
+        byte[] bytes = File.ReadAllBytes(path);
+        for (int i = 0; i < 3; i++) { bytes[RecordOffset(i) + 32 + 5] ^= 0x40; }
+        File.WriteAllBytes(path, bytes);
+
+        using (var cache = FeatureCache.Open(path, Size))
+        {
+            Assert.That(cache.Count, Is.Zero);
+            Assert.That(cache.DiscardedCount, Is.EqualTo(3));
+            Assert.That(cache.Discarded, Is.EqualTo("3 record(s) did not match their checksum (the file was damaged)"));
+            Assert.That(Enumerable.Range(0, 3).Any(i => cache.TryGet(KeyOf(i), out _)), Is.False);
+        }
+        using var again = FeatureCache.Open(path, Size);
+        Assert.That(again.Discarded, Is.Null, "the damaged records were removed from the file");
+    }
+
+    [Test]
+    public void Open_OneRecordsKeyAltered_KeepsTheOthersWithTheirValues()
+    {
+        Write(4);
+        byte[] bytes = File.ReadAllBytes(path);
+        bytes[RecordOffset(2) + 3] ^= 0x01;
+        File.WriteAllBytes(path, bytes);
+
+        using var cache = FeatureCache.Open(path, Size);
+
+        Assert.That(cache.Count, Is.EqualTo(3));
+        Assert.That(cache.TryGet(KeyOf(2), out _), Is.False);
+        foreach (int i in new[] { 0, 1, 3 })
+        {
+            Assert.That(cache.TryGet(KeyOf(i), out float[] features), Is.True);
+            Assert.That(features, Is.EqualTo(FeaturesOf(i)));
+        }
+    }
+
+    [Test]
+    public void Open_FileOfTheFirstFormatOrAnotherSize_StartsAfreshSayingWhy()
+    {
+        // The first format: "MLPFEAT1", the size, then key and features with no checksum.
+        var first = new List<byte>("MLPFEAT1"u8.ToArray());
+        first.AddRange(BitConverter.GetBytes(Size));
+        var key = new byte[32];
+        KeyOf(0).WriteTo(key);
+        first.AddRange(key);
+        first.AddRange(FeaturesOf(0).SelectMany(BitConverter.GetBytes));
+        File.WriteAllBytes(path, [.. first]);
+
+        using (var old = FeatureCache.Open(path, Size))
+        {
+            Assert.That(old.Count, Is.Zero);
+            Assert.That(old.Discarded, Does.Contain("written by an earlier version of MlPipeline"));
+        }
+        Write(1);
+        using var other = FeatureCache.Open(path, Size * 2);
+        Assert.That(other.Count, Is.Zero);
+        Assert.That(other.Discarded, Is.EqualTo($"it holds features of {Size} values, not {Size * 2}"));
+    }
+
+    [Test]
+    public void Open_Fifo_IsRefusedInsteadOfBlocking()
+    {
+        Assume.That(File.Exists("/usr/bin/mkfifo"), "mkfifo");
+        using (var mkfifo = System.Diagnostics.Process.Start("/usr/bin/mkfifo", [path])) { mkfifo.WaitForExit(); }
+
+        var open = Task.Run(() => Assert.Throws<IOException>(() => FeatureCache.Open(path, Size)));
+
+        Assert.That(open.Wait(TimeSpan.FromSeconds(30)), Is.True, "returned instead of blocking in open()");
+        Assert.That(open.Result!.Message, Does.Contain("The feature cache").And.Contain("is a special file"));
+    }
+}
