@@ -90,7 +90,7 @@ internal sealed class ImagePreprocessor
     {
         var p = Preprocessing;
         SKSizeI? reduceTo = !reducedScale ? null : p.ResizeShorter is { } n ? new SKSizeI(n, n) : new SKSizeI(p.Width, p.Height);
-        using var image = ImageDecoder.DecodeAsMLImageHoldsIt(encoded, maxPixels, reduceTo, budget, out var lease);
+        using var image = ImageDecoder.DecodeAsMLImageHoldsIt(encoded, maxPixels, ignoreExifOrientation: false, reduceTo, budget, out var lease);
         using (lease)
         {
             Fill(image, destination);
@@ -98,7 +98,7 @@ internal sealed class ImagePreprocessor
     }
 
     /// <summary>
-    /// Writes the model input [C, H, W] of one decoded image (as <see cref="ImageDecoder.DecodeAsMLImageHoldsIt(byte[], long)"/> gives
+    /// Writes the model input [C, H, W] of one decoded image (as <see cref="ImageDecoder.DecodeAsMLImageHoldsIt(byte[], long, bool)"/> gives
     /// it) to <paramref name="destination"/>: the stock chain's steps, each with the SkiaSharp call ML.NET 5.0 makes for
     /// it (MLImage.CloneWithResizing's Resize with no filtering, only when the size differs, as ResizeImages does;
     /// CloneWithGrayscale's colour-matrix draw onto a new opaque bitmap; ExtractPixels' (pixel - offset) * scale per
