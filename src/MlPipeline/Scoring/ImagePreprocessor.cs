@@ -76,7 +76,8 @@ internal sealed class ImagePreprocessor
     }
 
     /// <summary>
-    /// Decodes one encoded image strictly and writes its model input [C, H, W] to <paramref name="destination"/>.
+    /// Decodes one encoded image strictly, upright by its EXIF orientation unless the preprocessing ignores it, and
+    /// writes its model input [C, H, W] to <paramref name="destination"/>.
     /// </summary>
     /// <exception cref="InvalidDataException">The bytes are not a readable image; the message says why.</exception>
     public void Fill(byte[] encoded, long maxPixels, Span<float> destination) => Fill(encoded, maxPixels, destination, reducedScale: false, budget: null);
@@ -90,7 +91,7 @@ internal sealed class ImagePreprocessor
     {
         var p = Preprocessing;
         SKSizeI? reduceTo = !reducedScale ? null : p.ResizeShorter is { } n ? new SKSizeI(n, n) : new SKSizeI(p.Width, p.Height);
-        using var image = ImageDecoder.DecodeAsMLImageHoldsIt(encoded, maxPixels, ignoreExifOrientation: false, reduceTo, budget, out var lease);
+        using var image = ImageDecoder.DecodeAsMLImageHoldsIt(encoded, maxPixels, p.IgnoreExifOrientation, reduceTo, budget, out var lease);
         using (lease)
         {
             Fill(image, destination);
