@@ -43,7 +43,7 @@ internal static class LargePhotoBenchmark
         foreach (string f in files.Take(24))
         {
             using var bytes = MlPipeline.Internals.ImageDecoder.ReadFilePooled(f);
-            using var bitmap = MlPipeline.Internals.ImageDecoder.DecodeAsMLImageHoldsIt(bytes.Span, long.MaxValue, full ? null : new SKSizeI(28, 28), null, out _);
+            using var bitmap = MlPipeline.Internals.ImageDecoder.DecodeAsMLImageHoldsIt(bytes.Span, long.MaxValue, false, full ? null : new SKSizeI(28, 28), null, out _);
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"reading and decoding alone, one thread: {(Process.GetCurrentProcess().TotalProcessorTime - decodeCpu).TotalMilliseconds / 24:F0} ms of CPU per image"));

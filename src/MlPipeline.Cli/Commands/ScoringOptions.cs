@@ -17,6 +17,7 @@ internal sealed class ScoringOptions
     public Option<int?> ResizeShorter { get; } = CliOptions.OptionalRange("--resize-shorter", $"torchvision's Resize(N) + CenterCrop: the shorter side to N pixels (Pillow's bilinear), then the centre --size cut out; N from the crop's larger side to {ImagePreprocessing.MaxResizeShorter}", 1, ImagePreprocessing.MaxResizeShorter);
     public Option<string?> Layout { get; } = Choice("--layout", "Input layout: nchw or nhwc (Keras/TensorFlow exports) [default: the model's metadata, else detected from its input shape]", "nchw", "nhwc");
     public Option<string?> Background { get; } = Choice("--background", "Lay transparent pixels on black or white before scaling [default: colour values as stored, alpha ignored, as ML.NET]", "black", "white");
+    public Option<bool> IgnoreExif { get; } = new("--ignore-exif") { Description = "Take pixels as stored, ignoring JPEG EXIF orientation tags, as ML.NET's LoadImages does [default: the model's metadata, else images turned upright as tagged]" };
     public Option<bool> FullDecode { get; } = new("--full-decode") { Description = "Decode every JPEG at full size; by default one at least twice the input size is decoded at 1/2, 1/4 or 1/8 scale (far faster on photos; turn off to decode exactly as ML.NET's LoadImages)" };
     public Option<float[]?> Mean { get; } = Means();
     public Option<float[]?> Std { get; } = Stds();
@@ -54,7 +55,7 @@ internal sealed class ScoringOptions
     public Option<int?> Threads { get; } = CliOptions.OptionalRange("--threads", $"ONNX Runtime threads, 1 to {ImageClassifierOptions.MaxThreads} [default: ONNX Runtime's choice]", 1, ImageClassifierOptions.MaxThreads);
     public Option<int> BatchSize { get; } = CliOptions.Range("--batch-size", "Images per model call", 128, 1, ImageClassifierOptions.MaxBatchSize);
 
-    public IEnumerable<Option> All => [Model, Size, Color, Resize, ResizeShorter, Layout, Background, FullDecode, Offset, Scale, Mean, Std, Labels, Threads, BatchSize];
+    public IEnumerable<Option> All => [Model, Size, Color, Resize, ResizeShorter, Layout, Background, IgnoreExif, FullDecode, Offset, Scale, Mean, Std, Labels, Threads, BatchSize];
 
     static Option<string?> CreateColor() => Choice("--color", "Colour mode: gray, rgb, bgr (overrides the model's)", "gray", "rgb", "bgr");
 
@@ -108,6 +109,7 @@ internal sealed class ScoringOptions
             ResizeShorter = parse.GetValue(ResizeShorter),
             Layout = Parse<TensorLayout>(parse, Layout),
             Background = Parse<BackgroundColor>(parse, Background),
+            IgnoreExifOrientation = parse.GetValue(IgnoreExif) ? true : null,
             Offsets = offset,
             Scales = scale,
             Means = mean,

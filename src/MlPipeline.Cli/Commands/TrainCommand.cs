@@ -42,6 +42,7 @@ internal static class TrainCommand
     static readonly Option<string> ClassWeights = CliOptions.OneOf("--class-weights", "Class weights in the loss (balanced: inverse frequency)", "none", ["none", "balanced"]);
     static readonly Option<string?> Resize = ScoringOptions.Choice("--resize", "How image folders' images of another size are resized: stretch, pad or crop (recorded with the model) [default: stretch]", "stretch", "pad", "crop");
     static readonly Option<string?> Background = ScoringOptions.Choice("--background", "Lay image folders' transparent pixels on black or white (recorded with the model) [default: colour values as stored]", "black", "white");
+    static readonly Option<bool> IgnoreExif = new("--ignore-exif") { Description = "Read image folders' pixels as stored, ignoring JPEG EXIF orientation tags (recorded with the model) [default: images turned upright as tagged]" };
     static readonly Option<string?> BackboneOption = CreateBackbone();
     static readonly Option<string> Head = CliOptions.OneOf("--head", "With --backbone: the head trained on its features (linear, or mlp: a hidden layer of 256)", "linear", ["linear", "mlp"]);
     static readonly Option<int> FineTune = CliOptions.Range("--fine-tune", "With --backbone: train its last N residual blocks with the head, from their pretrained weights (0: frozen)", 0, 0, 64);
@@ -51,7 +52,7 @@ internal static class TrainCommand
     {
         var command = new Command("train", "Train a classifier on MNIST, Fashion-MNIST or your own image folders.")
         {
-            Data, Dataset, Size, Color, Resize, Background, ValSplit, Val, Test, Model, BackboneOption, Head, FineTune, AugmentCopies, Epochs, BatchSize, LearningRate, Seed, Threads, Limit, Out, Resume, Normalize, Mean, Std, Augment, EarlyStop, MonitorOption, MinDelta, Schedule, WeightDecay, LabelSmoothing, ClassWeights, Init, Onnx,
+            Data, Dataset, Size, Color, Resize, Background, IgnoreExif, ValSplit, Val, Test, Model, BackboneOption, Head, FineTune, AugmentCopies, Epochs, BatchSize, LearningRate, Seed, Threads, Limit, Out, Resume, Normalize, Mean, Std, Augment, EarlyStop, MonitorOption, MinDelta, Schedule, WeightDecay, LabelSmoothing, ClassWeights, Init, Onnx,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(Run(parse, console, cancellationToken)));
         return command;
@@ -217,9 +218,9 @@ internal static class TrainCommand
         }
         if (idx)
         {
-            if (parse.GetValue(Size) is not null || parse.GetValue(Color) is not null || parse.GetValue(Resize) is not null || parse.GetValue(Background) is not null || parse.GetValue(Val) is not null || parse.GetValue(Test) is not null)
+            if (parse.GetValue(Size) is not null || parse.GetValue(Color) is not null || parse.GetValue(Resize) is not null || parse.GetValue(Background) is not null || parse.GetValue(IgnoreExif) || parse.GetValue(Val) is not null || parse.GetValue(Test) is not null)
             {
-                throw new ArgumentException($"--size, --color, --resize, --background, --val and --test apply to image folders; {set.Name} comes with its own 28x28 gray images and test set.");
+                throw new ArgumentException($"--size, --color, --resize, --background, --ignore-exif, --val and --test apply to image folders; {set.Name} comes with its own 28x28 gray images and test set.");
             }
             try
             {
@@ -255,6 +256,7 @@ internal static class TrainCommand
             ColorMode = color,
             Resize = ScoringOptions.Parse<MlPipeline.Scoring.ResizeMode>(parse, Resize) ?? MlPipeline.Scoring.ResizeMode.Stretch,
             Background = ScoringOptions.Parse<MlPipeline.Scoring.BackgroundColor>(parse, Background),
+            IgnoreExifOrientation = parse.GetValue(IgnoreExif),
             ValidationSplit = parse.GetValue(ValSplit),
             Seed = parse.GetValue(Seed),
             Validation = parse.GetValue(Val),

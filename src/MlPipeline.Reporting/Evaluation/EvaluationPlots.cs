@@ -237,6 +237,7 @@ public static class EvaluationPlots
         return (surface, cellWidth, cellHeight);
     }
 
+    /// <summary>The file decoded strictly and upright by its EXIF orientation, as viewers show it; null when it cannot be read any more.</summary>
     static SKBitmap? Decode(string path)
     {
         try

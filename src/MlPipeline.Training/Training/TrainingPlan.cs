@@ -80,9 +80,9 @@ internal sealed record TrainingPlan(ImageSet Train, ImageSet Validation, ImageSe
         return new TrainingPlan(train, validation, test, spec, ReadAs(backbone.Preprocessing, source)) { Backbone = backbone, Cut = cut };
     }
 
-    /// <summary><paramref name="preprocessing"/> with the resize mode and background the files were read with: scoring must read them alike.</summary>
+    /// <summary><paramref name="preprocessing"/> with the resize mode, background and orientation the files were read with: scoring must read them alike.</summary>
     static ImagePreprocessing ReadAs(ImagePreprocessing preprocessing, ImagePreprocessing? source) =>
-        source is null ? preprocessing : preprocessing with { Resize = source.Resize, Background = source.Background };
+        source is null ? preprocessing : preprocessing with { Resize = source.Resize, Background = source.Background, IgnoreExifOrientation = source.IgnoreExifOrientation };
 
     /// <summary>The state of a run that has not started.</summary>
     public CheckpointState FreshState(TrainingOptions options) =>

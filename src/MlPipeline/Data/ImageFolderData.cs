@@ -80,10 +80,10 @@ public static class ImageFolderData
     /// </summary>
     static (ImagePreprocessing Preprocessing, Sampled? SharedSize) Resolve(string source, List<LabelledImage> items, ImageFolderOptions options, CancellationToken cancellationToken)
     {
-        var samples = Sample(items, options.MaxImagePixels);
+        var samples = Sample(items, options.MaxImagePixels, options.IgnoreExifOrientation);
         var color = options.ColorMode ?? (samples.Any(s => s.Colour) ? ColorMode.Rgb : ColorMode.Gray);
         // Bytes as they are (offset 0, scale 1), resized and laid on a background as the options say.
-        ImagePreprocessing ReadAs(int width, int height) => new(width, height, color, 0f, 1f) { Resize = options.Resize, Background = options.Background };
+        ImagePreprocessing ReadAs(int width, int height) => new(width, height, color, 0f, 1f) { Resize = options.Resize, Background = options.Background, IgnoreExifOrientation = options.IgnoreExifOrientation };
         if (options.Width is { } w && options.Height is { } h)
         {
             return (ReadAs(w, h).Validate(), null);
@@ -96,7 +96,7 @@ public static class ImageFolderData
         }
         // No sample decoded: find the size from every file's header instead.
         var sizes = new Sampled?[items.Count];
-        Parallel.For(0, items.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => sizes[i] = HeaderSize(items[i].Path));
+        Parallel.For(0, items.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => sizes[i] = HeaderSize(items[i].Path, options.IgnoreExifOrientation));
         var found = sizes.OfType<Sampled>().DistinctBy(s => (s.Width, s.Height)).Take(2).ToList();
         if (found.Count == 0) { throw new InvalidDataException($"None of the images in '{source}' has a readable header."); }
         if (found.Count > 1) { throw MixedSizes(source, found[0], found[1]); }
@@ -109,14 +109,16 @@ public static class ImageFolderData
     static InvalidDataException MixedSizes(string source, Sampled a, Sampled b) =>
         new($"Images in '{source}' have different sizes: '{a.Path}' is {a.Width}x{a.Height} and '{b.Path}' is {b.Width}x{b.Height}; give the size to resize them to (--size WxH).");
 
-    static Sampled? HeaderSize(string path)
+    static Sampled? HeaderSize(string path, bool ignoreExifOrientation)
     {
         try
         {
             // Opening a FIFO blocks: a special file has no header to read (reading it later reports why).
             if (FileSystem.IsSpecial(path)) { return null; }
             using var codec = SKCodec.Create(path);
-            return codec is null ? null : new Sampled(path, codec.Info.Width, codec.Info.Height, false);
+            if (codec is null) { return null; }
+            var size = ImageDecoder.ShownSize(codec, ignoreExifOrientation);
+            return new Sampled(path, size.Width, size.Height, false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
@@ -125,7 +127,7 @@ public static class ImageFolderData
     }
 
     /// <summary>Up to 64 images spread over the collection, decoded: their sizes, and whether a pixel's red, green and blue differ.</summary>
-    static List<Sampled> Sample(List<LabelledImage> items, long maxPixels)
+    static List<Sampled> Sample(List<LabelledImage> items, long maxPixels, bool ignoreExifOrientation)
     {
         var samples = new List<Sampled>();
         int step = Math.Max(1, items.Count / 64);
@@ -133,7 +135,7 @@ public static class ImageFolderData
         {
             try
             {
-                using var bitmap = ImageDecoder.DecodeBitmap(ImageDecoder.ReadFile(items[i].Path), maxPixels);
+                using var bitmap = ImageDecoder.DecodeBitmap(ImageDecoder.ReadFile(items[i].Path), maxPixels, ignoreExifOrientation);
                 var pixels = bitmap.GetPixelSpan();
                 bool colour = false;
                 for (int p = 0; p + 3 < pixels.Length && !colour; p += 4)
@@ -174,7 +176,7 @@ public static class ImageFolderData
                 {
                     byte[] bytes = ImageDecoder.ReadFile(chunk[i].Path);
                     digests[i] = SHA256.HashData(bytes);
-                    using var bitmap = ImageDecoder.DecodeAsMLImageHoldsIt(bytes, maxPixels);
+                    using var bitmap = ImageDecoder.DecodeAsMLImageHoldsIt(bytes, maxPixels, preprocessing.IgnoreExifOrientation);
                     if (sharedSize is not null && (bitmap.Width != sharedSize.Width || bitmap.Height != sharedSize.Height))
                     {
                         sizes[i] = (bitmap.Width, bitmap.Height);

@@ -20,6 +20,12 @@ public sealed record ImageFolderOptions
     /// <summary>The colour transparent pixels are laid on. Default: null (colour values as stored, alpha ignored, as ML.NET).</summary>
     public BackgroundColor? Background { get; init; }
 
+    /// <summary>
+    /// Whether files' EXIF orientation tags are ignored, their pixels read as stored. Default: false (each image is
+    /// turned upright as its tag says, as scoring does; the choice is recorded with the model).
+    /// </summary>
+    public bool IgnoreExifOrientation { get; init; }
+
     /// <summary>Share of each class held out for validation, stratified, when no <see cref="Validation"/> set is given. Default: 0.2.</summary>
     public double ValidationSplit { get; init; } = 0.2;
 

@@ -6,6 +6,8 @@ namespace MlPipeline.Internals;
 /// <summary>
 /// Decodes one image file strictly: empty, unknown, oversized (checked from the header, before any pixel memory is
 /// allocated) and truncated images are rejected with a reason, where SkiaSharp alone would return a half-grey picture.
+/// Unless told to ignore it, a file's EXIF orientation is applied to the decoded pixels, so every later step (resizing,
+/// cropping, padding) sees the image upright, as viewers show it.
 /// </summary>
 internal static class ImageDecoder
 {
@@ -52,9 +54,9 @@ internal static class ImageDecoder
     }
 
     /// <summary>The strict decoding as an ML.NET image (the stock chain's input, kept as the tests' reference).</summary>
-    public static MLImage Decode(byte[] bytes, long maxPixels)
+    public static MLImage Decode(byte[] bytes, long maxPixels, bool ignoreExifOrientation = false)
     {
-        using var bitmap = DecodeBitmap(bytes, maxPixels);
+        using var bitmap = DecodeBitmap(bytes, maxPixels, ignoreExifOrientation);
         return MLImage.CreateFromPixels(bitmap.Width, bitmap.Height, MLPixelFormat.Bgra32, bitmap.GetPixelSpan());
     }
 
@@ -63,69 +65,85 @@ internal static class ImageDecoder
     /// BGRA bytes in a bitmap whose info says BGRA premultiplied, as <c>MLImage.CreateFromPixels</c> labels them.
     /// SkiaSharp's resize and drawing read the bytes through that label, so the fused preprocessing must too.
     /// </summary>
-    public static SKBitmap DecodeAsMLImageHoldsIt(byte[] bytes, long maxPixels) => DecodeBitmap(bytes, maxPixels, SKAlphaType.Premul, null, null, out _);
+    public static SKBitmap DecodeAsMLImageHoldsIt(byte[] bytes, long maxPixels, bool ignoreExifOrientation = false) =>
+        DecodeBitmap(bytes, maxPixels, SKAlphaType.Premul, ignoreExifOrientation, null, null, out _);
 
     /// <summary>
-    /// <see cref="DecodeAsMLImageHoldsIt(byte[], long)"/> for scoring: a JPEG at least twice <paramref name="reduceTo"/>
-    /// in both dimensions is decoded at reduced scale (libjpeg's DCT scaling: 1/2, 1/4 or 1/8, the smallest that keeps
-    /// both dimensions at least <paramref name="reduceTo"/>'s, as Pillow's <c>draft</c> does), and the decoded pixels
-    /// are held against <paramref name="budget"/> until <paramref name="lease"/> is disposed.
+    /// <see cref="DecodeAsMLImageHoldsIt(byte[], long, bool)"/> for scoring: a JPEG at least twice <paramref name="reduceTo"/>
+    /// in both dimensions (once oriented) is decoded at reduced scale (libjpeg's DCT scaling: 1/2, 1/4 or 1/8, the
+    /// smallest that keeps both dimensions at least <paramref name="reduceTo"/>'s, as Pillow's <c>draft</c> does), and
+    /// the decoded pixels are held against <paramref name="budget"/> until <paramref name="lease"/> is disposed.
     /// </summary>
-    public static SKBitmap DecodeAsMLImageHoldsIt(ReadOnlySpan<byte> bytes, long maxPixels, SKSizeI? reduceTo, PixelBudget? budget, out IDisposable? lease) =>
-        DecodeBitmap(bytes, maxPixels, SKAlphaType.Premul, reduceTo, budget, out lease);
+    public static SKBitmap DecodeAsMLImageHoldsIt(ReadOnlySpan<byte> bytes, long maxPixels, bool ignoreExifOrientation, SKSizeI? reduceTo, PixelBudget? budget, out IDisposable? lease) =>
+        DecodeBitmap(bytes, maxPixels, SKAlphaType.Premul, ignoreExifOrientation, reduceTo, budget, out lease);
 
     /// <summary>The same strict decoding, to a SkiaSharp bitmap (BGRA, unpremultiplied) the caller disposes.</summary>
-    public static SKBitmap DecodeBitmap(byte[] bytes, long maxPixels) => DecodeBitmap(bytes, maxPixels, SKAlphaType.Unpremul, null, null, out _);
+    public static SKBitmap DecodeBitmap(byte[] bytes, long maxPixels, bool ignoreExifOrientation = false) =>
+        DecodeBitmap(bytes, maxPixels, SKAlphaType.Unpremul, ignoreExifOrientation, null, null, out _);
 
-    static unsafe SKBitmap DecodeBitmap(ReadOnlySpan<byte> bytes, long maxPixels, SKAlphaType label, SKSizeI? reduceTo, PixelBudget? budget, out IDisposable? lease)
+    /// <summary>The size <paramref name="codec"/>'s image is shown at: its header's, width and height swapped when its EXIF orientation turns it a quarter (and is not ignored).</summary>
+    public static SKSizeI ShownSize(SKCodec codec, bool ignoreExifOrientation) =>
+        ExifOrientation.Apply(codec.Info.Size, ExifOrientation.Of(codec, ignoreExifOrientation));
+
+    static unsafe SKBitmap DecodeBitmap(ReadOnlySpan<byte> bytes, long maxPixels, SKAlphaType label, bool ignoreExifOrientation, SKSizeI? reduceTo, PixelBudget? budget, out IDisposable? lease)
     {
         if (bytes.IsEmpty) { throw new InvalidDataException("the file is empty (0 bytes)"); }
         // The codec reads the caller's bytes in place (pinned until it is gone) instead of a copy.
         fixed (byte* pointer = bytes)
         {
             using var data = SKData.Create((IntPtr)pointer, bytes.Length, NoRelease);
-            return DecodeBitmap(data, maxPixels, label, reduceTo, budget, out lease);
+            return DecodeBitmap(data, maxPixels, label, ignoreExifOrientation, reduceTo, budget, out lease);
         }
     }
 
     static readonly SKDataReleaseDelegate NoRelease = (_, _) => { };
 
-    static SKBitmap DecodeBitmap(SKData data, long maxPixels, SKAlphaType label, SKSizeI? reduceTo, PixelBudget? budget, out IDisposable? lease)
+    /// <summary>
+    /// Checks the header, decodes the pixels (the orientation applied, so every later step sees the image upright) and
+    /// leases them from <paramref name="budget"/>: twice the decoded pixels when the orientation turns or mirrors the
+    /// image, since the stored and the oriented copy are both held while it is applied.
+    /// </summary>
+    static SKBitmap DecodeBitmap(SKData data, long maxPixels, SKAlphaType label, bool ignoreExifOrientation, SKSizeI? reduceTo, PixelBudget? budget, out IDisposable? lease)
     {
         lease = null;
         using var codec = SKCodec.Create(data)
             ?? throw new InvalidDataException("not a readable image (expected PNG, JPEG, BMP, GIF or WebP)");
-        var size = codec.Info;
+        var origin = ExifOrientation.Of(codec, ignoreExifOrientation);
+        var size = ExifOrientation.Apply(codec.Info.Size, origin);
         long pixels = (long)size.Width * size.Height;
         if (size.Width <= 0 || size.Height <= 0) { throw new InvalidDataException($"the image declares an empty size {size.Width}x{size.Height}"); }
         if (pixels > maxPixels)
         {
             throw new InvalidDataException($"the image is {size.Width}x{size.Height} = {pixels:N0} pixels, over the limit of {maxPixels:N0} (MaxImagePixels)");
         }
-        var decoded = reduceTo is { } wanted ? Reduced(codec, wanted) : size.Size;
-        lease = budget?.Acquire((long)decoded.Width * decoded.Height);
-        var target = new SKImageInfo(decoded.Width, decoded.Height, SKColorType.Bgra8888, SKAlphaType.Unpremul);
-        SKBitmap bitmap;
+        // The reduction compares stored dimensions, so the wanted size is turned into the stored image's axes.
+        var decoded = reduceTo is { } wanted ? Reduced(codec, ExifOrientation.Apply(wanted, origin)) : codec.Info.Size;
+        bool orient = origin != SKEncodedOrigin.TopLeft;
+        lease = budget?.Acquire((long)decoded.Width * decoded.Height * (orient ? 2 : 1));
+        SKBitmap? bitmap = null;
         try
         {
+            var target = new SKImageInfo(decoded.Width, decoded.Height, SKColorType.Bgra8888, SKAlphaType.Unpremul);
             bitmap = new SKBitmap(target.WithAlphaType(label));
+            var result = codec.GetPixels(target, bitmap.GetPixels());
+            if (result != SKCodecResult.Success)
+            {
+                throw new InvalidDataException(result == SKCodecResult.IncompleteInput
+                    ? "the image data is truncated (the header is valid but the pixel data ends early)"
+                    : $"the image could not be decoded ({result})");
+            }
+            if (!orient) { return bitmap; }
+            using var stored = bitmap;
+            bitmap = null;
+            return ExifOrientation.Apply(stored, origin);
         }
         catch
         {
-            lease?.Dispose();
-            throw;
-        }
-        var result = codec.GetPixels(target, bitmap.GetPixels());
-        if (result != SKCodecResult.Success)
-        {
-            bitmap.Dispose();
+            bitmap?.Dispose();
             lease?.Dispose();
             lease = null;
-            throw new InvalidDataException(result == SKCodecResult.IncompleteInput
-                ? "the image data is truncated (the header is valid but the pixel data ends early)"
-                : $"the image could not be decoded ({result})");
+            throw;
         }
-        return bitmap;
     }
 
     /// <summary>The size to decode at: the smallest DCT-scaled size of a JPEG that keeps both dimensions at least <paramref name="wanted"/>'s, when the image is at least twice that; else the full size.</summary>

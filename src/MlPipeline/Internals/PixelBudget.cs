@@ -22,7 +22,7 @@ internal sealed class PixelBudget
     /// <summary>The most pixels held at once so far (for tests and benchmarks).</summary>
     public long Peak { get; private set; }
 
-    /// <summary>The largest single request so far: the most pixels one image was decoded to.</summary>
+    /// <summary>The largest single request so far: the most pixels one image was decoded to (twice that for an image whose EXIF orientation was applied: both copies are held while it is).</summary>
     public long LargestRequest { get; private set; }
 
     /// <summary>Waits until <paramref name="pixels"/> (at most the whole budget) fit, and holds them until the lease is disposed.</summary>

@@ -53,6 +53,9 @@ public sealed record ClassifierMetadata(
     /// <summary>Key of the background transparent pixels are laid on: black or white (absent: none).</summary>
     public const string BackgroundKey = "mlpipeline.background";
 
+    /// <summary>Key of the EXIF orientation: apply or ignore (absent: apply, so files written before the key turn images upright too).</summary>
+    public const string ExifOrientationKey = "mlpipeline.exif_orientation";
+
     /// <summary>Key of the architecture name.</summary>
     public const string ArchitectureKey = "mlpipeline.architecture";
 
@@ -89,6 +92,7 @@ public sealed record ClassifierMetadata(
         if (Preprocessing.ResizeShorter is { } shorter) { properties[ResizeShorterKey] = shorter.ToString(CultureInfo.InvariantCulture); }
         if (Preprocessing.Layout != TensorLayout.Nchw) { properties[LayoutKey] = Preprocessing.Layout.ToString().ToLowerInvariant(); }
         if (Preprocessing.Background is { } background) { properties[BackgroundKey] = background.ToString().ToLowerInvariant(); }
+        if (Preprocessing.IgnoreExifOrientation) { properties[ExifOrientationKey] = "ignore"; }
         if (TestAccuracy is { } accuracy) { properties[TestAccuracyKey] = accuracy.ToString("R", CultureInfo.InvariantCulture); }
         return properties;
     }
@@ -127,6 +131,7 @@ public sealed record ClassifierMetadata(
                 ResizeShorter = properties.ContainsKey(ResizeShorterKey) ? Parse(ResizeShorterKey, s => int.Parse(s, CultureInfo.InvariantCulture)) : null,
                 Layout = properties.ContainsKey(LayoutKey) ? Parse(LayoutKey, ParseName<TensorLayout>) : TensorLayout.Nchw,
                 Background = properties.ContainsKey(BackgroundKey) ? Parse(BackgroundKey, ParseName<BackgroundColor>) : null,
+                IgnoreExifOrientation = properties.ContainsKey(ExifOrientationKey) && Parse(ExifOrientationKey, ParseIgnore),
             }.Validate();
         }
         catch (ArgumentException e)
@@ -151,6 +156,14 @@ public sealed record ClassifierMetadata(
         !text.Any(char.IsDigit) && Enum.TryParse<T>(text, ignoreCase: true, out var value) && Enum.IsDefined(value)
             ? value
             : throw new FormatException($"expected one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
+
+    /// <summary>Whether an orientation value says ignore: "apply" or "ignore", in any case.</summary>
+    static bool ParseIgnore(string text) => text.ToLowerInvariant() switch
+    {
+        "ignore" => true,
+        "apply" => false,
+        _ => throw new FormatException("expected apply or ignore"),
+    };
 
     static float[] ParseValues(string text) =>
         [.. text.Split(',').Select(v => float.Parse(v.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture))];

@@ -255,6 +255,7 @@ internal sealed class ClassifierModel : IDisposable
                 Resize = o.Resize ?? baseline?.Resize ?? ResizeMode.Stretch,
                 ResizeShorter = o.ResizeShorter ?? baseline?.ResizeShorter,
                 Background = o.Background ?? baseline?.Background,
+                IgnoreExifOrientation = o.IgnoreExifOrientation ?? baseline?.IgnoreExifOrientation ?? false,
             };
             p.Validate();
         }

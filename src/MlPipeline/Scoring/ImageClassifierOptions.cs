@@ -58,6 +58,12 @@ public sealed record ImageClassifierOptions
     /// <summary>The colour transparent pixels are laid on. Default: from metadata, else none (colour values as stored, as ML.NET).</summary>
     public BackgroundColor? Background { get; init; }
 
+    /// <summary>
+    /// Whether files' EXIF orientation tags are ignored, their pixels taken as stored (as ML.NET's LoadImages does).
+    /// Default: from metadata, else false (each image is turned upright as its tag says before it is resized).
+    /// </summary>
+    public bool? IgnoreExifOrientation { get; init; }
+
     /// <summary>Class labels, one per model output. Default: from metadata, else "0".."K-1".</summary>
     public IReadOnlyList<string>? Labels { get; init; }
 

@@ -76,7 +76,17 @@ public sealed record ImagePreprocessing
     /// </summary>
     public BackgroundColor? Background { get; init; }
 
-    /// <summary>Whether ML.NET's stock chain (ResizeImages → ConvertToGrayscale → ExtractPixels) expresses this preprocessing.</summary>
+    /// <summary>
+    /// Whether a file's EXIF orientation tag is ignored, its pixels taken as stored (as ML.NET's LoadImages takes them).
+    /// False (the default) turns and mirrors each image upright as the tag says, as viewers show it, before any
+    /// resizing; a file without the tag, or with a corrupt one, is taken as stored either way.
+    /// </summary>
+    public bool IgnoreExifOrientation { get; init; }
+
+    /// <summary>
+    /// Whether ML.NET's stock chain (ResizeImages → ConvertToGrayscale → ExtractPixels) expresses this preprocessing,
+    /// for files without an EXIF orientation tag (LoadImages ignores the tag; <see cref="IgnoreExifOrientation"/> does too).
+    /// </summary>
     [JsonIgnore]
     public bool IsStock => IsUniform && ResizeShorter is null && Layout == TensorLayout.Nchw && Background is null;
 
@@ -121,9 +131,9 @@ public sealed record ImagePreprocessing
     /// <summary>Applies channel <paramref name="channel"/>'s offset and scale to one pixel byte.</summary>
     public float Apply(byte pixel, int channel = 0) => (pixel - offsets[channel]) * scales[channel];
 
-    /// <summary>The resizing, layout and background as text, for messages and reports.</summary>
+    /// <summary>The resizing, layout, background and an ignored EXIF orientation as text, for messages and reports.</summary>
     public string DescribeGeometry() => string.Create(CultureInfo.InvariantCulture,
-        $"{(ResizeShorter is { } n ? $"shorter side to {n} then centre crop to {Width}x{Height}" : $"{Resize.ToString().ToLowerInvariant()} to {Width}x{Height}")}, {Layout.ToString().ToUpperInvariant()}{(Background is { } b ? $", transparent pixels on {b.ToString().ToLowerInvariant()}" : "")}");
+        $"{(ResizeShorter is { } n ? $"shorter side to {n} then centre crop to {Width}x{Height}" : $"{Resize.ToString().ToLowerInvariant()} to {Width}x{Height}")}, {Layout.ToString().ToUpperInvariant()}{(Background is { } b ? $", transparent pixels on {b.ToString().ToLowerInvariant()}" : "")}{(IgnoreExifOrientation ? ", EXIF orientation ignored" : "")}");
 
     /// <summary>The offsets and scales as text: one pair when uniform, else one per channel.</summary>
     public string DescribeNormalization() => IsUniform
@@ -177,10 +187,11 @@ public sealed record ImagePreprocessing
         return this;
     }
 
-    /// <summary>Equal when size, colour mode and every offset and scale are equal.</summary>
+    /// <summary>Equal when size, colour mode, geometry, orientation and every offset and scale are equal.</summary>
     public bool Equals(ImagePreprocessing? other) =>
         other is not null && Width == other.Width && Height == other.Height && ColorMode == other.ColorMode
         && Resize == other.Resize && ResizeShorter == other.ResizeShorter && Layout == other.Layout && Background == other.Background
+        && IgnoreExifOrientation == other.IgnoreExifOrientation
         && offsets.AsSpan().SequenceEqual(other.offsets) && scales.AsSpan().SequenceEqual(other.scales);
 
     /// <inheritdoc/>
@@ -194,6 +205,7 @@ public sealed record ImagePreprocessing
         hash.Add(ResizeShorter);
         hash.Add(Layout);
         hash.Add(Background);
+        hash.Add(IgnoreExifOrientation);
         foreach (float o in offsets) { hash.Add(o); }
         foreach (float s in scales) { hash.Add(s); }
         return hash.ToHashCode();
@@ -201,7 +213,7 @@ public sealed record ImagePreprocessing
 
     bool PrintMembers(System.Text.StringBuilder builder)
     {
-        builder.Append(CultureInfo.InvariantCulture, $"Width = {Width}, Height = {Height}, ColorMode = {ColorMode}, Offsets = [{Join(offsets)}], Scales = [{Join(scales)}], Resize = {Resize}, ResizeShorter = {ResizeShorter}, Layout = {Layout}, Background = {Background}");
+        builder.Append(CultureInfo.InvariantCulture, $"Width = {Width}, Height = {Height}, ColorMode = {ColorMode}, Offsets = [{Join(offsets)}], Scales = [{Join(scales)}], Resize = {Resize}, ResizeShorter = {ResizeShorter}, Layout = {Layout}, Background = {Background}, IgnoreExifOrientation = {IgnoreExifOrientation}");
         return true;
     }
 

@@ -76,7 +76,8 @@ internal sealed class ImagePreprocessor
     }
 
     /// <summary>
-    /// Decodes one encoded image strictly and writes its model input [C, H, W] to <paramref name="destination"/>.
+    /// Decodes one encoded image strictly, upright by its EXIF orientation unless the preprocessing ignores it, and
+    /// writes its model input [C, H, W] to <paramref name="destination"/>.
     /// </summary>
     /// <exception cref="InvalidDataException">The bytes are not a readable image; the message says why.</exception>
     public void Fill(byte[] encoded, long maxPixels, Span<float> destination) => Fill(encoded, maxPixels, destination, reducedScale: false, budget: null);
@@ -90,7 +91,7 @@ internal sealed class ImagePreprocessor
     {
         var p = Preprocessing;
         SKSizeI? reduceTo = !reducedScale ? null : p.ResizeShorter is { } n ? new SKSizeI(n, n) : new SKSizeI(p.Width, p.Height);
-        using var image = ImageDecoder.DecodeAsMLImageHoldsIt(encoded, maxPixels, reduceTo, budget, out var lease);
+        using var image = ImageDecoder.DecodeAsMLImageHoldsIt(encoded, maxPixels, p.IgnoreExifOrientation, reduceTo, budget, out var lease);
         using (lease)
         {
             Fill(image, destination);
@@ -98,7 +99,7 @@ internal sealed class ImagePreprocessor
     }
 
     /// <summary>
-    /// Writes the model input [C, H, W] of one decoded image (as <see cref="ImageDecoder.DecodeAsMLImageHoldsIt(byte[], long)"/> gives
+    /// Writes the model input [C, H, W] of one decoded image (as <see cref="ImageDecoder.DecodeAsMLImageHoldsIt(byte[], long, bool)"/> gives
     /// it) to <paramref name="destination"/>: the stock chain's steps, each with the SkiaSharp call ML.NET 5.0 makes for
     /// it (MLImage.CloneWithResizing's Resize with no filtering, only when the size differs, as ResizeImages does;
     /// CloneWithGrayscale's colour-matrix draw onto a new opaque bitmap; ExtractPixels' (pixel - offset) * scale per
