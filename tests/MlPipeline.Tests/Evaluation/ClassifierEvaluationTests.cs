@@ -164,7 +164,7 @@ public sealed class ClassifierEvaluationTests
 
         var written = report.WriteTo(output, history);
 
-        Assert.That(written.Select(Path.GetFileName), Is.EquivalentTo(new[] { "metrics.json", "confusion.csv", "misclassified.csv", "errors.csv", "confusion.png", "mistakes.png", "training-curves.png" }));
+        Assert.That(written.Select(Path.GetFileName), Is.EquivalentTo(new[] { "metrics.json", "confusion.csv", "misclassified.csv", "errors.csv", "confusion.png", "mistakes.png", "training-curves.png", ".mlpipeline-report" }));
         using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
         Assert.That(metrics.RootElement.GetProperty("microAccuracy").GetDouble(), Is.EqualTo(report.Metrics.MicroAccuracy));
         Assert.That(File.ReadAllLines(Path.Combine(output, "misclassified.csv")), Has.Length.EqualTo(report.Misclassified.Count + 1));
