@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MlPipeline.Data;
 using MlPipeline.Evaluation;
 using MlPipeline.Internals;
@@ -87,37 +86,10 @@ public sealed partial class ExifOrientationTests
         Image.open(sys.argv[1]).save(sys.argv[2], lossless=True, exif=exif.tobytes())
         """;
 
-    static (int Width, int Height, byte[] Rgb) Pillow(string path)
+    static (int Width, int Height, byte[] Rgb) PillowUpright(string path)
     {
-        byte[] bytes = RunPython(ExifTranspose, path);
+        byte[] bytes = Pillow.Run(ExifTranspose, path);
         return (BitConverter.ToInt32(bytes, 0), BitConverter.ToInt32(bytes, 4), bytes[8..]);
-    }
-
-    static byte[] RunPython(string script, params string[] args)
-    {
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(script);
-        foreach (string arg in args) { start.ArgumentList.Add(arg); }
-        Process process;
-        try
-        {
-            process = Process.Start(start)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            Assert.Fail($"This test compares with Pillow: /usr/bin/python3 is needed ({e.Message}); apt-get install python3-pil.");
-            throw;
-        }
-        using (process)
-        {
-            using var output = new MemoryStream();
-            var error = process.StandardError.ReadToEndAsync();
-            process.StandardOutput.BaseStream.CopyTo(output);
-            process.WaitForExit();
-            Assert.That(process.ExitCode, Is.Zero, $"Pillow failed (apt-get install python3-pil): {error.Result}");
-            return output.ToArray();
-        }
     }
 
     [Test]
@@ -128,7 +100,7 @@ public sealed partial class ExifOrientationTests
         string path = Write($"o{orientation}.jpg", ExifJpeg.Tagged(stored, orientation, littleEndian));
 
         using var ours = ImageDecoder.DecodeBitmap(File.ReadAllBytes(path), long.MaxValue);
-        var pillow = Pillow(path);
+        var pillow = PillowUpright(path);
 
         Assert.That((ours.Width, ours.Height), Is.EqualTo((pillow.Width, pillow.Height)));
         Assert.That(MaxDifference(Rgb(ours), pillow.Rgb), Is.LessThanOrEqualTo(1), "the same file through libjpeg on both sides");
@@ -153,13 +125,13 @@ public sealed partial class ExifOrientationTests
         using var stored = ExifJpeg.Stored(upright, orientation);
         using (var png = stored.Encode(SKEncodedImageFormat.Png, 100)) { Write("stored.png", png.ToArray()); }
         string webp = Path.Combine(dir, "tagged.webp");
-        RunPython(TaggedWebP, Path.Combine(dir, "stored.png"), webp, orientation.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Pillow.Run(TaggedWebP, Path.Combine(dir, "stored.png"), webp, orientation.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         using var decoded = ImageDecoder.DecodeBitmap(File.ReadAllBytes(webp), long.MaxValue);
 
         Assert.That((decoded.Width, decoded.Height), Is.EqualTo((24, 16)));
         Assert.That(Rgb(decoded), Is.EqualTo(Rgb(upright)));
-        Assert.That(Rgb(decoded), Is.EqualTo(Pillow(webp).Rgb));
+        Assert.That(Rgb(decoded), Is.EqualTo(PillowUpright(webp).Rgb));
     }
 
     [Test]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MlPipeline.Scoring;
@@ -56,33 +55,6 @@ public sealed class ForeignModelPreprocessingTests
         sys.stdout.buffer.write(im.crop((left, top, left + cw, top + ch)).tobytes())
         """;
 
-    static byte[] Pillow(string script, params string[] args)
-    {
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(script);
-        foreach (string a in args) { start.ArgumentList.Add(a); }
-        Process process;
-        try
-        {
-            process = Process.Start(start)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            Assert.Fail($"This test compares with Pillow: /usr/bin/python3 is needed ({e.Message}); apt-get install python3-pil.");
-            throw;
-        }
-        using (process)
-        {
-            using var output = new MemoryStream();
-            var error = process.StandardError.ReadToEndAsync();
-            process.StandardOutput.BaseStream.CopyTo(output);
-            process.WaitForExit();
-            Assert.That(process.ExitCode, Is.Zero, $"Pillow failed (apt-get install python3-pil): {error.Result}");
-            return output.ToArray();
-        }
-    }
-
     [TestCase(37, 29, 24, 20, 20, Description = "wider than tall, downscaled")]
     [TestCase(29, 41, 24, 24, 24, Description = "taller than wide, odd margins")]
     [TestCase(12, 9, 16, 16, 14, Description = "upscaled")]
@@ -98,7 +70,7 @@ public sealed class ForeignModelPreprocessingTests
         var rows = ml.Data.LoadFromEnumerable(new[] { new PathRow { Path = png } });
 
         float[] ours = ml.Transforms.LoadImageTensor("t", nameof(PathRow.Path), preprocessing).Fit(rows).Transform(rows).GetColumn<float[]>("t").Single();
-        byte[] pillow = Pillow(TorchvisionResizeCrop, png, shorter.ToString(), cropWidth.ToString(), cropHeight.ToString());
+        byte[] pillow = Pillow.Run(TorchvisionResizeCrop, png, shorter.ToString(), cropWidth.ToString(), cropHeight.ToString());
 
         Assert.That(pillow, Has.Length.EqualTo(cropWidth * cropHeight * 3));
         int plane = cropWidth * cropHeight;
