@@ -9,8 +9,15 @@ internal sealed class CliProcess : IDisposable
     readonly Process process;
     readonly StringBuilder error = new();
     readonly StringBuilder output = new();
+    readonly object changed = new();
 
     public CliProcess(params string[] args)
+        : this(new Dictionary<string, string>(), args)
+    {
+    }
+
+    /// <summary>Starts the CLI with <paramref name="environment"/> added to this process's variables.</summary>
+    public CliProcess(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         // A shell starts background jobs with SIGINT ignored, and an ignored signal stays ignored across exec, so a
         // test run from such a job would see Ctrl+C lost. GNU env puts SIGINT back to its default first, as an
@@ -20,12 +27,25 @@ internal sealed class CliProcess : IDisposable
         if (gnuEnv) { start.ArgumentList.Add("--default-signal=INT"); start.ArgumentList.Add("dotnet"); }
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MlPipeline.Cli.dll"));
         foreach (string arg in args) { start.ArgumentList.Add(arg); }
-        process = Process.Start(start)!;
-        process.ErrorDataReceived += (_, e) => { lock (error) { error.AppendLine(e.Data); } };
-        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        foreach (var (name, value) in environment) { start.Environment[name] = value; }
+        process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        process.ErrorDataReceived += (_, e) => Append(error, e.Data);
+        process.OutputDataReceived += (_, e) => Append(output, e.Data);
+        process.Exited += (_, _) => { lock (changed) { Monitor.PulseAll(changed); } };
+        process.Start();
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
     }
+
+    void Append(StringBuilder to, string? line)
+    {
+        lock (to) { to.AppendLine(line); }
+        lock (changed) { Monitor.PulseAll(changed); }
+    }
+
+    /// <summary>Starts the CLI paused at <paramref name="point"/> (the CLI's test seam: it prints "paused at POINT" there and waits for a signal).</summary>
+    public static CliProcess PausedAt(string point, params string[] args) =>
+        new(new Dictionary<string, string> { ["MLPIPELINE_TEST_PAUSE"] = point }, args);
 
     public string Error { get { lock (error) { return error.ToString(); } } }
 
@@ -37,14 +57,25 @@ internal sealed class CliProcess : IDisposable
     /// </summary>
     public bool WaitFor(string text, TimeSpan timeout)
     {
+        // Woken by each line the process prints and by its exit: no polling.
         var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < timeout)
+        lock (changed)
         {
-            if (Error.Contains(text, StringComparison.Ordinal) || Output.Contains(text, StringComparison.Ordinal)) { return true; }
-            if (process.HasExited) { return false; }
-            Thread.Sleep(50);
+            while (true)
+            {
+                if (Error.Contains(text, StringComparison.Ordinal) || Output.Contains(text, StringComparison.Ordinal)) { return true; }
+                var left = timeout - clock.Elapsed;
+                if (process.HasExited)
+                {
+                    // The last lines may still be on their way: WaitForExit drains the streams.
+                    Monitor.Exit(changed);
+                    try { process.WaitForExit(); } finally { Monitor.Enter(changed); }
+                    return Error.Contains(text, StringComparison.Ordinal) || Output.Contains(text, StringComparison.Ordinal);
+                }
+                if (left <= TimeSpan.Zero) { return false; }
+                Monitor.Wait(changed, left);
+            }
         }
-        return false;
     }
 
     public void Signal(string name)

@@ -22,9 +22,6 @@ internal static class MergeCommand
         return command;
     }
 
-    /// <summary>What <c>score --shard</c> writes beside its output.</summary>
-    internal sealed record ShardManifest(string Shard, int Index, int Count, int Images, int FolderImages, string Model);
-
     /// <summary>The manifest beside a shard's output.</summary>
     internal static string ManifestPath(string output) => output + ".shard.json";
 
@@ -46,16 +43,7 @@ internal static class MergeCommand
             }
             string manifest = ManifestPath(file);
             if (!File.Exists(manifest)) { throw new InvalidDataException($"Shard file '{file}' has no manifest ('{manifest}'): merge takes the outputs of 'mlpipeline score --shard K/N --output FILE'."); }
-            ShardManifest read;
-            try
-            {
-                read = JsonSerializer.Deserialize<ShardManifest>(File.ReadAllText(manifest)) ?? throw new InvalidDataException("empty");
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"Shard manifest '{manifest}' is not readable: {e.Message}", e);
-            }
-            shards.Add((file, read));
+            shards.Add((file, ScoringRun.Read<ShardManifest>(manifest, "Shard manifest")));
         }
         int count = shards[0].Manifest.Count;
         if (shards.FirstOrDefault(s => s.Manifest.Count != count) is { File: not null } other)
@@ -71,10 +59,7 @@ internal static class MergeCommand
         {
             throw new InvalidDataException($"Shards missing: {string.Join(", ", missing.Take(20).Select(m => $"{m}/{count}"))}{(missing.Count > 20 ? $" and {missing.Count - 20} more" : "")} (given: {string.Join(", ", shards.Select(s => s.Manifest.Shard).Order(StringComparer.Ordinal))}).");
         }
-        if (shards.Select(s => s.Manifest.Model).Distinct(StringComparer.Ordinal).Count() > 1)
-        {
-            throw new InvalidDataException($"Shards scored with different models: {string.Join(", ", shards.Select(s => $"'{s.File}' with {s.Manifest.Model}").Take(4))}.");
-        }
+        CheckAlike(shards);
         FileSystem.RequireWritableFile(output, "--out");
 
         var predictions = Merge(shards.Select(s => s.File).ToList(), jsonl);
@@ -96,6 +81,44 @@ internal static class MergeCommand
             $"Merged {count} shards: {predictions.Rows} predictions{(errorFiles.Count > 0 ? $", and the failures of {errorFiles.Count} shard(s) in {errorsOutput}" : "")}, of {expected} images the shards were given."));
         console.Error.WriteLine($"Predictions: {Path.GetFullPath(output)}");
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// Refuses shards that do not make one run: scored from other folders, folder sizes, models (by content) or
+    /// preprocessing than the first, shards whose counts do not add up to the folder, and files cut short or changed
+    /// since they were scored (their rows and SHA-256 against the manifest).
+    /// </summary>
+    static void CheckAlike(List<(string File, ShardManifest Manifest)> shards)
+    {
+        var (firstFile, first) = shards[0];
+        foreach (var (file, manifest) in shards.Skip(1))
+        {
+            var differences = (manifest.Run with { Shard = first.Run.Shard }).DifferencesFrom(first.Run).ToList();
+            if (manifest.FolderImages != first.FolderImages) { differences.Insert(0, $"the folder's image count ({first.FolderImages} in the first, {manifest.FolderImages} in this one)"); }
+            if (differences.Count > 0)
+            {
+                throw new InvalidDataException($"Shard '{file}' was not scored like '{firstFile}': {string.Join("; ", differences).Replace(" then,", " in the first,", StringComparison.Ordinal).Replace(" now)", " in this one)", StringComparison.Ordinal)}. Merge shards of one run of one folder with one model.");
+            }
+        }
+        int given = shards.Sum(s => s.Manifest.Images);
+        if (given != first.FolderImages)
+        {
+            throw new InvalidDataException($"The shards were given {given} images in all, but their folder '{first.Run.Input}' held {first.FolderImages}: they are not the parts of one listing of the folder; score every shard of the folder again.");
+        }
+        foreach (var (file, manifest) in shards)
+        {
+            string errors = ScoreCommand.ErrorsPath(file);
+            int failed = File.Exists(errors) ? PredictionFiles.Read(errors, jsonl: false).Rows.Count : 0;
+            int scored = PredictionFiles.Read(file, file.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)).Rows.Count;
+            if (scored != manifest.Scored || failed != manifest.Failed)
+            {
+                throw new InvalidDataException($"Shard file '{file}' holds {scored} predictions and {failed} failures, but its manifest '{ManifestPath(file)}' says shard {manifest.Shard} ended with {manifest.Scored} and {manifest.Failed} of its {manifest.Images} images: the file is incomplete or was changed; score shard {manifest.Shard} again.");
+            }
+            if (ShardManifest.HashOf(file) != manifest.PredictionsSha256 || (manifest.ErrorsSha256 is { } hash && ShardManifest.HashOf(errors) != hash))
+            {
+                throw new InvalidDataException($"Shard file '{file}' (or its errors file) was changed after shard {manifest.Shard} was scored: its SHA-256 is not the one in '{ManifestPath(file)}'; score shard {manifest.Shard} again.");
+            }
+        }
     }
 
     /// <summary>The rows of every file, each file's header once, sorted by path (ordinal) as an unsharded run lists the folder; a path in two files is an error.</summary>

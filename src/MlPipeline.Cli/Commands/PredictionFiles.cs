@@ -11,14 +11,14 @@ internal static class PredictionFiles
     internal sealed record Row(string Path, string File, IReadOnlyList<string>? Fields, string? Line);
 
     /// <summary>The header (CSV; null for JSON Lines or an empty file) and the rows of <paramref name="file"/>.</summary>
-    /// <exception cref="InvalidDataException">A JSON line without a path, or an unclosed CSV quote; the message names the file and line.</exception>
+    /// <exception cref="InvalidDataException">A JSON line without a path, an unclosed CSV quote, or a CSV row whose fields do not match the header (a file cut mid-row); the message names the file and line.</exception>
     public static (IReadOnlyList<string>? Header, List<Row> Rows) Read(string file, bool jsonl)
     {
         var rows = new List<Row>();
         if (jsonl)
         {
             int number = 0;
-            foreach (string line in File.ReadLines(file))
+            foreach (string line in File.ReadLines(FileSystem.RequireFile(file, "Predictions file")))
             {
                 number++;
                 if (line.Length == 0) { continue; }
@@ -36,8 +36,16 @@ internal static class PredictionFiles
         }
         var records = Csv.Read(file).ToList();
         if (records.Count == 0) { return (null, rows); }
-        rows.AddRange(records.Skip(1).Select(r => new Row(r.Fields[0], file, r.Fields, null)));
-        return (records[0].Fields, rows);
+        var header = records[0].Fields;
+        foreach (var (line, fields) in records.Skip(1))
+        {
+            if (fields.Count != header.Count)
+            {
+                throw new InvalidDataException($"'{file}' line {line} has {fields.Count} field(s), but its header has {header.Count}: the row is cut short or the file was changed; score it again (or with --resume, which drops a torn last row).");
+            }
+            rows.Add(new Row(fields[0], file, fields, null));
+        }
+        return (header, rows);
     }
 
     /// <summary>The rows sorted by path (ordinal, as a folder is listed and scored), under <paramref name="header"/> for CSV.</summary>
@@ -53,19 +61,30 @@ internal static class PredictionFiles
         return Csv.Format([header!, .. rows.Select(r => r.Fields!)]);
     }
 
-    /// <summary>Cuts a file after its last line feed: a record torn by a kill mid-write is dropped, whole ones kept.</summary>
-    public static void DropTornEnd(string file)
+    /// <summary>The header line score writes at the top of a CSV file (with its line feed), as bytes.</summary>
+    public static byte[] HeaderBytes(IReadOnlyList<string> header) => new UTF8Encoding(false).GetBytes(Csv.Format([header]));
+
+    /// <summary>
+    /// Cuts a file after its last complete record: a record torn by a kill mid-write is dropped, whole ones kept. In CSV
+    /// a line feed inside a quoted field (a file name may hold one) does not end a record, so the quotes are followed
+    /// from the start; JSON Lines escape line feeds, so there the last one ends the last record. Returns the length kept.
+    /// </summary>
+    public static long DropTornEnd(string file, bool csv)
     {
-        using var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
-        long end = stream.Length;
-        var one = new byte[1];
-        while (end > 0)
+        using var stream = new FileStream(FileSystem.RequireFile(file, "Partial output"), FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        long end = 0, position = 0;
+        bool quoted = false;
+        var buffer = new byte[1 << 16];
+        for (int read; (read = stream.Read(buffer)) > 0; position += read)
         {
-            stream.Position = end - 1;
-            stream.ReadExactly(one);
-            if (one[0] == (byte)'\n') { break; }
-            end--;
+            for (int i = 0; i < read; i++)
+            {
+                // A doubled quote inside a quoted field toggles twice: the state is right at every record's end.
+                if (csv && buffer[i] == (byte)'"') { quoted = !quoted; }
+                else if (buffer[i] == (byte)'\n' && !quoted) { end = position + i + 1; }
+            }
         }
         stream.SetLength(end);
+        return end;
     }
 }

@@ -62,7 +62,7 @@ internal static class ScoreCommand
         if (shard is not null && output is null) { throw new ArgumentException("--shard needs --output: the shards' files are what 'mlpipeline merge' joins."); }
         if (parse.GetValue(Resume) && output is null) { throw new ArgumentException("--resume needs --output: it continues the file an interrupted run was writing."); }
         using var classifier = Scoring.Load(parse, parse.GetValue(TopK), parse.GetValue(Probabilities),
-            outputs: output is null ? [] : [output, ErrorsPath(output), MergeCommand.ManifestPath(output), Partial(output), Partial(ErrorsPath(output)), PartialManifest(output), LockPath(output)]);
+            outputs: output is null ? [] : [output, ErrorsPath(output), MergeCommand.ManifestPath(output), PartialOutput.PathOf(output), PartialOutput.PathOf(ErrorsPath(output)), PartialOutput.SettingsPath(output), PartialOutput.LockPath(output)]);
         return ScoreFolder(classifier, input, parse.GetValue(Recursive), output, console, cancellationToken, shard, parse.GetValue(Resume));
     }
 
@@ -90,11 +90,11 @@ internal static class ScoreCommand
     /// <summary>Where the files that could not be scored are listed: one errors file per output (<c>p.csv.errors.csv</c>).</summary>
     internal static string ErrorsPath(string output) => output + ".errors.csv";
 
-    /// <summary>Where an output grows while it is scored (published by a rename when the run ends).</summary>
-    internal static string Partial(string output) => output + ".partial";
+    /// <summary>The columns of the errors file.</summary>
+    internal static readonly IReadOnlyList<string> ErrorColumns = ["path", "error"];
 
-    /// <summary>What a partial output was scored with, compared on --resume.</summary>
-    internal static string PartialManifest(string output) => output + ".partial.json";
+    /// <summary>The longest file name an output may have: its side files add <see cref="PartialOutput.LongestSuffix"/>, and a name holds at most 255 bytes on Linux and macOS file systems.</summary>
+    internal const int MaxOutputNameBytes = 255 - 19;
 
     /// <summary>Results between flushes of the partial output: a kill loses at most these.</summary>
     const int FlushEvery = 256;
@@ -110,6 +110,11 @@ internal static class ScoreCommand
         if (output is not null)
         {
             FileSystem.RequireWritableFile(output, "--output");
+            int nameBytes = Encoding.UTF8.GetByteCount(Path.GetFileName(output));
+            if (nameBytes > MaxOutputNameBytes)
+            {
+                throw new ArgumentException($"--output's file name is {nameBytes} bytes long; expected at most {MaxOutputNameBytes}, so that the files beside it (the longest is NAME{PartialOutput.LongestSuffix}) fit the file system's 255-byte limit. Choose a shorter name.");
+            }
             FileSystem.RequireWritableFile(errorsPath!, "The errors file");
             FileSystem.RequireWritableFile(manifestPath!, "The shard manifest");
         }
@@ -121,13 +126,13 @@ internal static class ScoreCommand
             images = shard.Select(input, images);
             console.Error.WriteLine($"Shard {shard}: {images.Count} of the folder's {listing.Images.Count} images.");
         }
-        // A manifest left by an earlier sharded run into this output would make merge take this file for a shard.
-        if (shard is null && manifestPath is not null && File.Exists(manifestPath)) { File.Delete(manifestPath); }
         var header = Header(topK, probabilities, classifier.Labels);
+        var run = ScoringRun.Of(classifier, input, header, jsonl, shard);
 
         // A file output grows in OUTPUT.partial, flushed every FlushEvery results, so that a killed run keeps what it
-        // scored; --resume skips those files and appends. The finished file is published by a rename.
-        var partial = output is null ? null : OpenPartial(output, header, jsonl, input, shard, classifier.ModelSource, resume, console);
+        // scored; --resume skips those files and appends. The finished file is published when the run ends.
+        void Pause(string point) => console.Pause(point, cancellationToken);
+        var partial = output is null ? null : PartialOutput.Open(output, run, header, jsonl, resume, console, Pause);
         int before = images.Count;
         if (partial is not null && partial.Done.Count > 0)
         {
@@ -144,11 +149,9 @@ internal static class ScoreCommand
         var errorWriter = errorsFile is null ? null : new StreamWriter(errorsFile, new UTF8Encoding(false), 1 << 12, leaveOpen: true) { NewLine = "\n" };
         using var csv = jsonl ? null : Csv.Writer(writer);
         using var errorCsv = errorWriter is null ? null : Csv.Writer(errorWriter);
-        if (partial is null || !partial.Resumed)
-        {
-            csv?.WriteRow(header);
-            errorCsv?.WriteRow(["path", "error"]);
-        }
+        // A file output's headers are written when its partial files are started.
+        if (partial is null) { csv?.WriteRow(header); }
+        Pause("score.started");
         void FlushAll()
         {
             csv?.Flush();
@@ -176,7 +179,12 @@ internal static class ScoreCommand
                 if (errorCsv is null) { console.Error.WriteLine($"failed: {result.Path}: {result.Error}"); }
                 else { errorCsv.WriteRow([result.Path, result.Error!]); }
             }
-            if (partial is not null && (scored + failed) % FlushEvery == 0) { FlushAll(); }
+            if (scored + failed == 1) { Pause("score.first-result"); }
+            if (partial is not null && (scored + failed) % FlushEvery == 0)
+            {
+                FlushAll();
+                if (scored + failed == FlushEvery) { Pause("score.first-flush"); }
+            }
             if (console.Interactive && draw.ElapsedMilliseconds > 100)
             {
                 draw.Restart();
@@ -185,15 +193,13 @@ internal static class ScoreCommand
             }
         }
         FlushAll();
-        predictions?.Dispose();
-        errorsFile?.Dispose();
+        Pause("score.before-publish");
         int failedInAll = failed + (partial?.DoneFailed ?? 0);
-        // The errors file is settled first, so new predictions never sit beside the previous run's failures.
-        partial?.Publish(failedInAll > 0, header, jsonl);
-        if (shard is not null)
-        {
-            AtomicFile.WriteAllText(manifestPath!, JsonSerializer.Serialize(new MergeCommand.ShardManifest(shard.ToString(), shard.Index, shard.Count, before, listing.Images.Count, classifier.ModelSource)) + "\n");
-        }
+        int scoredInAll = scored + (partial?.DoneScored ?? 0);
+        // A manifest left by an earlier sharded run into this output would make merge take this file for a shard:
+        // publishing removes it, and writes the new one for a shard.
+        partial?.Publish(failedInAll > 0, header, jsonl, manifestPath!, shard is null ? (Func<string>?)null : () => ShardManifest.Write(
+            shard, before, listing.Images.Count, scoredInAll, failedInAll, run, output!));
         double seconds = clock.Elapsed.TotalSeconds;
         if (console.Interactive) { console.Error.WriteLine(); }
         console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -232,128 +238,6 @@ internal static class ScoreCommand
             }
             any = true;
             yield return e.Current;
-        }
-    }
-
-    /// <summary>The partial output of a run: its streams (appending on resume) and what it already holds.</summary>
-    sealed class PartialOutput
-    {
-        public required string Output { get; init; }
-        public required FileStream Lock { get; init; }
-        public string Path => Partial(Output);
-        public required FileStream Predictions { get; init; }
-        public required FileStream Errors { get; init; }
-        public required bool Resumed { get; init; }
-        public required HashSet<string> Done { get; init; }
-        public required int DoneFailed { get; init; }
-
-        /// <summary>Closes and removes the partial files: the run wrote nothing worth resuming.</summary>
-        public void Discard()
-        {
-            Predictions.Dispose();
-            Errors.Dispose();
-            File.Delete(Path);
-            File.Delete(Partial(ErrorsPath(Output)));
-            File.Delete(PartialManifest(Output));
-            Release();
-        }
-
-        /// <summary>Removes the lock file and releases the lock.</summary>
-        public void Release()
-        {
-            File.Delete(LockPath(Output));
-            Lock.Dispose();
-        }
-
-        /// <summary>Publishes the partial files as the output (sorted by path when resumed, else as written) and removes them.</summary>
-        public void Publish(bool anyFailed, IReadOnlyList<string> header, bool jsonl)
-        {
-            string errorsPath = ErrorsPath(Output);
-            // Written in one go, the partial file is already in order and is renamed into place; grown over several
-            // runs, its rows are put in the folder's order first.
-            void Settle(string partial, string target, IReadOnlyList<string> columns, bool lines)
-            {
-                if (Resumed) { AtomicFile.WriteAllText(target, PredictionFiles.Format(columns, PredictionFiles.Read(partial, lines).Rows, lines)); }
-                else { File.Move(partial, target, overwrite: true); }
-            }
-            string partialErrors = Partial(errorsPath);
-            if (anyFailed) { Settle(partialErrors, errorsPath, ["path", "error"], false); }
-            else if (File.Exists(errorsPath)) { File.Delete(errorsPath); }
-            Settle(Path, Output, header, jsonl);
-            File.Delete(Path);
-            File.Delete(partialErrors);
-            File.Delete(PartialManifest(Output));
-            Release();
-        }
-    }
-
-    static PartialOutput OpenPartial(string output, IReadOnlyList<string> header, bool jsonl, string input, Shard? shard, string model, bool resume, CliConsole console)
-    {
-        // An exclusive lock (flock, released by the OS if the process dies) before anything is read or written: a second
-        // run into the same output is refused instead of interleaving with, or truncating, this one.
-        FileStream held;
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
-        try
-        {
-            held = new FileStream(LockPath(output), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException e) when (e is not DirectoryNotFoundException && File.Exists(LockPath(output)))
-        {
-            throw new IOException($"'{output}' is in use: another mlpipeline run is writing this output ({LockPath(output)} is locked). Wait for it, or write elsewhere.", e);
-        }
-        try
-        {
-            return OpenLocked(output, held, header, jsonl, input, shard, model, resume, console);
-        }
-        catch
-        {
-            held.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>The lock file of an output being written.</summary>
-    internal static string LockPath(string output) => output + ".partial.lock";
-
-    static PartialOutput OpenLocked(string output, FileStream held, IReadOnlyList<string> header, bool jsonl, string input, Shard? shard, string model, bool resume, CliConsole console)
-    {
-        string path = Partial(output), errors = Partial(ErrorsPath(output)), manifest = PartialManifest(output);
-        string settings = JsonSerializer.Serialize(new { input = System.IO.Path.GetFullPath(input), model, shard = shard?.ToString(), columns = jsonl ? "jsonl" : string.Join(",", header) }) + "\n";
-        bool resumed = false;
-        var done = new HashSet<string>(StringComparer.Ordinal);
-        int doneFailed = 0;
-        if (resume && File.Exists(path) && File.Exists(manifest))
-        {
-            string saved = File.ReadAllText(manifest);
-            if (saved != settings)
-            {
-                throw new InvalidOperationException($"The interrupted run in '{path}' was scored with other settings ({saved.Trim()}); resume with the same input, model, shard and columns, or leave out --resume to start over.");
-            }
-            PredictionFiles.DropTornEnd(path);
-            foreach (var row in PredictionFiles.Read(path, jsonl).Rows) { done.Add(row.Path); }
-            if (File.Exists(errors))
-            {
-                PredictionFiles.DropTornEnd(errors);
-                foreach (var row in PredictionFiles.Read(errors, false).Rows) { done.Add(row.Path); doneFailed++; }
-            }
-            resumed = true;
-        }
-        else
-        {
-            if (resume) { console.Error.WriteLine($"Nothing to resume in {path}; scoring from the start."); }
-            else if (File.Exists(path)) { console.Error.WriteLine($"note: starting over; {path} holds an interrupted run (add --resume to continue it instead)."); }
-            AtomicFile.WriteAllText(manifest, settings);
-        }
-        FileStream Open(string file) => new(file, resumed ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.Read);
-        var predictions = Open(path);
-        try
-        {
-            return new PartialOutput { Output = output, Predictions = predictions, Errors = Open(errors), Lock = held, Resumed = resumed, Done = done, DoneFailed = doneFailed };
-        }
-        catch
-        {
-            predictions.Dispose();
-            throw;
         }
     }
 

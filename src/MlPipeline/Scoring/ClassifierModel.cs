@@ -17,10 +17,11 @@ internal sealed class ClassifierModel : IDisposable
     readonly InferenceSession session;
     readonly string outputName;
 
-    ClassifierModel(InferenceSession session, string source, ImageClassifierOptions options, byte[]? bytes, string? path)
+    ClassifierModel(InferenceSession session, string source, ImageClassifierOptions options, byte[]? bytes, string? path, string sha256)
     {
         this.session = session;
         Source = source;
+        Sha256 = sha256;
         Options = options;
         ModelBytes = bytes;
         ModelPath = path;
@@ -39,6 +40,9 @@ internal sealed class ClassifierModel : IDisposable
 
     /// <summary>Where the model came from (a path, or "built-in mnist-cnn").</summary>
     public string Source { get; }
+
+    /// <summary>The model file's SHA-256 (<c>sha256:</c> and 64 lowercase hex digits), read when it was loaded: what identifies the model, whatever its path.</summary>
+    public string Sha256 { get; }
 
     /// <summary>The options the model was loaded with.</summary>
     public ImageClassifierOptions Options { get; }
@@ -78,15 +82,22 @@ internal sealed class ClassifierModel : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
         if (!File.Exists(modelPath)) { throw new FileNotFoundException($"Model file '{modelPath}' does not exist.", modelPath); }
-        return Create(o => new InferenceSession(modelPath, o), modelPath, options, null, Path.GetFullPath(modelPath));
+        string sha256;
+        using (var stream = FileSystem.OpenRead(modelPath, "Model file"))
+        {
+            sha256 = HashText(System.Security.Cryptography.SHA256.HashData(stream));
+        }
+        return Create(o => new InferenceSession(modelPath, o), modelPath, options, null, Path.GetFullPath(modelPath), sha256);
     }
 
     /// <summary>Loads the built-in MNIST digit classifier.</summary>
     public static ClassifierModel LoadBuiltInMnist(ImageClassifierOptions? options)
     {
         byte[] model = BuiltInMnistModel();
-        return Create(o => new InferenceSession(model, o), "built-in mnist-cnn", options, model, null);
+        return Create(o => new InferenceSession(model, o), "built-in mnist-cnn", options, model, null, HashText(System.Security.Cryptography.SHA256.HashData(model)));
     }
+
+    static string HashText(byte[] digest) => "sha256:" + Convert.ToHexStringLower(digest);
 
     /// <summary>The bytes of the built-in model embedded in this assembly.</summary>
     public static byte[] BuiltInMnistModel()
@@ -98,7 +109,7 @@ internal sealed class ClassifierModel : IDisposable
         return memory.ToArray();
     }
 
-    static ClassifierModel Create(Func<SessionOptions, InferenceSession> open, string source, ImageClassifierOptions? options, byte[]? bytes, string? path)
+    static ClassifierModel Create(Func<SessionOptions, InferenceSession> open, string source, ImageClassifierOptions? options, byte[]? bytes, string? path, string sha256)
     {
         options = (options ?? new ImageClassifierOptions()).Validate();
         InferenceSession session;
@@ -115,7 +126,7 @@ internal sealed class ClassifierModel : IDisposable
         }
         try
         {
-            return new ClassifierModel(session, source, options, bytes, path);
+            return new ClassifierModel(session, source, options, bytes, path, sha256);
         }
         catch
         {

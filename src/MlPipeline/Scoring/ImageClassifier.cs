@@ -30,6 +30,9 @@ public sealed class ImageClassifier : IDisposable
     /// <summary>Where the model came from (a path, or "built-in mnist-cnn").</summary>
     public string ModelSource => model.Source;
 
+    /// <summary>The model file's SHA-256 (<c>sha256:</c> and 64 hex digits), read when it was loaded: it identifies the model whatever its path, so that a replaced file is told apart.</summary>
+    public string ModelSha256 => model.Sha256;
+
     /// <summary>The model's own MlPipeline metadata, or null for a foreign model.</summary>
     public ClassifierMetadata? Metadata => model.Metadata;
 

@@ -1,0 +1,222 @@
+using System.Text.Json;
+using MlPipeline.Internals;
+
+namespace MlPipeline.Cli.Commands;
+
+/// <summary>
+/// The resumable store of a file output of <c>score</c>: <c>OUTPUT.partial</c> and <c>OUTPUT.errors.csv.partial</c> grow
+/// as results come (appended on <c>--resume</c>), <c>OUTPUT.partial.json</c> says what they were scored with, and
+/// <c>OUTPUT.partial.lock</c> keeps a second run out. The order of every step is chosen so that a kill at any moment
+/// leaves either nothing to resume or files that resume to what an uninterrupted run writes: the headers are written
+/// and flushed before the settings file that makes the files resumable, and a torn last record is cut on resume.
+/// </summary>
+internal sealed class PartialOutput
+{
+    readonly Action<string> pause;
+
+    PartialOutput(string output, FileStream held, Action<string> pause)
+    {
+        Output = output;
+        Lock = held;
+        this.pause = pause;
+    }
+
+    /// <summary>The output the partial files become.</summary>
+    public string Output { get; }
+
+    /// <summary>The held lock (released by <see cref="Release"/>, or by the OS if the process dies).</summary>
+    public FileStream Lock { get; }
+
+    /// <summary>The partial predictions file.</summary>
+    public string Path => PathOf(Output);
+
+    /// <summary>Where the predictions are appended.</summary>
+    public FileStream Predictions { get; private set; } = null!;
+
+    /// <summary>Where the failures are appended.</summary>
+    public FileStream Errors { get; private set; } = null!;
+
+    /// <summary>Whether an interrupted run is continued.</summary>
+    public bool Resumed { get; private set; }
+
+    /// <summary>The relative paths the interrupted run already scored or failed.</summary>
+    public HashSet<string> Done { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>How many of <see cref="Done"/> failed.</summary>
+    public int DoneFailed { get; private set; }
+
+    /// <summary>How many of <see cref="Done"/> were scored.</summary>
+    public int DoneScored => Done.Count - DoneFailed;
+
+    /// <summary>The partial predictions file of <paramref name="output"/>.</summary>
+    public static string PathOf(string output) => output + ".partial";
+
+    /// <summary>What a partial output was scored with, compared on --resume.</summary>
+    public static string SettingsPath(string output) => output + ".partial.json";
+
+    /// <summary>The lock file of an output being written.</summary>
+    public static string LockPath(string output) => output + ".partial.lock";
+
+    /// <summary>The longest suffix a file beside the output adds to its name.</summary>
+    public const string LongestSuffix = ".errors.csv.partial";
+
+    /// <summary>
+    /// Takes the output's lock and opens its partial files: continues them when <paramref name="resume"/> is set and
+    /// they were scored as <paramref name="run"/>, else starts them afresh. <paramref name="pause"/> is the test seam
+    /// called at each step.
+    /// </summary>
+    public static PartialOutput Open(string output, ScoringRun run, IReadOnlyList<string> header, bool jsonl, bool resume, CliConsole console, Action<string> pause)
+    {
+        foreach (var (file, what) in new[] { (LockPath(output), "The lock file"), (PathOf(output), "The partial output"), (PathOf(ScoreCommand.ErrorsPath(output)), "The partial errors file"), (SettingsPath(output), "The partial output's settings") })
+        {
+            FileSystem.RequireFileOrMissing(file, what);
+        }
+        // An exclusive lock (flock, released by the OS if the process dies) before anything is read or written: a second
+        // run into the same output is refused instead of interleaving with, or truncating, this one.
+        FileStream held;
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(output))!);
+        try
+        {
+            held = new FileStream(LockPath(output), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e) when (e is not DirectoryNotFoundException && File.Exists(LockPath(output)))
+        {
+            throw new IOException($"'{output}' is in use: another mlpipeline run is writing this output ({LockPath(output)} is locked). Wait for it, or write elsewhere.", e);
+        }
+        var partial = new PartialOutput(output, held, pause);
+        try
+        {
+            if (resume && partial.CanResume(run, console)) { partial.Continue(header, jsonl); }
+            else { partial.Start(run, header, jsonl, resume, console); }
+            return partial;
+        }
+        catch
+        {
+            partial.Predictions?.Dispose();
+            partial.Errors?.Dispose();
+            held.Dispose();
+            throw;
+        }
+    }
+
+    string ErrorsPartial => PathOf(ScoreCommand.ErrorsPath(Output));
+
+    bool CanResume(ScoringRun run, CliConsole console)
+    {
+        if (!File.Exists(Path) || !File.Exists(SettingsPath(Output)))
+        {
+            console.Error.WriteLine($"Nothing to resume in {Path}; scoring from the start.");
+            return false;
+        }
+        var then = ScoringRun.Read<ScoringRun>(SettingsPath(Output), "The partial output's settings");
+        var differences = run.DifferencesFrom(then);
+        if (differences.Count > 0)
+        {
+            throw new InvalidOperationException($"The interrupted run in '{Path}' was scored differently: {string.Join("; ", differences)}. Resume with the same input, model, preprocessing, shard and columns, or leave out --resume to start over.");
+        }
+        return true;
+    }
+
+    /// <summary>Starts afresh: the settings file goes first (nothing is resumable while the files are new), the headers are written and flushed, then the settings are written.</summary>
+    void Start(ScoringRun run, IReadOnlyList<string> header, bool jsonl, bool resume, CliConsole console)
+    {
+        if (!resume && File.Exists(Path)) { console.Error.WriteLine($"note: starting over; {Path} holds an interrupted run (add --resume to continue it instead)."); }
+        File.Delete(SettingsPath(Output));
+        Predictions = new FileStream(Path, FileMode.Create, FileAccess.Write, FileShare.Read);
+        Errors = new FileStream(ErrorsPartial, FileMode.Create, FileAccess.Write, FileShare.Read);
+        pause("score.created");
+        if (!jsonl) { Predictions.Write(PredictionFiles.HeaderBytes(header)); }
+        Errors.Write(PredictionFiles.HeaderBytes(ScoreCommand.ErrorColumns));
+        Predictions.Flush(flushToDisk: true);
+        Errors.Flush(flushToDisk: true);
+        pause("score.headers-written");
+        AtomicFile.WriteAllText(SettingsPath(Output), JsonSerializer.Serialize(run, ScoringRun.Json) + "\n");
+    }
+
+    /// <summary>Continues the partial files: a torn last record is cut, a torn or missing header written again, and what they hold is skipped.</summary>
+    void Continue(IReadOnlyList<string> header, bool jsonl)
+    {
+        foreach (var row in Repair(Path, jsonl ? null : header)) { Done.Add(row.Path); }
+        foreach (var row in Repair(ErrorsPartial, ScoreCommand.ErrorColumns))
+        {
+            if (Done.Add(row.Path)) { DoneFailed++; }
+        }
+        Resumed = true;
+        Predictions = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read);
+        Errors = new FileStream(ErrorsPartial, FileMode.Append, FileAccess.Write, FileShare.Read);
+    }
+
+    static List<PredictionFiles.Row> Repair(string file, IReadOnlyList<string>? header)
+    {
+        if (!File.Exists(file)) { File.WriteAllBytes(file, header is null ? [] : PredictionFiles.HeaderBytes(header)); }
+        if (PredictionFiles.DropTornEnd(file, csv: header is not null) == 0 && header is not null)
+        {
+            using var stream = new FileStream(file, FileMode.Append, FileAccess.Write, FileShare.Read);
+            stream.Write(PredictionFiles.HeaderBytes(header));
+        }
+        var (found, rows) = PredictionFiles.Read(file, jsonl: header is null);
+        if (header is not null && !found!.SequenceEqual(header))
+        {
+            throw new InvalidDataException($"'{file}' starts with the columns {string.Join(",", found!)}, not this run's {string.Join(",", header)}; leave out --resume to start over.");
+        }
+        return rows;
+    }
+
+    /// <summary>Closes and removes the partial files: the run wrote nothing worth resuming.</summary>
+    public void Discard()
+    {
+        Predictions.Dispose();
+        Errors.Dispose();
+        File.Delete(SettingsPath(Output));
+        File.Delete(Path);
+        File.Delete(ErrorsPartial);
+        Release();
+    }
+
+    /// <summary>Removes the lock file and releases the lock.</summary>
+    public void Release()
+    {
+        File.Delete(LockPath(Output));
+        Lock.Dispose();
+    }
+
+    /// <summary>A copy rather than a rename, so that the partial file stays until the run is settled: a kill after publishing resumes to the same files.</summary>
+    static void CopyAtomically(string source, string target)
+    {
+        using var writer = AtomicFile.Begin(target);
+        using (var from = File.OpenRead(source)) { from.CopyTo(writer.Stream); }
+        writer.Commit();
+    }
+
+    /// <summary>
+    /// Publishes the partial files as the output (sorted by path when resumed, else as written), then writes the
+    /// shard manifest <paramref name="manifest"/> gives (if any), then removes the partial files. A manifest left
+    /// beside the output by an earlier run is removed first, so that it never describes the new output; the errors
+    /// file is settled before the predictions, so that new predictions never sit beside the previous run's failures.
+    /// A kill at any step leaves the partial files, which resume to the same result.
+    /// </summary>
+    public void Publish(bool anyFailed, IReadOnlyList<string> header, bool jsonl, string manifestPath, Func<string>? manifest)
+    {
+        Predictions.Dispose();
+        Errors.Dispose();
+        string errorsPath = ScoreCommand.ErrorsPath(Output);
+        void Settle(string partial, string target, IReadOnlyList<string> columns, bool lines)
+        {
+            // Written in one go, the partial file is already in order and is renamed into place; grown over several
+            // runs, its rows are put in the folder's order first.
+            if (Resumed) { AtomicFile.WriteAllText(target, PredictionFiles.Format(columns, PredictionFiles.Read(partial, lines).Rows, lines)); }
+            else { CopyAtomically(partial, target); }
+        }
+        File.Delete(manifestPath);
+        if (anyFailed) { Settle(ErrorsPartial, errorsPath, ScoreCommand.ErrorColumns, false); }
+        else { File.Delete(errorsPath); }
+        pause("score.errors-published");
+        Settle(Path, Output, header, jsonl);
+        pause("score.output-published");
+        if (manifest is not null) { AtomicFile.WriteAllText(manifestPath, manifest()); }
+        File.Delete(Path);
+        File.Delete(ErrorsPartial);
+        File.Delete(SettingsPath(Output));
+        Release();
+    }
+}
