@@ -144,4 +144,35 @@ public sealed class ScoreResumeTests
         Assert.That(error, Does.Contain("--output's file name is 244 bytes long; expected at most 236"));
         Assert.That(Directory.GetFiles(dir, "ppp*"), Is.Empty);
     }
+
+    [Test]
+    public async Task Score_FileDeletedBetweenTheKillAndTheResume_IsNotInTheOutput()
+    {
+        string folder = Path.Combine(dir, "copy");
+        foreach (string file in Directory.GetFiles(input, "*", SearchOption.AllDirectories))
+        {
+            string to = Path.Combine(folder, Path.GetRelativePath(input, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+            File.Copy(file, to);
+        }
+        string[] args = ["score", "--input", folder, "--recursive", "--probabilities", "--batch-size", "16"];
+        string output = F("deleted.csv");
+        using (var cli = CliProcess.PausedAt("score.first-flush", [.. args, "--output", output]))
+        {
+            Assert.That(cli.WaitFor("paused at score.first-flush", TimeSpan.FromMinutes(2)), Is.True, cli.Error);
+            cli.Signal("KILL");
+            cli.Exit(TimeSpan.FromSeconds(30));
+        }
+        // The first file in the folder's order: among those the killed run flushed.
+        string first = Directory.GetFiles(Path.Combine(folder, "0")).Order(StringComparer.Ordinal).First();
+        Assert.That(File.ReadAllText(output + ".partial"), Does.Contain(Path.GetRelativePath(folder, first)));
+        File.Delete(first);
+
+        var (exit, _, error) = await CliRunner.Run([.. args, "--output", output, "--resume"]);
+        var (wholeExit, _, wholeError) = await CliRunner.Run([.. args, "--output", F("deleted-whole.csv")]);
+
+        Assert.That((exit, wholeExit), Is.EqualTo((3, 3)), error + wholeError);
+        Assert.That(error, Does.Contain("note: 1 file(s) scored by the interrupted run are no longer in"));
+        Assert.That(File.ReadAllBytes(output), Is.EqualTo(File.ReadAllBytes(F("deleted-whole.csv"))));
+    }
 }

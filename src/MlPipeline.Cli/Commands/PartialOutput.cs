@@ -42,11 +42,29 @@ internal sealed class PartialOutput
     /// <summary>The relative paths the interrupted run already scored or failed.</summary>
     public HashSet<string> Done { get; } = new(StringComparer.Ordinal);
 
+    readonly HashSet<string> doneFailed = new(StringComparer.Ordinal);
+
     /// <summary>How many of <see cref="Done"/> failed.</summary>
-    public int DoneFailed { get; private set; }
+    public int DoneFailed => doneFailed.Count;
 
     /// <summary>How many of <see cref="Done"/> were scored.</summary>
     public int DoneScored => Done.Count - DoneFailed;
+
+    HashSet<string>? listed;
+
+    /// <summary>
+    /// Keeps only the rows of files still in <paramref name="images"/> (relative paths): a file deleted from the folder
+    /// between the interruption and the resume is no longer in the output, as in an uninterrupted run. Returns how many
+    /// rows are dropped.
+    /// </summary>
+    public int KeepOnly(IEnumerable<string> images)
+    {
+        listed = new HashSet<string>(images, StringComparer.Ordinal);
+        int before = Done.Count;
+        Done.IntersectWith(listed);
+        doneFailed.IntersectWith(listed);
+        return before - Done.Count;
+    }
 
     /// <summary>The partial predictions file of <paramref name="output"/>.</summary>
     public static string PathOf(string output) => output + ".partial";
@@ -139,7 +157,7 @@ internal sealed class PartialOutput
         foreach (var row in Repair(Path, jsonl ? null : header)) { Done.Add(row.Path); }
         foreach (var row in Repair(ErrorsPartial, ScoreCommand.ErrorColumns))
         {
-            if (Done.Add(row.Path)) { DoneFailed++; }
+            if (Done.Add(row.Path)) { doneFailed.Add(row.Path); }
         }
         Resumed = true;
         Predictions = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read);
@@ -204,7 +222,7 @@ internal sealed class PartialOutput
         {
             // Written in one go, the partial file is already in order and is renamed into place; grown over several
             // runs, its rows are put in the folder's order first.
-            if (Resumed) { AtomicFile.WriteAllText(target, PredictionFiles.Format(columns, PredictionFiles.Read(partial, lines).Rows, lines)); }
+            if (Resumed) { AtomicFile.WriteAllText(target, PredictionFiles.Format(columns, [.. PredictionFiles.Read(partial, lines).Rows.Where(r => listed is null || listed.Contains(r.Path))], lines)); }
             else { CopyAtomically(partial, target); }
         }
         File.Delete(manifestPath);

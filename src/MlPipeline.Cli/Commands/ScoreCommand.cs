@@ -134,6 +134,10 @@ internal static class ScoreCommand
         void Pause(string point) => console.Pause(point, cancellationToken);
         var partial = output is null ? null : PartialOutput.Open(output, run, header, jsonl, resume, console, Pause);
         int before = images.Count;
+        if (partial is { Resumed: true } && partial.KeepOnly(images.Select(f => FolderListing.RelativePath(input, f))) is > 0 and int gone)
+        {
+            console.Error.WriteLine($"note: {gone} file(s) scored by the interrupted run are no longer in {input}; their rows are dropped.");
+        }
         if (partial is not null && partial.Done.Count > 0)
         {
             images = [.. images.Where(f => !partial.Done.Contains(FolderListing.RelativePath(input, f)))];
