@@ -32,6 +32,27 @@ public sealed class ScoreCommandTests
     }
 
     [Test]
+    public async Task Score_FileNameNotValidUtf8_IsReportedAsSuch()
+    {
+        Assume.That(OperatingSystem.IsLinux(), Is.True);
+        string folder = DigitFolder(3);
+        // Python writes the name's bytes as they are; .NET sees U+FFFD in place of 0xFF.
+        using (var python = System.Diagnostics.Process.Start("/usr/bin/python3", ["-c", "import sys,shutil; shutil.copy(sys.argv[1], sys.argv[2].encode() + b'/a\\xff.png')", Directory.GetFiles(folder, "*.png", SearchOption.AllDirectories)[0], folder]))
+        {
+            python.WaitForExit();
+            Assert.That(python.ExitCode, Is.Zero);
+        }
+        string output = Path.Combine(dir, "p.csv");
+
+        var (exit, _, error) = await CliRunner.Run("score", "--input", folder, "--recursive", "--output", output);
+        // .NET cannot delete what it cannot name.
+        using (var rm = System.Diagnostics.Process.Start("rm", ["-rf", folder])) { rm.WaitForExit(); }
+
+        Assert.That(exit, Is.EqualTo(3), error);
+        Assert.That(File.ReadAllText(output + ".errors.csv"), Does.Contain("the file's name is not valid UTF-8, so it cannot be opened"));
+    }
+
+    [Test]
     public async Task Score_FolderWithABadFile_ExitsThreeAndWritesTheErrorsFile()
     {
         string folder = DigitFolder(10);

@@ -141,7 +141,7 @@ public sealed class ScoreResumeTests
         var (exit, _, error) = await CliRunner.Run([.. common, "--output", output]);
 
         Assert.That(exit, Is.EqualTo(2), error);
-        Assert.That(error, Does.Contain("--output's file name is 244 bytes long; expected at most 236"));
+        Assert.That(error, Does.Contain("--output's file name is 244 bytes long; expected at most 193"));
         Assert.That(Directory.GetFiles(dir, "ppp*"), Is.Empty);
     }
 
@@ -174,5 +174,68 @@ public sealed class ScoreResumeTests
         Assert.That((exit, wholeExit), Is.EqualTo((3, 3)), error + wholeError);
         Assert.That(error, Does.Contain("note: 1 file(s) scored by the interrupted run are no longer in"));
         Assert.That(File.ReadAllBytes(output), Is.EqualTo(File.ReadAllBytes(F("deleted-whole.csv"))));
+    }
+
+    [TestCase("symbolic")]
+    [TestCase("hard")]
+    public async Task Score_LinkToAnImagePlantedAtThePartialFile_IsReplacedNotWrittenThrough(string kind)
+    {
+        Assume.That(OperatingSystem.IsWindows(), Is.False);
+        string image = Directory.GetFiles(Path.Combine(input, "4")).Order(StringComparer.Ordinal).First();
+        byte[] before = File.ReadAllBytes(image);
+        string output = F($"linked-{kind}.csv");
+        foreach (string side in new[] { output + ".partial", output + ".errors.csv.partial" })
+        {
+            using var ln = System.Diagnostics.Process.Start("ln", kind == "symbolic" ? ["-s", image, side] : [image, side]);
+            ln.WaitForExit();
+        }
+
+        var (exit, _, error) = await CliRunner.Run([.. common, "--output", output]);
+
+        Assert.That(exit, Is.EqualTo(3), error);
+        Assert.That(File.ReadAllBytes(image), Is.EqualTo(before), "the image is untouched");
+        Assert.That(File.ReadAllBytes(output), Is.EqualTo(File.ReadAllBytes(F("whole.csv"))));
+    }
+
+    [Test]
+    public async Task Score_ResumeFromALinkToAnImage_LeavesTheImageUntouched()
+    {
+        Assume.That(OperatingSystem.IsWindows(), Is.False);
+        string image = Directory.GetFiles(Path.Combine(input, "5")).Order(StringComparer.Ordinal).First();
+        byte[] before = File.ReadAllBytes(image);
+        string output = F("relinked.csv");
+        KillAt("score.first-flush", output);
+        File.Delete(output + ".partial");
+        File.CreateSymbolicLink(output + ".partial", image);
+
+        var (exit, _, error) = await CliRunner.Run([.. common, "--output", output, "--resume"]);
+
+        Assert.That(exit, Is.EqualTo(1), error);
+        Assert.That(error, Does.Contain("it is not this output's partial file: leave out --resume to start over"));
+        Assert.That(File.ReadAllBytes(image), Is.EqualTo(before), "the image is untouched");
+    }
+
+    [Test]
+    public async Task Score_TemporaryFilesOfAKilledWrite_AreRemovedByTheNextRun()
+    {
+        string output = F("leftover.csv");
+        string[] leftovers = [F(".leftover.csv.123456.0123456789abcdef0123456789abcdef.tmp"), F(".leftover.csv.partial.json.7.fedcba9876543210fedcba9876543210.tmp")];
+        string other = F(".leftover.csv.x.csv.123.0123456789abcdef0123456789abcdef.tmp");
+        foreach (string file in leftovers.Append(other)) { File.WriteAllText(file, "a whole copy of an output"); }
+
+        var (exit, _, error) = await CliRunner.Run([.. common, "--output", output]);
+
+        Assert.That(exit, Is.EqualTo(3), error);
+        Assert.That(leftovers.Where(File.Exists), Is.Empty);
+        Assert.That(File.Exists(other), Is.True, "another output's temporary file is not this output's to remove");
+    }
+
+    [Test]
+    public async Task Score_OutputNamedAsAnotherOutputsErrorsFile_ExitsTwo()
+    {
+        var (exit, _, error) = await CliRunner.Run([.. common, "--output", F("a.csv.errors.csv")]);
+
+        Assert.That(exit, Is.EqualTo(2), error);
+        Assert.That(error, Does.Contain($"--output '{F("a.csv.errors.csv")}' is named as the errors file of '{F("a.csv")}'"));
     }
 }

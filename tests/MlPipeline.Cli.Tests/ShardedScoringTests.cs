@@ -89,7 +89,7 @@ public sealed class ShardedScoringTests
         var (missingExit, _, missing) = await CliRunner.Run("merge", "--out", F("m.csv"), F("s0.csv"), F("s2.csv"));
         var (overlapExit, _, overlap) = await CliRunner.Run("merge", "--out", F("m.csv"), F("s0.csv"), F("s1.csv"), F("s2.csv"), F("again.csv"));
         var (bareExit, _, bare) = await CliRunner.Run("merge", "--out", F("m.csv"), F("bare.csv"), F("s1.csv"), F("s2.csv"));
-        var (ownExit, _, own) = await CliRunner.Run("merge", "--out", F("s1.csv.errors.csv"), F("s0.csv"), F("s1.csv"), F("s2.csv"));
+        var (ownExit, _, own) = await CliRunner.Run("merge", "--out", F("s1.csv"), F("s0.csv"), F("s1.csv"), F("s2.csv"));
 
         Assert.That((missingExit, overlapExit, bareExit), Is.EqualTo((1, 1, 1)));
         Assert.That(missing, Does.Contain("Shards missing: 1/3 (given: 0/3, 2/3)"));
@@ -267,5 +267,90 @@ public sealed class ShardedScoringTests
 
         Assert.That(exit, Is.EqualTo(1), error);
         Assert.That(error, Does.Contain($"Shard manifest '{F("s1.csv.shard.json")}' is a special file"));
+    }
+
+    [Test]
+    public async Task Merge_ShardsOfTwoListingsOfTheFolder_AreRefused()
+    {
+        string folder = Digits.WritePngFolder(Path.Combine(dir, "changing"), 40);
+        await CliRunner.Run("score", "--input", folder, "--recursive", "--shard", "0/2", "--output", F("l0.csv"));
+        // One file of shard 0 goes and another of shard 0 comes: the folder's count is the same.
+        string gone = Directory.GetFiles(folder, "*.png", SearchOption.AllDirectories).First(f => MlPipeline.Scoring.Shard.Of(Path.GetRelativePath(folder, f), 2) == 0);
+        string came = Enumerable.Range(0, 1000).Select(i => Path.Combine(folder, "9", $"new{i}.png")).First(f => MlPipeline.Scoring.Shard.Of(Path.GetRelativePath(folder, f), 2) == 0);
+        File.Move(gone, came);
+        await CliRunner.Run("score", "--input", folder, "--recursive", "--shard", "1/2", "--output", F("l1.csv"));
+
+        var (exit, _, error) = await CliRunner.Run("merge", "--out", F("m.csv"), F("l0.csv"), F("l1.csv"));
+
+        Assert.That(exit, Is.EqualTo(1), error);
+        Assert.That(error, Does.Contain("the folder's files (images were added, removed or renamed between the two runs)"));
+    }
+
+    [Test]
+    public async Task Merge_OneFolderByTwoPaths_IsOneFolder()
+    {
+        Assume.That(OperatingSystem.IsWindows(), Is.False);
+        File.CreateSymbolicLink(F("linked"), input);
+        await CliRunner.Run("score", "--input", input + "/", "--recursive", "--shard", "0/2", "--output", F("p0.csv"));
+        await CliRunner.Run("score", "--input", F("linked"), "--recursive", "--shard", "1/2", "--output", F("p1.csv"));
+        await CliRunner.Run("score", "--input", input, "--recursive", "--output", F("single.csv"));
+
+        var (exit, _, error) = await CliRunner.Run("merge", "--out", F("m.csv"), F("p0.csv"), F("p1.csv"));
+
+        Assert.That(exit, Is.Zero, error);
+        Assert.That(File.ReadAllBytes(F("m.csv")), Is.EqualTo(File.ReadAllBytes(F("single.csv"))));
+    }
+
+    [Test]
+    public async Task Merge_ErrorsFileBesideOutIsAShard_ExitsTwoOverwritingNothing()
+    {
+        await ScoreShards(input, "s", 2);
+        File.Copy(F("s0.csv"), F("z.csv.errors.csv"));
+        File.Copy(F("s0.csv.shard.json"), F("z.csv.errors.csv.shard.json"));
+        byte[] before = File.ReadAllBytes(F("z.csv.errors.csv"));
+
+        var (exit, _, error) = await CliRunner.Run("merge", "--out", F("z.csv"), F("z.csv.errors.csv"), F("s1.csv"));
+
+        Assert.That(exit, Is.EqualTo(2), error);
+        Assert.That(error, Does.Contain($"--out '{F("z.csv")}' would write '{F("z.csv.errors.csv")}', which is '{F("z.csv.errors.csv")}', one of the shards' own files"));
+        Assert.That(File.ReadAllBytes(F("z.csv.errors.csv")), Is.EqualTo(before));
+    }
+
+    [TestCase("negative", "probability -5 of class 1 is outside 0 to 1")]
+    [TestCase("above-one", "probability 7 of class 1 is outside 0 to 1")]
+    [TestCase("zeros", "the class probabilities sum to 0; expected 1")]
+    [TestCase("twice", "is in the file twice")]
+    public async Task Evaluate_PredictionsThatAreNotOneDistributionPerImage_AreRefusedNamingTheLine(string edit, string expected)
+    {
+        await CliRunner.Run("score", "--input", input, "--recursive", "--probabilities", "--output", F("p.csv"));
+        var lines = File.ReadAllLines(F("p.csv")).ToList();
+        string[] fields = lines[1].Split(',');
+        int first = Array.IndexOf(lines[0].Split(','), "p_0");
+        switch (edit)
+        {
+            case "negative": fields[first] = "-5"; break;
+            case "above-one": fields[first] = "7"; break;
+            case "zeros": for (int k = first; k < fields.Length; k++) { fields[k] = "0"; } break;
+            default: lines.Add(lines[1]); break;
+        }
+        if (edit != "twice") { lines[1] = string.Join(',', fields); }
+        File.WriteAllLines(F("p.csv"), lines);
+
+        var (exit, _, error) = await CliRunner.Run("evaluate", "--input", input, "--predictions", F("p.csv"));
+
+        Assert.That(exit, Is.EqualTo(1), error);
+        Assert.That(error, Does.Contain($"Predictions file '{F("p.csv")}' line {(edit == "twice" ? lines.Count : 2)}: "));
+        Assert.That(error, Does.Contain(expected));
+    }
+
+    [Test]
+    public async Task Evaluate_JsonLinesPredictions_SaysToScoreToCsv()
+    {
+        await CliRunner.Run("score", "--input", input, "--recursive", "--probabilities", "--output", F("p.jsonl"));
+
+        var (exit, _, error) = await CliRunner.Run("evaluate", "--input", input, "--predictions", F("p.jsonl"));
+
+        Assert.That(exit, Is.EqualTo(1), error);
+        Assert.That(error, Does.Contain("is JSON Lines; evaluation reads score's CSV output"));
     }
 }

@@ -29,6 +29,7 @@ internal static class MergeCommand
     {
         bool jsonl = output.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);
         if (!jsonl && !output.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)) { throw new ArgumentException($"--out must end in .csv or .jsonl, but was '{output}'."); }
+        ScoreCommand.RequireOutputName(output, "--out");
         var shards = new List<(string File, ShardManifest Manifest)>();
         foreach (string file in files)
         {
@@ -37,9 +38,13 @@ internal static class MergeCommand
                 throw new ArgumentException($"Shard file '{file}' is not a {(jsonl ? ".jsonl" : ".csv")} file like --out '{output}'.");
             }
             FileSystem.RequireFile(file, "Shard file");
-            if (new[] { file, ScoreCommand.ErrorsPath(file), ManifestPath(file) }.FirstOrDefault(own => FileSystem.SamePath(output, own)) is { } taken)
+            // Merge writes --out and its errors file; neither may be a file it reads.
+            foreach (string written in new[] { output, ScoreCommand.ErrorsPath(output) })
             {
-                throw new ArgumentException($"--out '{output}' is '{taken}', one of the shards' own files; write the merged file elsewhere.");
+                if (new[] { file, ScoreCommand.ErrorsPath(file), ManifestPath(file) }.FirstOrDefault(own => FileSystem.SamePath(written, own)) is { } taken)
+                {
+                    throw new ArgumentException($"--out '{output}' would write '{written}', which is '{taken}', one of the shards' own files; write the merged file elsewhere.");
+                }
             }
             string manifest = ManifestPath(file);
             if (!File.Exists(manifest)) { throw new InvalidDataException($"Shard file '{file}' has no manifest ('{manifest}'): merge takes the outputs of 'mlpipeline score --shard K/N --output FILE'."); }
@@ -95,6 +100,7 @@ internal static class MergeCommand
         {
             var differences = (manifest.Run with { Shard = first.Run.Shard }).DifferencesFrom(first.Run).ToList();
             if (manifest.FolderImages != first.FolderImages) { differences.Insert(0, $"the folder's image count ({first.FolderImages} in the first, {manifest.FolderImages} in this one)"); }
+            else if (manifest.ListingSha256 != first.ListingSha256) { differences.Insert(0, "the folder's files (images were added, removed or renamed between the two runs)"); }
             if (differences.Count > 0)
             {
                 throw new InvalidDataException($"Shard '{file}' was not scored like '{firstFile}': {string.Join("; ", differences).Replace(" then,", " in the first,", StringComparison.Ordinal).Replace(" now)", " in this one)", StringComparison.Ordinal)}. Merge shards of one run of one folder with one model.");

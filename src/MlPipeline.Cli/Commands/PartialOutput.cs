@@ -75,9 +75,6 @@ internal sealed class PartialOutput
     /// <summary>The lock file of an output being written.</summary>
     public static string LockPath(string output) => output + ".partial.lock";
 
-    /// <summary>The longest suffix a file beside the output adds to its name.</summary>
-    public const string LongestSuffix = ".errors.csv.partial";
-
     /// <summary>
     /// Takes the output's lock and opens its partial files: continues them when <paramref name="resume"/> is set and
     /// they were scored as <paramref name="run"/>, else starts them afresh. <paramref name="pause"/> is the test seam
@@ -102,17 +99,29 @@ internal sealed class PartialOutput
             throw new IOException($"'{output}' is in use: another mlpipeline run is writing this output ({LockPath(output)} is locked). Wait for it, or write elsewhere.", e);
         }
         var partial = new PartialOutput(output, held, pause);
+        bool starting = false;
         try
         {
+            // Temporary files of writes that a kill interrupted (each can be a whole copy of the output).
+            foreach (string file in new[] { output, ScoreCommand.ErrorsPath(output), MergeCommand.ManifestPath(output), PathOf(output), partial.ErrorsPartial, SettingsPath(output) })
+            {
+                AtomicFile.RemoveLeftovers(file);
+            }
             if (resume && partial.CanResume(run, console)) { partial.Continue(header, jsonl); }
-            else { partial.Start(run, header, jsonl, resume, console); }
+            else
+            {
+                starting = true;
+                partial.Start(run, header, jsonl, resume, console);
+            }
             return partial;
         }
         catch
         {
             partial.Predictions?.Dispose();
             partial.Errors?.Dispose();
-            held.Dispose();
+            // A start that failed leaves nothing; an interrupted run that could not be resumed is left as it was.
+            if (starting) { partial.Discard(); }
+            else { held.Dispose(); }
             throw;
         }
     }
@@ -140,8 +149,11 @@ internal sealed class PartialOutput
     {
         if (!resume && File.Exists(Path)) { console.Error.WriteLine($"note: starting over; {Path} holds an interrupted run (add --resume to continue it instead)."); }
         File.Delete(SettingsPath(Output));
-        Predictions = new FileStream(Path, FileMode.Create, FileAccess.Write, FileShare.Read);
-        Errors = new FileStream(ErrorsPartial, FileMode.Create, FileAccess.Write, FileShare.Read);
+        // Removed, then created anew: a link planted at a partial file's name is replaced, never written through.
+        File.Delete(Path);
+        File.Delete(ErrorsPartial);
+        Predictions = new FileStream(Path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
+        Errors = new FileStream(ErrorsPartial, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
         pause("score.created");
         if (!jsonl) { Predictions.Write(PredictionFiles.HeaderBytes(header)); }
         Errors.Write(PredictionFiles.HeaderBytes(ScoreCommand.ErrorColumns));
@@ -164,20 +176,39 @@ internal sealed class PartialOutput
         Errors = new FileStream(ErrorsPartial, FileMode.Append, FileAccess.Write, FileShare.Read);
     }
 
+    /// <summary>
+    /// Writes the file anew (through a rename, so that a link at its name is replaced, not written through) with its
+    /// complete records only, and the header when it had none; returns its rows.
+    /// </summary>
     static List<PredictionFiles.Row> Repair(string file, IReadOnlyList<string>? header)
     {
-        if (!File.Exists(file)) { File.WriteAllBytes(file, header is null ? [] : PredictionFiles.HeaderBytes(header)); }
-        if (PredictionFiles.DropTornEnd(file, csv: header is not null) == 0 && header is not null)
+        long kept = File.Exists(file) ? PredictionFiles.CompleteLength(file, csv: header is not null) : 0;
+        using (var writer = AtomicFile.Begin(file))
         {
-            using var stream = new FileStream(file, FileMode.Append, FileAccess.Write, FileShare.Read);
-            stream.Write(PredictionFiles.HeaderBytes(header));
+            if (kept > 0) { CopyStart(file, kept, writer.Stream); }
+            else if (header is not null) { writer.Stream.Write(PredictionFiles.HeaderBytes(header)); }
+            writer.Commit();
         }
         var (found, rows) = PredictionFiles.Read(file, jsonl: header is null);
         if (header is not null && !found!.SequenceEqual(header))
         {
-            throw new InvalidDataException($"'{file}' starts with the columns {string.Join(",", found!)}, not this run's {string.Join(",", header)}; leave out --resume to start over.");
+            string columns = string.Join(",", found!);
+            throw new InvalidDataException($"'{file}' starts with the columns {(columns.Length > 200 ? columns[..200] + "…" : columns)}, not this run's {string.Join(",", header)}; it is not this output's partial file: leave out --resume to start over.");
         }
         return rows;
+    }
+
+    static void CopyStart(string file, long length, Stream to)
+    {
+        using var from = FileSystem.OpenRead(file, "Partial output");
+        var buffer = new byte[1 << 16];
+        for (long left = length; left > 0;)
+        {
+            int read = from.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+            if (read == 0) { throw new EndOfStreamException($"'{file}' became shorter while it was read."); }
+            to.Write(buffer, 0, read);
+            left -= read;
+        }
     }
 
     /// <summary>Closes and removes the partial files: the run wrote nothing worth resuming.</summary>
@@ -218,18 +249,25 @@ internal sealed class PartialOutput
         Predictions.Dispose();
         Errors.Dispose();
         string errorsPath = ScoreCommand.ErrorsPath(Output);
-        void Settle(string partial, string target, IReadOnlyList<string> columns, bool lines)
+        void Settle(string partial, string target, IReadOnlyList<string> columns, bool lines, bool errors)
         {
             // Written in one go, the partial file is already in order and is renamed into place; grown over several
             // runs, its rows are put in the folder's order first.
-            if (Resumed) { AtomicFile.WriteAllText(target, PredictionFiles.Format(columns, [.. PredictionFiles.Read(partial, lines).Rows.Where(r => listed is null || listed.Contains(r.Path))], lines)); }
+            if (Resumed)
+            {
+                // One row per listed file: a row a hand-edit doubled, or one in both files, is kept once (the prediction).
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                bool Predicted(string path) => Done.Contains(path) && !doneFailed.Contains(path);
+                bool Keep(PredictionFiles.Row row) => (listed is null || listed.Contains(row.Path)) && !(errors && Predicted(row.Path)) && seen.Add(row.Path);
+                AtomicFile.WriteAllText(target, PredictionFiles.Format(columns, [.. PredictionFiles.Read(partial, lines).Rows.Where(Keep)], lines));
+            }
             else { CopyAtomically(partial, target); }
         }
         File.Delete(manifestPath);
-        if (anyFailed) { Settle(ErrorsPartial, errorsPath, ScoreCommand.ErrorColumns, false); }
+        if (anyFailed) { Settle(ErrorsPartial, errorsPath, ScoreCommand.ErrorColumns, false, errors: true); }
         else { File.Delete(errorsPath); }
         pause("score.errors-published");
-        Settle(Path, Output, header, jsonl);
+        Settle(Path, Output, header, jsonl, errors: false);
         pause("score.output-published");
         if (manifest is not null) { AtomicFile.WriteAllText(manifestPath, manifest()); }
         File.Delete(Path);

@@ -65,13 +65,13 @@ internal static class PredictionFiles
     public static byte[] HeaderBytes(IReadOnlyList<string> header) => new UTF8Encoding(false).GetBytes(Csv.Format([header]));
 
     /// <summary>
-    /// Cuts a file after its last complete record: a record torn by a kill mid-write is dropped, whole ones kept. In CSV
-    /// a line feed inside a quoted field (a file name may hold one) does not end a record, so the quotes are followed
-    /// from the start; JSON Lines escape line feeds, so there the last one ends the last record. Returns the length kept.
+    /// The length of a file up to the end of its last complete record: what is after it is a record torn by a kill
+    /// mid-write. In CSV a line feed inside a quoted field (a file name may hold one) does not end a record, so the
+    /// quotes are followed from the start; JSON Lines escape line feeds, so there the last one ends the last record.
     /// </summary>
-    public static long DropTornEnd(string file, bool csv)
+    public static long CompleteLength(string file, bool csv)
     {
-        using var stream = new FileStream(FileSystem.RequireFile(file, "Partial output"), FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        using var stream = FileSystem.OpenRead(file, "Partial output");
         long end = 0, position = 0;
         bool quoted = false;
         var buffer = new byte[1 << 16];
@@ -84,7 +84,6 @@ internal static class PredictionFiles
                 else if (buffer[i] == (byte)'\n' && !quoted) { end = position + i + 1; }
             }
         }
-        stream.SetLength(end);
         return end;
     }
 }

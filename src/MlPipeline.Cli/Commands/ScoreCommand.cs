@@ -93,8 +93,25 @@ internal static class ScoreCommand
     /// <summary>The columns of the errors file.</summary>
     internal static readonly IReadOnlyList<string> ErrorColumns = ["path", "error"];
 
-    /// <summary>The longest file name an output may have: its side files add <see cref="PartialOutput.LongestSuffix"/>, and a name holds at most 255 bytes on Linux and macOS file systems.</summary>
-    internal const int MaxOutputNameBytes = 255 - 19;
+    /// <summary>
+    /// The longest file name an output may have: a name holds at most 255 bytes on Linux and macOS file systems, and the
+    /// longest name written beside the output is the temporary file of its <c>.partial.json</c> (the suffix and <see cref="AtomicFile.TempNameOverhead"/>).
+    /// </summary>
+    internal const int MaxOutputNameBytes = 255 - 13 - AtomicFile.TempNameOverhead;
+
+    /// <summary>Refuses an output name the file system cannot hold with its side files, or one that is another output's errors file.</summary>
+    internal static void RequireOutputName(string output, string option)
+    {
+        int nameBytes = Encoding.UTF8.GetByteCount(Path.GetFileName(output));
+        if (nameBytes > MaxOutputNameBytes)
+        {
+            throw new ArgumentException($"{option}'s file name is {nameBytes} bytes long; expected at most {MaxOutputNameBytes}, so that the files written beside it (the longest is the temporary file of NAME.partial.json) fit the file system's 255-byte limit. Choose a shorter name.");
+        }
+        if (output.EndsWith(".errors.csv", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"{option} '{output}' is named as the errors file of '{output[..^".errors.csv".Length]}' (a file beside every output); choose a name that does not end in .errors.csv.");
+        }
+    }
 
     /// <summary>Results between flushes of the partial output: a kill loses at most these.</summary>
     const int FlushEvery = 256;
@@ -110,11 +127,7 @@ internal static class ScoreCommand
         if (output is not null)
         {
             FileSystem.RequireWritableFile(output, "--output");
-            int nameBytes = Encoding.UTF8.GetByteCount(Path.GetFileName(output));
-            if (nameBytes > MaxOutputNameBytes)
-            {
-                throw new ArgumentException($"--output's file name is {nameBytes} bytes long; expected at most {MaxOutputNameBytes}, so that the files beside it (the longest is NAME{PartialOutput.LongestSuffix}) fit the file system's 255-byte limit. Choose a shorter name.");
-            }
+            RequireOutputName(output, "--output");
             FileSystem.RequireWritableFile(errorsPath!, "The errors file");
             FileSystem.RequireWritableFile(manifestPath!, "The shard manifest");
         }
@@ -203,11 +216,11 @@ internal static class ScoreCommand
         // A manifest left by an earlier sharded run into this output would make merge take this file for a shard:
         // publishing removes it, and writes the new one for a shard.
         partial?.Publish(failedInAll > 0, header, jsonl, manifestPath!, shard is null ? (Func<string>?)null : () => ShardManifest.Write(
-            shard, before, listing.Images.Count, scoredInAll, failedInAll, run, output!));
+            shard, before, [.. listing.Images.Select(f => FolderListing.RelativePath(input, f))], scoredInAll, failedInAll, run, output!));
         double seconds = clock.Elapsed.TotalSeconds;
         if (console.Interactive) { console.Error.WriteLine(); }
         console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Scored {scored}, skipped {listing.Ignored + listing.Special} non-image or special files, failed {failed}, in {seconds:F1} s ({scored / Math.Max(seconds, 1e-9):F0} images/s) with {classifier.ModelSource}."));
+            $"Scored {scored}, skipped {listing.Ignored + listing.Special} non-image or special files, failed {failed}, in {seconds:F1} s ({scored / Math.Max(seconds, 1e-9):F0} images/s) with {classifier.ModelSource}{(partial is { Resumed: true } ? $"; with the interrupted run's, {scoredInAll} scored and {failedInAll} failed in all" : "")}."));
         if (output is not null) { console.Error.WriteLine($"Predictions: {Path.GetFullPath(output)}"); }
         if (failedInAll > 0 && errorsPath is not null) { console.Error.WriteLine($"Errors: {Path.GetFullPath(errorsPath)}"); }
         return failedInAll > 0 ? ExitCodes.PartialFailure : ExitCodes.Success;

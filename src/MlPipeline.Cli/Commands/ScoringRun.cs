@@ -31,8 +31,11 @@ internal sealed record ScoringRun(string Input, string Model, string ModelSha256
 
     /// <summary>The run <paramref name="classifier"/> makes of <paramref name="input"/>.</summary>
     public static ScoringRun Of(ImageClassifier classifier, string input, IReadOnlyList<string> header, bool jsonl, Shard? shard) =>
-        new(Path.GetFullPath(input), classifier.ModelSource, classifier.ModelSha256, classifier.Preprocessing, classifier.Options.ReducedScaleDecoding,
+        new(Folder(input), classifier.ModelSource, classifier.ModelSha256, classifier.Preprocessing, classifier.Options.ReducedScaleDecoding,
             classifier.Labels, jsonl ? "jsonl" : string.Join(",", header), shard?.ToString());
+
+    /// <summary>The folder as one string whatever path names it: full, symbolic links resolved, no trailing separator.</summary>
+    public static string Folder(string input) => Path.TrimEndingDirectorySeparator(FileSystem.RealPath(input));
 
     /// <summary>What differs between the run that wrote <paramref name="then"/> and this one, each as "what (then …, now …)"; empty when they score alike.</summary>
     public IReadOnlyList<string> DifferencesFrom(ScoringRun then)

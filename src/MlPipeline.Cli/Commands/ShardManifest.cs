@@ -15,19 +15,32 @@ namespace MlPipeline.Cli.Commands;
 /// <param name="Count">N.</param>
 /// <param name="Images">The images of the folder in this shard.</param>
 /// <param name="FolderImages">The images of the whole folder when it was listed.</param>
+/// <param name="ListingSha256">The SHA-256 of that listing (every image's relative path, in order): shards of one listing have the same.</param>
 /// <param name="Scored">The predictions in the output.</param>
 /// <param name="Failed">The rows of the errors file (0 when there is none).</param>
 /// <param name="PredictionsSha256">The output's SHA-256.</param>
 /// <param name="ErrorsSha256">The errors file's SHA-256, or null when none was written.</param>
 /// <param name="Run">What the shard was scored with.</param>
-internal sealed record ShardManifest(string Shard, int Index, int Count, int Images, int FolderImages, int Scored, int Failed, string PredictionsSha256, string? ErrorsSha256, ScoringRun Run)
+internal sealed record ShardManifest(string Shard, int Index, int Count, int Images, int FolderImages, string ListingSha256, int Scored, int Failed, string PredictionsSha256, string? ErrorsSha256, ScoringRun Run)
 {
     /// <summary>The manifest text of a published shard output.</summary>
-    public static string Write(Shard shard, int images, int folderImages, int scored, int failed, ScoringRun run, string output)
+    public static string Write(Shard shard, int images, IReadOnlyList<string> listing, int scored, int failed, ScoringRun run, string output)
     {
         string errors = ScoreCommand.ErrorsPath(output);
-        var manifest = new ShardManifest(shard.ToString(), shard.Index, shard.Count, images, folderImages, scored, failed, HashOf(output), failed > 0 ? HashOf(errors) : null, run);
+        var manifest = new ShardManifest(shard.ToString(), shard.Index, shard.Count, images, listing.Count, ListingHash(listing), scored, failed, HashOf(output), failed > 0 ? HashOf(errors) : null, run);
         return JsonSerializer.Serialize(manifest, ScoringRun.Json) + "\n";
+    }
+
+    /// <summary>The SHA-256 of relative paths, each ended by a NUL (a character no file name holds).</summary>
+    public static string ListingHash(IReadOnlyList<string> relativePaths)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (string path in relativePaths)
+        {
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(path));
+            hash.AppendData([0]);
+        }
+        return "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     /// <summary>A file's SHA-256 as <c>sha256:</c> and hex digits.</summary>

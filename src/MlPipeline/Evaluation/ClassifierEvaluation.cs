@@ -35,6 +35,10 @@ public static class ClassifierEvaluation
         ArgumentNullException.ThrowIfNull(predictionsCsv);
         ArgumentNullException.ThrowIfNull(images);
         Internals.FileSystem.RequireFile(predictionsCsv, "Predictions file");
+        if (predictionsCsv.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidDataException($"Predictions file '{predictionsCsv}' is JSON Lines; evaluation reads score's CSV output, whose p_<label> columns name the classes: score to a .csv file with --probabilities.");
+        }
         var records = Internals.Csv.Read(predictionsCsv).ToList();
         var header = records.Count > 0 ? records[0].Fields : [];
         var columns = header.Select((name, i) => (name, i)).Where(c => c.name.StartsWith("p_", StringComparison.Ordinal)).ToList();
@@ -54,6 +58,11 @@ public static class ClassifierEvaluation
                     throw new InvalidDataException($"Predictions file '{predictionsCsv}' line {line}: column {columns[k].name} is not a probability.");
                 }
             }
+            RequireDistribution(predictionsCsv, line, values);
+            if (byPath.ContainsKey(fields[0]))
+            {
+                throw new InvalidDataException($"Predictions file '{predictionsCsv}' line {line}: '{fields[0]}' is in the file twice; each image has one row in score's output.");
+            }
             int best = ClassificationMetrics.ArgMax(values);
             byPath[fields[0]] = new ScoreResult(fields[0], new Prediction(fields[0], labels[best], values[best], [new ClassProbability(labels[best], values[best])], values), null);
         }
@@ -68,6 +77,28 @@ public static class ClassifierEvaluation
             return byPath.TryGetValue(path, out var result) ? result : new ScoreResult(path, null, $"not in the predictions file '{predictionsCsv}'");
         });
         return Report($"predictions {predictionsCsv}", labels, images, results, topK, null);
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="values"/> are probabilities of one distribution: each from 0 to 1 and summing to 1,
+    /// within the rounding of score's six decimals.
+    /// </summary>
+    static void RequireDistribution(string file, int line, float[] values)
+    {
+        double sum = 0;
+        for (int k = 0; k < values.Length; k++)
+        {
+            if (values[k] is < 0 or > 1)
+            {
+                throw new InvalidDataException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Predictions file '{file}' line {line}: probability {values[k]} of class {k + 1} is outside 0 to 1."));
+            }
+            sum += values[k];
+        }
+        double tolerance = 1e-3 + (values.Length * 1e-6);
+        if (Math.Abs(sum - 1) > tolerance)
+        {
+            throw new InvalidDataException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Predictions file '{file}' line {line}: the class probabilities sum to {sum:0.######}; expected 1 (within {tolerance:0.######}), as score writes them."));
+        }
     }
 
     static EvaluationReport Report(string modelSource, IReadOnlyList<string> modelLabels, LabelledImages images, IEnumerable<ScoreResult> results, int topK, IProgress<int>? progress)

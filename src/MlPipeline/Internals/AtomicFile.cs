@@ -15,6 +15,29 @@ internal static class AtomicFile
     public static void WriteAllText(string path, string text) =>
         WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
 
+    /// <summary>The most bytes a temporary file's name adds to its target's: <c>.NAME.PID.GUID.tmp</c>, the process ID up to 10 digits.</summary>
+    public const int TempNameOverhead = 1 + 1 + 10 + 1 + 32 + 4;
+
+    /// <summary>
+    /// Removes temporary files that writes of <paramref name="path"/> left when their process was killed (SIGKILL, power
+    /// loss). Call it only while no other process can be writing <paramref name="path"/> (under its lock).
+    /// </summary>
+    public static void RemoveLeftovers(string path)
+    {
+        string full = Path.GetFullPath(path);
+        string dir = Path.GetDirectoryName(full)!, prefix = "." + Path.GetFileName(full) + ".";
+        if (!Directory.Exists(dir)) { return; }
+        foreach (string file in Directory.EnumerateFiles(dir, prefix + "*.tmp"))
+        {
+            string rest = Path.GetFileName(file)[prefix.Length..^4];
+            int dot = rest.IndexOf('.', StringComparison.Ordinal);
+            if (dot > 0 && rest[..dot].All(char.IsAsciiDigit) && rest[(dot + 1)..] is { Length: 32 } guid && guid.All(char.IsAsciiHexDigitLower))
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
     /// <summary>Starts an atomic write: write to <see cref="AtomicWriter.Stream"/>, then <see cref="AtomicWriter.Commit"/>; disposing without committing leaves the target untouched.</summary>
     public static AtomicWriter Begin(string path)
     {

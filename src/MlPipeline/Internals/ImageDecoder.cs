@@ -49,7 +49,10 @@ internal static class ImageDecoder
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new IOException(e is FileNotFoundException or DirectoryNotFoundException ? "the file does not exist" : $"the file cannot be read ({e.Message})", e);
+            // A name that is not valid UTF-8 comes to .NET with U+FFFD in place of the bad bytes, and cannot be opened by it.
+            throw new IOException(e is not (FileNotFoundException or DirectoryNotFoundException) ? $"the file cannot be read ({e.Message})"
+                : path.Contains('\uFFFD', StringComparison.Ordinal) ? "the file's name is not valid UTF-8, so it cannot be opened (.NET reads names as UTF-8); rename the file"
+                : "the file does not exist", e);
         }
     }
 

@@ -27,6 +27,9 @@ public sealed record Shard(int Index, int Count)
     /// <summary>Slurm sets this to the array's lowest index (subtracted, so that <c>--array=1-4</c> gives shards 0 to 3).</summary>
     public const string SlurmMinVariable = "SLURM_ARRAY_TASK_MIN";
 
+    /// <summary>Slurm sets this to the step of a stepped array (<c>--array=0-6:2</c>): task IDs advance by it.</summary>
+    public const string SlurmStepVariable = "SLURM_ARRAY_TASK_STEP";
+
     /// <summary>Slurm sets this to the number of tasks in the array.</summary>
     public const string SlurmCountVariable = "SLURM_ARRAY_TASK_COUNT";
 
@@ -80,6 +83,12 @@ public sealed record Shard(int Index, int Count)
         else if (!string.IsNullOrEmpty(environment(SlurmIndexVariable)))
         {
             index = Read(SlurmIndexVariable) - (string.IsNullOrEmpty(environment(SlurmMinVariable)) ? 0 : Read(SlurmMinVariable));
+            // A stepped array (--array=0-6:2) numbers its tasks 0, 2, 4, 6: the shard is the task's place in the array.
+            if (!string.IsNullOrEmpty(environment(SlurmStepVariable)) && Read(SlurmStepVariable) is > 1 and int step)
+            {
+                if (index % step != 0) { throw new InvalidOperationException($"{SlurmIndexVariable} is {index} above {SlurmMinVariable}, not a multiple of {SlurmStepVariable} {step}."); }
+                index /= step;
+            }
             if (!string.IsNullOrEmpty(environment(SlurmCountVariable))) { engineCount = Read(SlurmCountVariable); }
         }
         else

@@ -75,6 +75,20 @@ public sealed class ShardTests
         Assert.That(shard, Is.EqualTo(new Shard(3, 4)));
     }
 
+    [TestCase("0", 0)]
+    [TestCase("2", 1)]
+    [TestCase("4", 2)]
+    [TestCase("6", 3)]
+    public void FromEnvironment_SteppedSlurmArray_TakesTheTasksPlace(string id, int expected)
+    {
+        // sbatch --array=0-6:2 runs tasks 0, 2, 4 and 6: four tasks, four shards.
+        var variables = new Dictionary<string, string> { ["SLURM_ARRAY_TASK_ID"] = id, ["SLURM_ARRAY_TASK_MIN"] = "0", ["SLURM_ARRAY_TASK_STEP"] = "2", ["SLURM_ARRAY_TASK_COUNT"] = "4" };
+
+        var shard = Shard.FromEnvironment(null, variables.GetValueOrDefault);
+
+        Assert.That(shard, Is.EqualTo(new Shard(expected, 4)));
+    }
+
     [Test]
     public void FromEnvironment_KubernetesWithoutCount_SaysToGiveTheCompletions()
     {
