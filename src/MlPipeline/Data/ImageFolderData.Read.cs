@@ -1,0 +1,91 @@
+using System.Security.Cryptography;
+using MlPipeline.Evaluation;
+using MlPipeline.Internals;
+using MlPipeline.Scoring;
+
+namespace MlPipeline.Data;
+
+// ImageFolderData: Decoding the files into bytes.
+public static partial class ImageFolderData
+{
+    /// <summary>Decodes and preprocesses every image, in parallel chunks, into bytes; failures are recorded and left out.</summary>
+    /// <param name="sharedSize">When set, every image must have this sample's size (no size was given to resize to).</param>
+    static ImageSet Read(string source, IReadOnlyList<LabelledImage> items, IReadOnlyList<string> classes, ImagePreprocessing preprocessing, Sampled? sharedSize, long maxPixels, List<ScoreResult> failed, out string checksum, CancellationToken cancellationToken)
+    {
+        var preprocessor = new ImagePreprocessor(preprocessing, "pixels");
+        int imageSize = preprocessing.Channels * preprocessing.Height * preprocessing.Width;
+        var index = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal);
+        var pixels = new List<byte[]>();
+        var labels = new List<int>();
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var chunk in items.Chunk(Chunk))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var decoded = new byte[chunk.Length][];
+            var errors = new string?[chunk.Length];
+            var digests = new byte[chunk.Length][];
+            var sizes = new (int W, int H)?[chunk.Length];
+            // Each worker reads, hashes, decodes and preprocesses whole files into its own buffer, then keeps the bytes.
+            Parallel.For(0, chunk.Length, () => new float[imageSize], (i, _, buffer) =>
+            {
+                try
+                {
+                    byte[] bytes = ImageDecoder.ReadFile(chunk[i].Path);
+                    digests[i] = SHA256.HashData(bytes);
+                    using var bitmap = ImageDecoder.DecodeAsMLImageHoldsIt(bytes, maxPixels, preprocessing.IgnoreExifOrientation);
+                    if (sharedSize is not null && (bitmap.Width != sharedSize.Width || bitmap.Height != sharedSize.Height))
+                    {
+                        sizes[i] = (bitmap.Width, bitmap.Height);
+                        return buffer;
+                    }
+                    preprocessor.Fill(bitmap, buffer);
+                    var image = new byte[imageSize];
+                    // Offset 0 and scale 1: every value is a whole pixel byte.
+                    for (int j = 0; j < imageSize; j++) { image[j] = (byte)buffer[j]; }
+                    decoded[i] = image;
+                }
+                catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)
+                {
+                    errors[i] = e.Message;
+                }
+                return buffer;
+            }, _ => { });
+            int other = Array.FindIndex(sizes, s => s is not null);
+            if (other >= 0)
+            {
+                var (w, h) = sizes[other]!.Value;
+                throw MixedSizes(source, sharedSize!, new Sampled(chunk[other].Path, w, h, false));
+            }
+            for (int i = 0; i < chunk.Length; i++)
+            {
+                if (errors[i] is { } error)
+                {
+                    failed.Add(new ScoreResult(chunk[i].Path, null, error));
+                    continue;
+                }
+                hash.AppendData(digests[i]);
+                pixels.Add(decoded[i]);
+                labels.Add(index[chunk[i].Label]);
+            }
+        }
+        checksum = "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
+        byte[] all = new byte[pixels.Count * imageSize];
+        for (int i = 0; i < pixels.Count; i++) { pixels[i].CopyTo(all, i * imageSize); }
+        return new ImageSet(all, [.. labels], preprocessing.Channels, preprocessing.Height, preprocessing.Width, classes);
+    }
+
+    static ImageSet ReadOther(string source, string role, IReadOnlyList<string> classes, ImagePreprocessing preprocessing, ImageFolderOptions options, List<ScoreResult> failed,
+        Dictionary<string, string> checksums, List<string> warnings, CancellationToken cancellationToken)
+    {
+        var (items, _) = List(source, warnings);
+        var unknown = items.Select(i => i.Label).Where(l => !classes.Contains(l)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new InvalidDataException($"The {role} set '{source}' has classes the training set lacks: {string.Join(", ", unknown.Take(10))}; expected some of {string.Join(", ", classes)}.");
+        }
+        var set = Read(source, items, classes, preprocessing, null, options.MaxImagePixels, failed, out string checksum, cancellationToken);
+        if (set.Count == 0) { throw new InvalidDataException($"None of the images of the {role} set '{source}' could be read."); }
+        checksums[role] = checksum;
+        return set;
+    }
+}
