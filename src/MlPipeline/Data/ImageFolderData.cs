@@ -18,7 +18,7 @@ public static partial class ImageFolderData
 
     /// <summary>Loads the images of <paramref name="source"/> (a folder of class folders, or a CSV), splits them and returns them as bytes.</summary>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
-    /// <exception cref="InvalidDataException">Fewer than two classes, images of different sizes without a size given, or no image could be read.</exception>
+    /// <exception cref="InvalidDataException">Fewer than two classes (counted after decoding: a class none of whose files decodes is left out, with a warning), images of different sizes without a size given, or no image could be read.</exception>
     public static ImageFolderLoad Load(string source, ImageFolderOptions? options = null, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(source);
@@ -38,6 +38,8 @@ public static partial class ImageFolderData
         progress?.Report(string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"Read {all.Count} images in {clock.Elapsed.TotalSeconds:F1} s ({all.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F0} images/s), {all.Pixels.Length / 1e6:F1} MB as bytes"));
         if (all.Count == 0) { throw new InvalidDataException($"None of the {items.Count} images in '{source}' could be read; the first failed with: {failed[0].Path}: {failed[0].Error}."); }
+        all = KeepDecodedClasses(source, all, items, failed, warnings);
+        classes = [.. all.ClassNames];
 
         ImageSet train, validation;
         var checksums = new Dictionary<string, string>(StringComparer.Ordinal) { ["images"] = checksum };

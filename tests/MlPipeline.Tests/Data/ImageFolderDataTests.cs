@@ -118,6 +118,53 @@ public sealed class ImageFolderDataTests
     }
 
     [Test]
+    public void Load_ClassWhoseEveryFileIsCorrupt_IsLeftOutOfTheLabelsWithAWarningNamingItsFolder()
+    {
+        for (int i = 0; i < 4; i++) { Image($"set/a/{i}.png", 8, 8, i); Image($"set/b/{i}.png", 8, 8, 10 + i); }
+        Directory.CreateDirectory(Path.Combine(dir, "set", "c"));
+        File.WriteAllText(Path.Combine(dir, "set", "c", "0.png"), "not an image");
+        File.WriteAllBytes(Path.Combine(dir, "set", "c", "1.png"), [0x89, 0x50, 0x4E, 0x47, 1, 2, 3]);
+
+        var loaded = ImageFolderData.Load(Path.Combine(dir, "set"), new ImageFolderOptions { ValidationSplit = 0.5 });
+
+        Assert.That(loaded.Data.Train.ClassNames, Is.EqualTo(new[] { "a", "b" }));
+        Assert.That(loaded.Data.Test.ClassNames, Is.EqualTo(new[] { "a", "b" }));
+        Assert.That(loaded.Failed, Has.Count.EqualTo(2));
+        string warning = loaded.Warnings.Single(w => w.Contains("'c'", StringComparison.Ordinal));
+        Assert.That(warning, Does.Contain($"class folder '{Path.Combine(dir, "set", "c")}'").And.Contain("none of its 2 image file(s) could be decoded").And.Contain("left out of the labels"));
+        Assert.That(loaded.Warnings, Has.None.Contains("0 image(s)"));
+        // Labels are renumbered over the classes left: images of a and b keep their own class.
+        var labels = loaded.Data.Train.Labels.ToArray().Concat(loaded.Data.Test.Labels.ToArray()).ToArray();
+        Assert.That(labels.Count(l => l == 0), Is.EqualTo(4));
+        Assert.That(labels.Count(l => l == 1), Is.EqualTo(4));
+    }
+
+    [Test]
+    public void Load_TwoClassesOneWhollyCorrupt_IsAnErrorNamingTheClassLeft()
+    {
+        for (int i = 0; i < 4; i++) { Image($"set/a/{i}.png", 8, 8, i); }
+        Directory.CreateDirectory(Path.Combine(dir, "set", "b"));
+        File.WriteAllText(Path.Combine(dir, "set", "b", "0.png"), "not an image");
+
+        var e = Assert.Throws<InvalidDataException>(() => ImageFolderData.Load(Path.Combine(dir, "set"), new ImageFolderOptions { ValidationSplit = 0.5 }));
+
+        Assert.That(e!.Message, Does.Contain("1 class with a decodable image (only 'a')").And.Contain("at least two").And.Contain($"class folder '{Path.Combine(dir, "set", "b")}'"));
+    }
+
+    [Test]
+    public void Load_CsvWithAFileClassHeader_ReadsTheHeaderAsNoImage()
+    {
+        for (int i = 0; i < 4; i++) { Image($"set/{i}.png", 8, 8, i); }
+        string csv = Path.Combine(dir, "set", "labels.csv");
+        File.WriteAllText(csv, "file,class\n0.png,a\n1.png,a\n2.png,b\n3.png,b\n");
+
+        var loaded = ImageFolderData.Load(csv, new ImageFolderOptions { ValidationSplit = 0.5 });
+
+        Assert.That(loaded.Data.Train.ClassNames, Is.EqualTo(new[] { "a", "b" }));
+        Assert.That(loaded.Failed, Is.Empty);
+    }
+
+    [Test]
     public void Load_CsvNamingAFifo_ReportsItInsteadOfBlocking()
     {
         if (OperatingSystem.IsWindows()) { Assert.Ignore("FIFOs are a Unix matter."); }
