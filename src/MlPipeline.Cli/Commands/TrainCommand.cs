@@ -130,6 +130,10 @@ internal static class TrainCommand
         {
             throw new ArgumentException("--head, --fine-tune and --augment-copies apply to training on a --backbone.");
         }
+        if (parse.GetValue(Val) is { } val && parse.GetResult(ValSplit) is { Implicit: false })
+        {
+            throw new ArgumentException($"Give either --val {val} (a validation set) or --val-split {parse.GetValue(ValSplit).ToString(CultureInfo.InvariantCulture)} (a share of --data held out), not both: with --val no share of --data is held out.");
+        }
         string model = backbone is null ? parse.GetValue(Model)! : $"{backbone}{(parse.GetValue(FineTune) is > 0 and var n ? $"-ft{n}" : "")}-{parse.GetValue(Head)}";
         float[]? means = CliOptions.ChannelValues(parse, Mean), stds = CliOptions.ChannelValues(parse, Std);
         ScoringOptions.CheckMeanStd(means, stds);

@@ -74,10 +74,9 @@ public static partial class ImageFolderData
         return new ImageSet(all, [.. labels], preprocessing.Channels, preprocessing.Height, preprocessing.Width, classes);
     }
 
-    static ImageSet ReadOther(string source, string role, IReadOnlyList<string> classes, ImagePreprocessing preprocessing, ImageFolderOptions options, List<ScoreResult> failed,
-        Dictionary<string, string> checksums, List<string> warnings, CancellationToken cancellationToken)
+    static ImageSet ReadOther(string source, IReadOnlyList<LabelledImage> items, string role, IReadOnlyList<string> classes, ImagePreprocessing preprocessing, ImageFolderOptions options, List<ScoreResult> failed,
+        Dictionary<string, string> checksums, CancellationToken cancellationToken)
     {
-        var (items, _) = List(source, warnings);
         var unknown = items.Select(i => i.Label).Where(l => !classes.Contains(l)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (unknown.Count > 0)
         {

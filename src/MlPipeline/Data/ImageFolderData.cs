@@ -17,7 +17,7 @@ public static partial class ImageFolderData
     const int Chunk = 512;
 
     /// <summary>Loads the images of <paramref name="source"/> (a folder of class folders, or a CSV), splits them and returns them as bytes.</summary>
-    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    /// <exception cref="ArgumentException">An option is invalid, or two sets share a file (compared by device and inode).</exception>
     /// <exception cref="InvalidDataException">Fewer than two classes (counted after decoding: a class none of whose files decodes is left out, with a warning), images of different sizes without a size given, or no image could be read.</exception>
     public static ImageFolderLoad Load(string source, ImageFolderOptions? options = null, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -30,6 +30,10 @@ public static partial class ImageFolderData
         {
             throw new InvalidDataException($"'{source}' holds {classes.Count} class{(classes.Count == 1 ? $" ('{classes[0]}')" : "es")}; a classifier needs at least two: a folder per class, or a CSV with two or more labels.");
         }
+        // Every set is listed, and checked for files it shares with another, before any file is decoded.
+        var validationItems = options.Validation is { } v ? List(v, warnings).Items : null;
+        var testItems = options.Test is { } t ? List(t, warnings).Items : null;
+        RequireDisjoint([("training", source, items), ("validation", options.Validation, validationItems), ("test", options.Test, testItems)]);
         var (preprocessing, sharedSize) = Resolve(source, items, options, cancellationToken);
         progress?.Report($"{items.Count} images in {classes.Count} classes, read as {preprocessing.Width}x{preprocessing.Height} {preprocessing.ColorMode.ToString().ToLowerInvariant()}");
         var failed = new List<ScoreResult>();
@@ -46,13 +50,13 @@ public static partial class ImageFolderData
         if (options.Validation is { } validationSource)
         {
             train = all;
-            validation = ReadOther(validationSource, "validation", classes, preprocessing, options, failed, checksums, warnings, cancellationToken);
+            validation = ReadOther(validationSource, validationItems!, "validation", classes, preprocessing, options, failed, checksums, cancellationToken);
         }
         else
         {
             (train, validation) = Split(all, options.ValidationSplit, options.Seed, warnings);
         }
-        ImageSet? test = options.Test is { } testSource ? ReadOther(testSource, "test", classes, preprocessing, options, failed, checksums, warnings, cancellationToken) : null;
+        ImageSet? test = options.Test is { } testSource ? ReadOther(testSource, testItems!, "test", classes, preprocessing, options, failed, checksums, cancellationToken) : null;
         // Without a test set the validation images are also the test set; Validation is set either way, so that
         // training knows the per-epoch figures come from a validation split (early stopping may watch them).
         var data = new TrainingData(train, test ?? validation, checksums) { Validation = validation, Failed = failed, Source = preprocessing };

@@ -165,6 +165,32 @@ public sealed class ImageFolderDataTests
     }
 
     [Test]
+    public void Load_TestSetIsTheTrainingFolder_IsRefusedNamingAFileAndTheCountBeforeDecoding()
+    {
+        for (int i = 0; i < 3; i++) { Image($"set/a/{i}.png", 8, 8, i); Image($"set/b/{i}.png", 8, 8, 10 + i); }
+        string set = Path.Combine(dir, "set");
+
+        var e = Assert.Throws<ArgumentException>(() => ImageFolderData.Load(set, new ImageFolderOptions { Test = Path.Combine(dir, "set", "..", "set") }));
+
+        Assert.That(e!.Message, Does.Contain("The test set").And.Contain($"the training set '{set}' share 6 file(s), for example '").And.Contain(Path.Combine("a", "0.png")));
+    }
+
+    [Test]
+    public void Load_ValidationFileLinkedToATrainingFile_IsRefusedNamingBoth()
+    {
+        if (OperatingSystem.IsWindows()) { Assert.Ignore("Device and inode are a Unix matter."); }
+        for (int i = 0; i < 3; i++) { Image($"set/a/{i}.png", 8, 8, i); Image($"set/b/{i}.png", 8, 8, 10 + i); }
+        Image("val/a/own.png", 8, 8, 20);
+        Image("val/b/own.png", 8, 8, 21);
+        string target = Path.Combine(dir, "set", "b", "2.png"), link = Path.Combine(dir, "val", "b", "linked.png");
+        File.CreateSymbolicLink(link, target);
+
+        var e = Assert.Throws<ArgumentException>(() => ImageFolderData.Load(Path.Combine(dir, "set"), new ImageFolderOptions { Validation = Path.Combine(dir, "val") }));
+
+        Assert.That(e!.Message, Does.Contain("The validation set").And.Contain("share 1 file(s)").And.Contain($"'{link}' (the same file as '{target}')"));
+    }
+
+    [Test]
     public void Load_CsvNamingAFifo_ReportsItInsteadOfBlocking()
     {
         if (OperatingSystem.IsWindows()) { Assert.Ignore("FIFOs are a Unix matter."); }
