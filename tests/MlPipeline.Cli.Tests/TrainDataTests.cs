@@ -1,6 +1,6 @@
 namespace MlPipeline.Cli.Tests;
 
-/// <summary><c>train --data FOLDER</c> against data that must not be trained on as given: sets that share files, conflicting split options.</summary>
+/// <summary><c>train --data FOLDER</c> against data that must not be trained on as given: sets that share files, conflicting split options, a resume on changed data.</summary>
 public sealed class TrainDataTests
 {
     string dir = "";
@@ -10,6 +10,19 @@ public sealed class TrainDataTests
 
     [TearDown]
     public void TearDown() => Directory.Delete(dir, recursive: true);
+
+    /// <summary>Classes a and b of <paramref name="perClass"/> MNIST test digits each, named a0.png, b0.png, ….</summary>
+    string TwoClasses(string name, int perClass)
+    {
+        string root = Path.Combine(dir, name);
+        for (int i = 0; i < 2 * perClass; i++)
+        {
+            string label = i < perClass ? "a" : "b";
+            Directory.CreateDirectory(Path.Combine(root, label));
+            File.WriteAllBytes(Path.Combine(root, label, $"{label}{i % perClass}.png"), Digits.Png(i));
+        }
+        return root;
+    }
 
     [TestCase("--test")]
     [TestCase("--val")]
@@ -36,5 +49,43 @@ public sealed class TrainDataTests
 
         Assert.That(exit, Is.EqualTo(2), error);
         Assert.That(error, Does.Contain($"Give either --val {val} (a validation set) or --val-split 0.3 (a share of --data held out), not both"));
+    }
+
+    [Test]
+    public async Task Train_ResumeAfterTwoClassFoldersSwappedTheirFiles_ExitsOneNamingBothClassesAndKeepsTheRun()
+    {
+        string data = TwoClasses("data", 6), run = Path.Combine(dir, "run");
+        string[] common = ["train", "--data", data, "--val-split", "0.5", "--batch-size", "4", "--threads", "1", "--out", run];
+        var (exit, _, error) = await CliRunner.Run([.. common, "--epochs", "1"]);
+        Assert.That(exit, Is.Zero, error);
+        byte[] checkpoint = File.ReadAllBytes(Path.Combine(run, "checkpoint.bin"));
+        string modelJson = File.ReadAllText(Path.Combine(run, "model.json"));
+        // Same counts, other files: what a resume must not take for the data it was trained on.
+        Directory.Move(Path.Combine(data, "a"), Path.Combine(data, "swap"));
+        Directory.Move(Path.Combine(data, "b"), Path.Combine(data, "a"));
+        Directory.Move(Path.Combine(data, "swap"), Path.Combine(data, "b"));
+
+        (exit, _, error) = await CliRunner.Run([.. common, "--epochs", "2", "--resume"]);
+
+        Assert.That(exit, Is.EqualTo(1), error);
+        Assert.That(error, Does.Contain("the data differs from the data it was trained on"));
+        Assert.That(error, Does.Contain("class 'a' of the training set has the same 6 file count but other files or content").And.Contain("class 'b' of the training set"));
+        Assert.That(error, Does.Contain("--resume-changed-data"));
+        Assert.That(File.ReadAllBytes(Path.Combine(run, "checkpoint.bin")), Is.EqualTo(checkpoint));
+        Assert.That(File.ReadAllText(Path.Combine(run, "model.json")), Is.EqualTo(modelJson), "dataChecksums are not rewritten");
+
+        (exit, _, error) = await CliRunner.Run([.. common, "--epochs", "2", "--resume", "--resume-changed-data"]);
+
+        Assert.That(exit, Is.Zero, error);
+        Assert.That(File.ReadAllText(Path.Combine(run, "model.json")), Is.Not.EqualTo(modelJson));
+    }
+
+    [Test]
+    public async Task Train_ResumeChangedDataWithoutResume_ExitsTwo()
+    {
+        var (exit, _, error) = await CliRunner.Run("train", "--data", TwoClasses("data", 2), "--resume-changed-data", "--out", Path.Combine(dir, "run"));
+
+        Assert.That(exit, Is.EqualTo(2), error);
+        Assert.That(error, Does.Contain("--resume-changed-data applies to --resume"));
     }
 }

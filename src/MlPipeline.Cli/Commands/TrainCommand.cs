@@ -28,7 +28,8 @@ internal static class TrainCommand
     static readonly Option<string> Out = new("--out") { Description = "Run folder [default: runs/<data>-<model>]" };
     static readonly Option<string> Init = CliOptions.OneOf("--init", "Weight initialisation", "glorot", ["glorot", "pytorch"]);
     static readonly Option<string?> Onnx = new("--onnx") { Description = "Export the trained model to this ONNX file and verify it" };
-    static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its checkpoint" };
+    static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its checkpoint, on the same data (each class of each set compared by file count and checksum)" };
+    static readonly Option<bool> ResumeChangedData = new("--resume-changed-data") { Description = "With --resume: continue although the data differs from the checkpoint's [default: changed data is refused, naming what changed]" };
     static readonly Option<bool> Normalize = new("--normalize") { Description = "Standardise each channel with the training split's mean and std instead of scaling to [0,1]" };
     static readonly Option<float[]?> Mean = ScoringOptions.Means();
     static readonly Option<float[]?> Std = ScoringOptions.Stds();
@@ -52,7 +53,7 @@ internal static class TrainCommand
     {
         var command = new Command("train", "Train a classifier on MNIST, Fashion-MNIST or your own image folders.")
         {
-            Data, Dataset, Size, Color, Resize, Background, IgnoreExif, ValSplit, Val, Test, Model, BackboneOption, Head, FineTune, AugmentCopies, Epochs, BatchSize, LearningRate, Seed, Threads, Limit, Out, Resume, Normalize, Mean, Std, Augment, EarlyStop, MonitorOption, MinDelta, Schedule, WeightDecay, LabelSmoothing, ClassWeights, Init, Onnx,
+            Data, Dataset, Size, Color, Resize, Background, IgnoreExif, ValSplit, Val, Test, Model, BackboneOption, Head, FineTune, AugmentCopies, Epochs, BatchSize, LearningRate, Seed, Threads, Limit, Out, Resume, ResumeChangedData, Normalize, Mean, Std, Augment, EarlyStop, MonitorOption, MinDelta, Schedule, WeightDecay, LabelSmoothing, ClassWeights, Init, Onnx,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(Run(parse, console, cancellationToken)));
         return command;
@@ -130,6 +131,7 @@ internal static class TrainCommand
         {
             throw new ArgumentException("--head, --fine-tune and --augment-copies apply to training on a --backbone.");
         }
+        if (parse.GetValue(ResumeChangedData) && !parse.GetValue(Resume)) { throw new ArgumentException("--resume-changed-data applies to --resume; add --resume to continue the run in --out."); }
         if (parse.GetValue(Val) is { } val && parse.GetResult(ValSplit) is { Implicit: false })
         {
             throw new ArgumentException($"Give either --val {val} (a validation set) or --val-split {parse.GetValue(ValSplit).ToString(CultureInfo.InvariantCulture)} (a share of --data held out), not both: with --val no share of --data is held out.");
@@ -160,6 +162,7 @@ internal static class TrainCommand
             Limit = parse.GetValue(Limit),
             OutputDirectory = parse.GetValue(Out) ?? Path.Combine("runs", $"{name}-{model}"),
             Resume = parse.GetValue(Resume),
+            ResumeChangedData = parse.GetValue(ResumeChangedData),
             Normalize = parse.GetValue(Normalize),
             Means = means,
             Stds = stds,

@@ -10,8 +10,11 @@ public static partial class ImageFolderData
 {
     /// <summary>Decodes and preprocesses every image, in parallel chunks, into bytes; failures are recorded and left out.</summary>
     /// <param name="sharedSize">When set, every image must have this sample's size (no size was given to resize to).</param>
-    static ImageSet Read(string source, IReadOnlyList<LabelledImage> items, IReadOnlyList<string> classes, ImagePreprocessing preprocessing, Sampled? sharedSize, long maxPixels, List<ScoreResult> failed, out string checksum, CancellationToken cancellationToken)
+    /// <param name="role">The set's name in <paramref name="classChecksums"/>, which receives a checksum of each class's decoded files.</param>
+    static ImageSet Read(string source, string role, IReadOnlyList<LabelledImage> items, IReadOnlyList<string> classes, ImagePreprocessing preprocessing, Sampled? sharedSize, long maxPixels,
+        List<ScoreResult> failed, List<ClassChecksum> classChecksums, out string checksum, CancellationToken cancellationToken)
     {
+        using var perClass = new ClassHashes(source, classes);
         var preprocessor = new ImagePreprocessor(preprocessing, "pixels");
         int imageSize = preprocessing.Channels * preprocessing.Height * preprocessing.Width;
         var index = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal);
@@ -64,27 +67,58 @@ public static partial class ImageFolderData
                     continue;
                 }
                 hash.AppendData(digests[i]);
+                perClass.Add(chunk[i], digests[i]);
                 pixels.Add(decoded[i]);
                 labels.Add(index[chunk[i].Label]);
             }
         }
         checksum = "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
+        classChecksums.AddRange(perClass.Finish(role));
         byte[] all = new byte[pixels.Count * imageSize];
         for (int i = 0; i < pixels.Count; i++) { pixels[i].CopyTo(all, i * imageSize); }
         return new ImageSet(all, [.. labels], preprocessing.Channels, preprocessing.Height, preprocessing.Width, classes);
     }
 
     static ImageSet ReadOther(string source, IReadOnlyList<LabelledImage> items, string role, IReadOnlyList<string> classes, ImagePreprocessing preprocessing, ImageFolderOptions options, List<ScoreResult> failed,
-        Dictionary<string, string> checksums, CancellationToken cancellationToken)
+        Dictionary<string, string> checksums, List<ClassChecksum> classChecksums, CancellationToken cancellationToken)
     {
         var unknown = items.Select(i => i.Label).Where(l => !classes.Contains(l)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (unknown.Count > 0)
         {
             throw new InvalidDataException($"The {role} set '{source}' has classes the training set lacks: {string.Join(", ", unknown.Take(10))}; expected some of {string.Join(", ", classes)}.");
         }
-        var set = Read(source, items, classes, preprocessing, null, options.MaxImagePixels, failed, out string checksum, cancellationToken);
+        var set = Read(source, role, items, classes, preprocessing, null, options.MaxImagePixels, failed, classChecksums, out string checksum, cancellationToken);
         if (set.Count == 0) { throw new InvalidDataException($"None of the images of the {role} set '{source}' could be read."); }
         checksums[role] = checksum;
         return set;
+    }
+
+    /// <summary>A SHA-256 per class over each decoded file's relative path and content digest, in the order read.</summary>
+    sealed class ClassHashes(string source, IReadOnlyList<string> classes) : IDisposable
+    {
+        readonly string root = FileSystem.KindOf(source) == FileSystem.Kind.Directory ? Path.GetFullPath(source) : Path.GetDirectoryName(Path.GetFullPath(source))!;
+        readonly Dictionary<string, (IncrementalHash Hash, int Files)> hashes = new(StringComparer.Ordinal);
+
+        public void Add(LabelledImage item, byte[] digest)
+        {
+            if (!hashes.TryGetValue(item.Label, out var entry)) { entry = (IncrementalHash.CreateHash(HashAlgorithmName.SHA256), 0); }
+            entry.Hash.AppendData(System.Text.Encoding.UTF8.GetBytes(ImageFolder.Relative(root, item.Path) + "\n"));
+            entry.Hash.AppendData(digest);
+            hashes[item.Label] = (entry.Hash, entry.Files + 1);
+        }
+
+        public IEnumerable<ClassChecksum> Finish(string role)
+        {
+            foreach (string label in classes)
+            {
+                if (!hashes.TryGetValue(label, out var entry)) { continue; }
+                yield return new ClassChecksum(role, label, entry.Files, "sha256:" + Convert.ToHexStringLower(entry.Hash.GetHashAndReset()));
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var (hash, _) in hashes.Values) { hash.Dispose(); }
+        }
     }
 }

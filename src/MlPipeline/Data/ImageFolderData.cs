@@ -38,7 +38,8 @@ public static partial class ImageFolderData
         progress?.Report($"{items.Count} images in {classes.Count} classes, read as {preprocessing.Width}x{preprocessing.Height} {preprocessing.ColorMode.ToString().ToLowerInvariant()}");
         var failed = new List<ScoreResult>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var all = Read(source, items, classes, preprocessing, sharedSize, options.MaxImagePixels, failed, out string checksum, cancellationToken);
+        var classChecksums = new List<ClassChecksum>();
+        var all = Read(source, "training", items, classes, preprocessing, sharedSize, options.MaxImagePixels, failed, classChecksums, out string checksum, cancellationToken);
         progress?.Report(string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"Read {all.Count} images in {clock.Elapsed.TotalSeconds:F1} s ({all.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F0} images/s), {all.Pixels.Length / 1e6:F1} MB as bytes"));
         if (all.Count == 0) { throw new InvalidDataException($"None of the {items.Count} images in '{source}' could be read; the first failed with: {failed[0].Path}: {failed[0].Error}."); }
@@ -50,16 +51,16 @@ public static partial class ImageFolderData
         if (options.Validation is { } validationSource)
         {
             train = all;
-            validation = ReadOther(validationSource, validationItems!, "validation", classes, preprocessing, options, failed, checksums, cancellationToken);
+            validation = ReadOther(validationSource, validationItems!, "validation", classes, preprocessing, options, failed, checksums, classChecksums, cancellationToken);
         }
         else
         {
             (train, validation) = Split(all, options.ValidationSplit, options.Seed, warnings);
         }
-        ImageSet? test = options.Test is { } testSource ? ReadOther(testSource, testItems!, "test", classes, preprocessing, options, failed, checksums, cancellationToken) : null;
+        ImageSet? test = options.Test is { } testSource ? ReadOther(testSource, testItems!, "test", classes, preprocessing, options, failed, checksums, classChecksums, cancellationToken) : null;
         // Without a test set the validation images are also the test set; Validation is set either way, so that
         // training knows the per-epoch figures come from a validation split (early stopping may watch them).
-        var data = new TrainingData(train, test ?? validation, checksums) { Validation = validation, Failed = failed, Source = preprocessing };
+        var data = new TrainingData(train, test ?? validation, checksums) { Validation = validation, Failed = failed, Source = preprocessing, ClassChecksums = classChecksums };
         return new ImageFolderLoad(data, preprocessing, failed, warnings, ignored);
     }
 
