@@ -88,4 +88,17 @@ public sealed class TrainDataTests
         Assert.That(exit, Is.EqualTo(2), error);
         Assert.That(error, Does.Contain("--resume-changed-data applies to --resume"));
     }
+
+    [Test]
+    public async Task Train_SizeWhoseBytesDoNotFit_ExitsTwoBeforeDecodingNamingTheSizeAndTheLimit()
+    {
+        string data = TwoClasses("data", 25), run = Path.Combine(dir, "run");
+
+        var (exit, _, error) = await CliRunner.Run("train", "--data", data, "--size", "4096x4096", "--color", "rgb", "--epochs", "1", "--out", run);
+
+        Assert.That(exit, Is.EqualTo(2), error);
+        Assert.That(error, Does.Contain("has 50 images, which at size 4096x4096 with 3 channel(s) take 2,516,582,400 bytes").And.Contain("a set holds at most 2,147,483,591 bytes"));
+        Assert.That(error, Does.Not.Contain("images in 2 classes, read as"), "refused before sampling");
+        Assert.That(Directory.Exists(run), Is.False);
+    }
 }

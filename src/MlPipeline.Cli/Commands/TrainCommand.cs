@@ -13,7 +13,7 @@ internal static class TrainCommand
 {
     static readonly Option<string?> Data = new("--data") { Description = "Training images: a folder per class (DIR/<class>/...), a path,label CSV, or a folder of idx files [default: --dataset from the per-user cache]" };
     static readonly Option<string> Dataset = CliOptions.OneOf("--dataset", "Built-in data set used without --data, or read from --data's idx files", IdxDataSet.Mnist.CacheName, [.. IdxDataSet.ByName.Keys]);
-    static readonly Option<string?> Size = new("--size") { Description = "Resize images to WxH (the scoring pipeline's resize) [default: the size all images share]" };
+    static readonly Option<string?> Size = new("--size") { Description = $"Resize images to WxH (the scoring pipeline's resize), each from 1 to {ImageFolderOptions.MaxSide}; every set must fit in memory as bytes (images × W × H × channels) [default: the size all images share]" };
     static readonly Option<string?> Color = CreateColor();
     static readonly Option<double> ValSplit = CreateValSplit();
     static readonly Option<string?> Val = new("--val") { Description = "Validation images (a folder per class or a CSV) instead of --val-split" };
@@ -239,7 +239,7 @@ internal static class TrainCommand
                 throw new InvalidDataException($"{e.Message}{Environment.NewLine}If '{source}' holds another data set's idx files, say which: {others}.", e);
             }
         }
-        var size = CliOptions.ParseSize(parse.GetValue(Size), "--size", 4096);
+        var size = CliOptions.ParseSize(parse.GetValue(Size), "--size", ImageFolderOptions.MaxSide);
         var color = parse.GetValue(Color) is { } c ? Enum.Parse<MlPipeline.Scoring.ColorMode>(c, ignoreCase: true) : (MlPipeline.Scoring.ColorMode?)null;
         if (backbone is not null)
         {

@@ -74,8 +74,11 @@ public static partial class ImageFolderData
         }
         checksum = "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
         classChecksums.AddRange(perClass.Finish(role));
-        byte[] all = new byte[pixels.Count * imageSize];
-        for (int i = 0; i < pixels.Count; i++) { pixels[i].CopyTo(all, i * imageSize); }
+        // In long arithmetic: the product of count and image size overflows an int long before memory runs out.
+        long total = (long)pixels.Count * imageSize;
+        if (total > Array.MaxLength) { throw new InvalidDataException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"'{source}' decodes to {total:N0} bytes, more than the {Array.MaxLength:N0} one set can hold; give a smaller size or fewer images.")); }
+        byte[] all = new byte[total];
+        for (int i = 0; i < pixels.Count; i++) { pixels[i].CopyTo(all, (long)i * imageSize); }
         return new ImageSet(all, [.. labels], preprocessing.Channels, preprocessing.Height, preprocessing.Width, classes);
     }
 

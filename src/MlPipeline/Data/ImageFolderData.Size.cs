@@ -85,4 +85,31 @@ public static partial class ImageFolderData
         }
         return samples;
     }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> when a set, held as bytes (images × width × height × channels), would not
+    /// fit in one array, or all of them (the training images twice when a share is split off) in the memory available,
+    /// naming the size, the bytes it implies and what is allowed. Checked before decoding, so that no time is spent on
+    /// a load that cannot finish.
+    /// </summary>
+    static void RequireFitsInMemory(IReadOnlyList<(string Role, string? Source, int Count)> sets, int width, int height, int channels, bool split)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        long image = (long)width * height * channels, total = 0;
+        foreach (var (role, source, count) in sets)
+        {
+            if (source is null) { continue; }
+            long bytes = image * count;
+            total += bytes * (split && role == "training" ? 2 : 1);
+            if (bytes > Array.MaxLength)
+            {
+                throw new ArgumentException(string.Create(inv, $"The {role} set '{source}' has {count} images, which at size {width}x{height} with {channels} channel(s) take {bytes:N0} bytes ({bytes / 1e9:F1} GB; images × width × height × channels); a set holds at most {Array.MaxLength:N0} bytes ({Array.MaxLength / 1e9:F1} GB). Give a smaller size (--size) or fewer images."));
+            }
+        }
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (available > 0 && total > available)
+        {
+            throw new ArgumentException(string.Create(inv, $"The images at size {width}x{height} with {channels} channel(s) take {total:N0} bytes ({total / 1e9:F1} GB) in memory{(split ? ", the training images twice for the split" : "")}; this process may use {available:N0} bytes ({available / 1e9:F1} GB). Give a smaller size (--size) or fewer images."));
+        }
+    }
 }

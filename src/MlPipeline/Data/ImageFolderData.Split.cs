@@ -32,7 +32,7 @@ public static partial class ImageFolderData
 
     static ImageSet Subset(ImageSet all, List<int> indices)
     {
-        byte[] pixels = new byte[indices.Count * all.ImageSize];
+        byte[] pixels = new byte[(long)indices.Count * all.ImageSize];
         int[] labels = new int[indices.Count];
         for (int k = 0; k < indices.Count; k++)
         {

@@ -34,7 +34,12 @@ public static partial class ImageFolderData
         var validationItems = options.Validation is { } v ? List(v, warnings).Items : null;
         var testItems = options.Test is { } t ? List(t, warnings).Items : null;
         RequireDisjoint([("training", source, items), ("validation", options.Validation, validationItems), ("test", options.Test, testItems)]);
+        (string, string?, int)[] sets = [("training", source, items.Count), ("validation", options.Validation, validationItems?.Count ?? 0), ("test", options.Test, testItems?.Count ?? 0)];
+        bool split = options.Validation is null;
+        // Before any file is decoded with the size given (and the fewest channels its colour mode allows), then with the size and colour read.
+        if (options.Width is { } w && options.Height is { } h) { RequireFitsInMemory(sets, w, h, options.ColorMode == ColorMode.Rgb ? 3 : 1, split); }
         var (preprocessing, sharedSize) = Resolve(source, items, options, cancellationToken);
+        RequireFitsInMemory(sets, preprocessing.Width, preprocessing.Height, preprocessing.Channels, split);
         progress?.Report($"{items.Count} images in {classes.Count} classes, read as {preprocessing.Width}x{preprocessing.Height} {preprocessing.ColorMode.ToString().ToLowerInvariant()}");
         var failed = new List<ScoreResult>();
         var clock = System.Diagnostics.Stopwatch.StartNew();

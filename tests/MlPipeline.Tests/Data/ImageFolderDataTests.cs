@@ -191,6 +191,44 @@ public sealed class ImageFolderDataTests
     }
 
     [Test]
+    public void Load_SizeWhoseBytesDoNotFitInOneSet_IsRefusedBeforeDecodingNamingTheBytesAndTheLimit()
+    {
+        for (int i = 0; i < 25; i++) { Image($"set/a/{i}.png", 8, 8, i); Image($"set/b/{i}.png", 8, 8, 100 + i); }
+        var reports = new List<string>();
+
+        // 50 images of 4096x4096 RGB: 2,516,582,400 bytes, more than one .NET array holds (and an int can count).
+        var e = Assert.Throws<ArgumentException>(() => ImageFolderData.Load(Path.Combine(dir, "set"), new ImageFolderOptions { Width = 4096, Height = 4096, ColorMode = ColorMode.Rgb },
+            new SyncReports(reports)));
+
+        Assert.That(e!.Message, Does.Contain("has 50 images, which at size 4096x4096 with 3 channel(s) take 2,516,582,400 bytes"));
+        Assert.That(e.Message, Does.Contain($"a set holds at most {Array.MaxLength.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} bytes").And.Contain("--size"));
+        Assert.That(reports, Is.Empty, "refused before any image is sampled or decoded");
+    }
+
+    [TestCase(4097, 8)]
+    [TestCase(8, 0)]
+    public void Load_SideOutsideTheLimit_IsRefusedNamingTheLimit(int width, int height)
+    {
+        var e = Assert.Throws<ArgumentException>(() => ImageFolderData.Load(dir, new ImageFolderOptions { Width = width, Height = height }));
+
+        Assert.That(e!.Message, Does.Contain($"Size {width}x{height} is invalid; expected a width and height from 1 to {ImageFolderOptions.MaxSide}"));
+    }
+
+    [Test]
+    public void Load_WidthWithoutHeight_NamesTheMissingSideAsNone()
+    {
+        var e = Assert.Throws<ArgumentException>(() => ImageFolderData.Load(dir, new ImageFolderOptions { Width = 5000 }));
+
+        Assert.That(e!.Message, Does.Contain("Size 5000xnone is invalid"));
+    }
+
+    /// <summary>Progress that records each report at once, on the reporting thread.</summary>
+    sealed class SyncReports(List<string> reports) : IProgress<string>
+    {
+        public void Report(string value) => reports.Add(value);
+    }
+
+    [Test]
     public void Load_CsvNamingAFifo_ReportsItInsteadOfBlocking()
     {
         if (OperatingSystem.IsWindows()) { Assert.Ignore("FIFOs are a Unix matter."); }
