@@ -101,4 +101,18 @@ public sealed class TrainDataTests
         Assert.That(error, Does.Not.Contain("images in 2 classes, read as"), "refused before sampling");
         Assert.That(Directory.Exists(run), Is.False);
     }
+
+    [Test]
+    public async Task Train_TiffFilesInClassFolders_SaysOnceTheFormatIsNotSupported()
+    {
+        string data = TwoClasses("data", 4), test = TwoClasses("test", 2);
+        File.WriteAllText(Path.Combine(data, "a", "scan.tif"), "II*");
+        File.WriteAllText(Path.Combine(test, "b", "scan.pgm"), "P5");
+
+        var (exit, _, error) = await CliRunner.Run("train", "--data", data, "--test", test, "--epochs", "1", "--threads", "1", "--out", Path.Combine(dir, "run"));
+
+        Assert.That(exit, Is.Zero, error);
+        Assert.That(error, Does.Contain("warning: 2 file(s) in an image format that is not supported (1 .pgm, 1 .tif) were skipped; the supported formats are png, jpg, jpeg, bmp, gif, webp"));
+        Assert.That(error.Split("not supported").Length, Is.EqualTo(2), "said once");
+    }
 }

@@ -49,6 +49,7 @@ internal static class EvaluateCommand
                 new(predictionsFile is null ? null : ScoreCommand.ErrorsPath(predictionsFile), "--predictions"), new(parse.GetValue(Run), "--run")]);
         }
         var images = parse.GetValue(Labels) is { } csv ? LabelledImages.FromCsv(csv, input) : LabelledImages.FromFolder(input);
+        if (images.UnsupportedNote is { } note) { console.Error.WriteLine($"warning: {note}."); }
         if (parse.GetValue(Run) is { } run && !File.Exists(run) && !File.Exists(Path.Combine(run, "history.json")))
         {
             throw new FileNotFoundException($"--run '{run}' is neither a history.json file nor a run folder holding one.");

@@ -24,15 +24,18 @@ public static partial class ImageFolderData
         ArgumentException.ThrowIfNullOrWhiteSpace(source);
         options = (options ?? new ImageFolderOptions()).Validate();
         var warnings = new List<string>();
-        var (items, ignored) = List(source, warnings);
+        var unsupported = new List<IReadOnlyDictionary<string, int>>();
+        var (items, ignored) = List(source, warnings, unsupported);
         var classes = items.Select(i => i.Label).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (classes.Count < 2)
         {
             throw new InvalidDataException($"'{source}' holds {classes.Count} class{(classes.Count == 1 ? $" ('{classes[0]}')" : "es")}; a classifier needs at least two: a folder per class, or a CSV with two or more labels.");
         }
         // Every set is listed, and checked for files it shares with another, before any file is decoded.
-        var validationItems = options.Validation is { } v ? List(v, warnings).Items : null;
-        var testItems = options.Test is { } t ? List(t, warnings).Items : null;
+        var validationItems = options.Validation is { } v ? List(v, warnings, unsupported).Items : null;
+        var testItems = options.Test is { } t ? List(t, warnings, unsupported).Items : null;
+        // Said once for the run, whichever sets held them.
+        if (ImageFolder.DescribeUnsupported(unsupported) is { } skipped) { warnings.Add(skipped); }
         RequireDisjoint([("training", source, items), ("validation", options.Validation, validationItems), ("test", options.Test, testItems)]);
         (string, string?, int)[] sets = [("training", source, items.Count), ("validation", options.Validation, validationItems?.Count ?? 0), ("test", options.Test, testItems?.Count ?? 0)];
         bool split = options.Validation is null;
@@ -69,7 +72,8 @@ public static partial class ImageFolderData
         return new ImageFolderLoad(data, preprocessing, failed, warnings, ignored);
     }
 
-    static (List<LabelledImage> Items, int Ignored) List(string source, List<string> warnings)
+    /// <summary>The labelled images of a folder or CSV; an empty class folder is warned about, and files in unsupported image formats are added to <paramref name="unsupported"/>.</summary>
+    static (List<LabelledImage> Items, int Ignored) List(string source, List<string> warnings, List<IReadOnlyDictionary<string, int>> unsupported)
     {
         if (FileSystem.KindOf(source) == FileSystem.Kind.RegularFile)
         {
@@ -78,10 +82,11 @@ public static partial class ImageFolderData
         }
         FileSystem.RequireDirectory(source, "Image folder");
         var images = LabelledImages.FromFolder(source);
+        unsupported.Add(images.Unsupported);
         var labels = images.Items.Select(i => i.Label).ToHashSet(StringComparer.Ordinal);
         foreach (string folder in Directory.EnumerateDirectories(source).Select(d => Path.GetFileName(d)).Order(StringComparer.Ordinal))
         {
-            if (!labels.Contains(folder)) { warnings.Add($"class folder '{folder}' holds no images and is left out"); }
+            if (!labels.Contains(folder)) { warnings.Add($"class folder '{folder}' holds no images in a supported format ({ImageFolder.SupportedFormats}) and is left out"); }
         }
         return ([.. images.Items], images.Ignored);
     }

@@ -8,6 +8,12 @@ namespace MlPipeline.Evaluation;
 /// </summary>
 public sealed record LabelledImages(string Root, IReadOnlyList<LabelledImage> Items, int Ignored)
 {
+    /// <summary>Of <see cref="Ignored"/>, the files in image formats MlPipeline does not read (TIFF, Netpbm), by extension. Default: none.</summary>
+    public IReadOnlyDictionary<string, int> Unsupported { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>A sentence on the files of <see cref="Unsupported"/> and the formats that are read; null when there are none.</summary>
+    public string? UnsupportedNote => ImageFolder.DescribeUnsupported([Unsupported]);
+
     /// <summary>
     /// Every image under <c>folder/&lt;label&gt;/</c> (subfolders of a class folder included), labelled by its class
     /// folder's name, in ordinal path order. Non-image files are counted in <see cref="Ignored"/>.
@@ -17,7 +23,8 @@ public sealed record LabelledImages(string Root, IReadOnlyList<LabelledImage> It
     public static LabelledImages FromFolder(string folder)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
-        var (images, ignored) = ImageFolder.List(folder, recursive: true);
+        var listing = ImageFolder.List(folder, recursive: true);
+        var (images, ignored) = listing;
         string root = Path.GetFullPath(folder);
         var items = new List<LabelledImage>(images.Count);
         var loose = new List<string>();
@@ -34,9 +41,10 @@ public sealed record LabelledImages(string Root, IReadOnlyList<LabelledImage> It
         }
         if (items.Count == 0)
         {
-            throw new InvalidDataException($"Folder '{folder}' holds no images in class folders; expected {folder}/<label>/<image> (png, jpg, jpeg, bmp, gif, webp).");
+            string skipped = ImageFolder.DescribeUnsupported([listing.Unsupported]) is { } note ? $" ({note})" : "";
+            throw new InvalidDataException($"Folder '{folder}' holds no images in class folders; expected {folder}/<label>/<image> ({ImageFolder.SupportedFormats}){skipped}.");
         }
-        return new LabelledImages(root, items, ignored);
+        return new LabelledImages(root, items, ignored) { Unsupported = listing.Unsupported };
     }
 
     /// <summary>Words a labels CSV's header may name its path column with (case and surrounding spaces aside).</summary>

@@ -229,6 +229,34 @@ public sealed class ImageFolderDataTests
     }
 
     [Test]
+    public void Load_TiffAndNetpbmFilesInSeveralSets_AreNamedOnceWithTheSupportedFormats()
+    {
+        for (int i = 0; i < 2; i++) { Image($"set/a/{i}.png", 8, 8, i); Image($"set/b/{i}.png", 8, 8, 10 + i); Image($"val/a/{i}.png", 8, 8, 20 + i); Image($"val/b/{i}.png", 8, 8, 30 + i); }
+        File.WriteAllText(Path.Combine(dir, "set", "a", "scan.tif"), "II*");
+        File.WriteAllText(Path.Combine(dir, "set", "b", "scan.TIFF"), "MM*");
+        File.WriteAllText(Path.Combine(dir, "val", "b", "frame.ppm"), "P6");
+        File.WriteAllText(Path.Combine(dir, "set", "b", "notes.txt"), "not an image format");
+
+        var loaded = ImageFolderData.Load(Path.Combine(dir, "set"), new ImageFolderOptions { Validation = Path.Combine(dir, "val") });
+
+        var said = loaded.Warnings.Where(w => w.Contains("not supported", StringComparison.Ordinal)).ToList();
+        Assert.That(said, Has.Count.EqualTo(1), string.Join("\n", loaded.Warnings));
+        Assert.That(said[0], Does.Contain("3 file(s) in an image format that is not supported (1 .ppm, 1 .tif, 1 .tiff)").And.Contain("png, jpg, jpeg, bmp, gif, webp"));
+        Assert.That(loaded.Failed, Is.Empty);
+    }
+
+    [Test]
+    public void Load_FolderOfTiffFilesOnly_SaysTheyAreNotSupported()
+    {
+        Directory.CreateDirectory(Path.Combine(dir, "set", "a"));
+        File.WriteAllText(Path.Combine(dir, "set", "a", "scan.tiff"), "II*");
+
+        var e = Assert.Throws<InvalidDataException>(() => ImageFolderData.Load(Path.Combine(dir, "set")));
+
+        Assert.That(e!.Message, Does.Contain("holds no images").And.Contain("1 file(s) in an image format that is not supported (1 .tiff)"));
+    }
+
+    [Test]
     public void Load_CsvNamingAFifo_ReportsItInsteadOfBlocking()
     {
         if (OperatingSystem.IsWindows()) { Assert.Ignore("FIFOs are a Unix matter."); }
