@@ -14,7 +14,7 @@ internal static class CliOptions
     /// <summary>An integer option from <paramref name="min"/> to <paramref name="max"/> with a default.</summary>
     public static Option<int> Range(string name, string description, int defaultValue, int min, int max)
     {
-        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue, CustomParser = result => ParseInteger(result, name, min, max) ?? 0 };
         option.Validators.Add(result =>
         {
             if (TryGet(result, out int value) && (value < min || value > max)) { result.AddError(OutOfRange(name, value, min, max)); }
@@ -25,7 +25,7 @@ internal static class CliOptions
     /// <summary>An optional integer option from <paramref name="min"/> to <paramref name="max"/>.</summary>
     public static Option<int?> OptionalRange(string name, string description, int min, int max)
     {
-        var option = new Option<int?>(name) { Description = description };
+        var option = new Option<int?>(name) { Description = description, CustomParser = result => ParseInteger(result, name, min, max) };
         option.Validators.Add(result =>
         {
             if (TryGet(result, out int? value) && value is { } v && (v < min || v > max)) { result.AddError(OutOfRange(name, v, min, max)); }
@@ -112,6 +112,20 @@ internal static class CliOptions
             throw new ArgumentException($"{option} must be WIDTHxHEIGHT with numbers from 1 to {max} (for example 28x28), but was '{value}'.");
         }
         return (w, h);
+    }
+
+    /// <summary>
+    /// The whole number a token gives, or null with an error naming the option, the range and the token: System.CommandLine's
+    /// own message names the CLR type instead ("as expected type 'System.Nullable`1[System.Int32]'").
+    /// </summary>
+    static int? ParseInteger(System.CommandLine.Parsing.ArgumentResult result, string name, int min, int max)
+    {
+        if (result.Tokens.Count == 0) { return null; }
+        string text = result.Tokens[^1].Value;
+        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)) { return value; }
+        string range = max == int.MaxValue ? string.Create(CultureInfo.InvariantCulture, $"of at least {min}") : string.Create(CultureInfo.InvariantCulture, $"from {min} to {max}");
+        result.AddError($"{name} must be a whole number {range}, but was '{text}'.");
+        return null;
     }
 
     static string OutOfRange<T>(string name, T value, T min, T max) where T : INumber<T> =>

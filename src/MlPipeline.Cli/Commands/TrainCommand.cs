@@ -106,12 +106,14 @@ internal static class TrainCommand
 
     static Option<double> CreateLearningRate()
     {
-        var option = new Option<double>("--lr") { Description = $"Adam learning rate, above 0 and at most {TrainingOptions.MaxLearningRate}", DefaultValueFactory = _ => 0.001 };
+        string range = string.Create(CultureInfo.InvariantCulture, $"from {TrainingOptions.MinLearningRate:G9} (the smallest normal float32) to {TrainingOptions.MaxLearningRate}");
+        var option = new Option<double>("--lr") { Description = $"Adam learning rate, {range}", DefaultValueFactory = _ => 0.001 };
         option.Validators.Add(result =>
         {
-            if (CliOptions.TryGet(result, out double value) && !(value > 0 && value <= TrainingOptions.MaxLearningRate))
+            // libtorch keeps the rate as float32: below the smallest normal one it is 0 or has lost its precision.
+            if (CliOptions.TryGet(result, out double value) && !(value >= TrainingOptions.MinLearningRate && value <= TrainingOptions.MaxLearningRate))
             {
-                result.AddError($"--lr must be a positive number no larger than {TrainingOptions.MaxLearningRate.ToString(CultureInfo.InvariantCulture)}, but was {value.ToString(CultureInfo.InvariantCulture)}.");
+                result.AddError($"--lr must be a normal positive float32, {range}, but was {value.ToString(CultureInfo.InvariantCulture)}.");
             }
         });
         return option;

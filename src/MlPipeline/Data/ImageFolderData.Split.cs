@@ -19,8 +19,10 @@ public static partial class ImageFolderData
             int held = (int)Math.Round(order.Length * share, MidpointRounding.AwayFromZero);
             if (held == 0 || held == order.Length)
             {
-                warnings.Add($"class '{all.ClassNames[c]}' has {order.Length} image(s), too few for a {share:P0} validation share; {(order.Length < 2 ? "it is used for training only" : "one is held out")}");
-                held = order.Length < 2 ? 0 : Math.Clamp(held, 1, order.Length - 1);
+                int kept = order.Length < 2 ? 0 : Math.Clamp(held, 1, order.Length - 1);
+                string what = order.Length < 2 ? "it is used for training only" : kept == 1 ? "one is held out for validation" : $"{kept} are held out and one is kept for training";
+                warnings.Add($"class '{all.ClassNames[c]}' has {order.Length} image(s), too few for a {Percent(share)} validation share (which would hold out {held}); {what}");
+                held = kept;
             }
             validation.AddRange(order.Take(held));
             train.AddRange(order.Skip(held));
@@ -29,6 +31,9 @@ public static partial class ImageFolderData
         validation.Sort();
         return (Subset(all, train), Subset(all, validation));
     }
+
+    /// <summary>A share as a percentage with the digits it needs: 20 %, 99.9 %, 0.05 %.</summary>
+    internal static string Percent(double share) => (share * 100).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + " %";
 
     static ImageSet Subset(ImageSet all, List<int> indices)
     {
