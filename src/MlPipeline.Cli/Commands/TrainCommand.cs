@@ -205,6 +205,10 @@ internal static class TrainCommand
             console.Out.WriteLine();
             console.Out.WriteLine($"Test set ({EpochCount(result.History.Count)}):");
             console.Out.Write(metrics.ToTable());
+            if (metrics.Labels.Count > MlPipeline.Evaluation.ClassificationMetrics.MaxMatrixClassesShown)
+            {
+                console.Out.WriteLine($"  The full confusion matrix: {Path.Combine(result.RunDirectory, RunFolder.MetricsFile)} (confusionMatrix)");
+            }
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Test accuracy {metrics.MicroAccuracy:P2} after {EpochCount(result.History.Count)}{(result.BestEpoch is { } best ? $", with the weights of epoch {best}" : "")}. Run folder: {result.RunDirectory}"));
         }
         if (parse.GetValue(Onnx) is { } onnx)
