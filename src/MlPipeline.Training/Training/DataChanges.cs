@@ -22,7 +22,9 @@ internal static class DataChanges
     {
         if (saved.DataChecksums is null) { return ["the checkpoint records no checksums of its data (it was written by an earlier MlPipeline), so the data cannot be checked"]; }
         var changes = new List<string>();
-        var before = (saved.DataClasses ?? []).ToDictionary(c => (c.Set, c.Label));
+        // A checkpoint written from model.json (TrainedModel.SaveRun) has the sources' checksums but no classes.
+        if (saved.DataClasses is null) { return SourceChanges(saved.DataChecksums, now.DataChecksums); }
+        var before = saved.DataClasses.ToDictionary(c => (c.Set, c.Label));
         var after = (now.DataClasses ?? []).ToDictionary(c => (c.Set, c.Label));
         foreach (var key in before.Keys.Union(after.Keys).OrderBy(k => k.Set, StringComparer.Ordinal).ThenBy(k => k.Label, StringComparer.Ordinal))
         {
@@ -34,12 +36,18 @@ internal static class DataChanges
             else if (was.Files != @is.Files) { changes.Add($"{where} has {@is.Files} file(s), not {was.Files}"); }
             else if (was.Checksum != @is.Checksum) { changes.Add($"{where} has the same {@is.Files} file count but other files or content (checksum {Short(@is.Checksum)}, was {Short(was.Checksum)})"); }
         }
-        if (changes.Count > 0) { return changes; }
-        var nowChecksums = now.DataChecksums ?? new Dictionary<string, string>();
-        foreach (string name in saved.DataChecksums.Keys.Union(nowChecksums.Keys).Order(StringComparer.Ordinal))
+        return changes.Count > 0 ? changes : SourceChanges(saved.DataChecksums, now.DataChecksums);
+    }
+
+    /// <summary>The sources whose checksum differs (an idx file of MNIST, or a set's images in their order).</summary>
+    static List<string> SourceChanges(IReadOnlyDictionary<string, string> saved, IReadOnlyDictionary<string, string>? now)
+    {
+        var changes = new List<string>();
+        now ??= new Dictionary<string, string>();
+        foreach (string name in saved.Keys.Union(now.Keys).Order(StringComparer.Ordinal))
         {
-            saved.DataChecksums.TryGetValue(name, out string? was);
-            nowChecksums.TryGetValue(name, out string? @is);
+            saved.TryGetValue(name, out string? was);
+            now.TryGetValue(name, out string? @is);
             if (was != @is) { changes.Add(@is is null ? $"'{name}' is gone" : was is null ? $"'{name}' is new" : $"'{name}' has the checksum {Short(@is)}, was {Short(was)}"); }
         }
         return changes;
