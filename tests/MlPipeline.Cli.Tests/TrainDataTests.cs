@@ -115,4 +115,34 @@ public sealed class TrainDataTests
         Assert.That(error, Does.Contain("warning: 2 file(s) in an image format that is not supported (1 .pgm, 1 .tif) were skipped; the supported formats are png, jpg, jpeg, bmp, gif, webp"));
         Assert.That(error.Split("not supported").Length, Is.EqualTo(2), "said once");
     }
+
+    [Test]
+    public async Task Train_ClassFolderOfCorruptFiles_IsLeftOutOfModelJsonAndTheOnnxLabels()
+    {
+        string data = TwoClasses("data", 6), run = Path.Combine(dir, "run"), onnx = Path.Combine(dir, "m.onnx");
+        Directory.CreateDirectory(Path.Combine(data, "c"));
+        for (int i = 0; i < 3; i++) { File.WriteAllBytes(Path.Combine(data, "c", $"{i}.png"), [0x89, 0x50, 0x4E, 0x47, 1, 2, 3]); }
+
+        var (exit, _, error) = await CliRunner.Run("train", "--data", data, "--val-split", "0.5", "--epochs", "1", "--threads", "1", "--out", run, "--onnx", onnx);
+
+        Assert.That(exit, Is.Zero, error);
+        Assert.That(error, Does.Contain($"warning: class folder '{Path.Combine(data, "c")}': none of its 3 image file(s) could be decoded").And.Contain("so 'c' is left out of the labels"));
+        Assert.That(error, Does.Not.Contain("0 image(s)"));
+        using (var model = MlPipeline.Training.TrainedModel.Load(run)) { Assert.That(model.Info.Labels, Is.EqualTo(new[] { "a", "b" })); }
+        using var classifier = MlPipeline.Scoring.ImageClassifier.Load(onnx);
+        Assert.That(classifier.Labels, Is.EqualTo(new[] { "a", "b" }));
+    }
+
+    [Test]
+    public async Task Train_TwoClassFoldersOneAllCorrupt_ExitsOneInsteadOfAPerfectScore()
+    {
+        string data = TwoClasses("data", 4);
+        foreach (string file in Directory.GetFiles(Path.Combine(data, "b"))) { File.WriteAllText(file, "not an image"); }
+
+        var (exit, output, error) = await CliRunner.Run("train", "--data", data, "--epochs", "1", "--threads", "1", "--out", Path.Combine(dir, "run"));
+
+        Assert.That(exit, Is.EqualTo(1), error);
+        Assert.That(error, Does.Contain("has 1 class with a decodable image (only 'a'); a classifier needs at least two"));
+        Assert.That(output, Does.Not.Contain("Test accuracy"));
+    }
 }
