@@ -16,8 +16,8 @@ internal static partial class TrainCommand
     static readonly Option<string?> Size = new("--size") { Description = $"Resize images to WxH (the scoring pipeline's resize), each from 1 to {ImageFolderOptions.MaxSide}; every set must fit in memory as bytes (images × W × H × channels) [default: the size all images share]" };
     static readonly Option<string?> Color = CreateColor();
     static readonly Option<double> ValSplit = CreateValSplit();
-    static readonly Option<string?> Val = new("--val") { Description = "Validation images (a folder per class or a CSV) instead of --val-split" };
-    static readonly Option<string?> Test = new("--test") { Description = "Test images (a folder per class or a CSV), evaluated once at the end [default: the validation images]" };
+    static readonly Option<string?> Val = new("--val") { Description = "Validation images (a folder per class or a CSV) instead of --val-split (not both); no file may also be in --data or --test" };
+    static readonly Option<string?> Test = new("--test") { Description = "Test images (a folder per class or a CSV), evaluated once at the end; no file may also be in --data or --val [default: the validation images]" };
     static readonly Option<string> Model = CliOptions.OneOf("--model", "Architecture", "cnn", ModelSpec.BuiltInNames);
     static readonly Option<int> Epochs = CliOptions.Positive("--epochs", "Passes over the training set", 5);
     static readonly Option<int> BatchSize = CliOptions.Range("--batch-size", "Images per step", 64, 1, TrainingOptions.MaxBatchSize);
