@@ -77,7 +77,7 @@ internal static class CliOptions
     /// <summary>A number option from 0 to <paramref name="max"/> (inclusive, or below it when <paramref name="maxInclusive"/> is false) with a default.</summary>
     public static Option<double> NonNegative(string name, string description, double defaultValue, double max = double.MaxValue, bool maxInclusive = true)
     {
-        var option = new Option<double>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+        var option = new Option<double>(name) { Description = description, DefaultValueFactory = _ => defaultValue, CustomParser = result => ParseNumber(result, name) };
         option.Validators.Add(result =>
         {
             if (TryGet(result, out double value) && !(value >= 0 && (maxInclusive ? value <= max : value < max)))
@@ -123,10 +123,29 @@ internal static class CliOptions
         if (result.Tokens.Count == 0) { return null; }
         string text = result.Tokens[^1].Value;
         if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)) { return value; }
-        string range = max == int.MaxValue ? string.Create(CultureInfo.InvariantCulture, $"of at least {min}") : string.Create(CultureInfo.InvariantCulture, $"from {min} to {max}");
-        result.AddError($"{name} must be a whole number {range}, but was '{text}'.");
+        string range = (min, max) switch
+        {
+            (int.MinValue, int.MaxValue) => "",
+            (_, int.MaxValue) => string.Create(CultureInfo.InvariantCulture, $" of at least {min}"),
+            _ => string.Create(CultureInfo.InvariantCulture, $" from {min} to {max}"),
+        };
+        result.AddError($"{name} must be a whole number{range}, but was '{text}'.");
         return null;
     }
+
+    /// <summary>The number a token gives (invariant culture), or 0 with an error naming the option and the token, not System.CommandLine's CLR type name.</summary>
+    public static double ParseNumber(System.CommandLine.Parsing.ArgumentResult result, string name)
+    {
+        if (result.Tokens.Count == 0) { return 0; }
+        string text = result.Tokens[^1].Value;
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)) { return value; }
+        result.AddError($"{name} must be a number (such as 0.001 or 1e-3), but was '{text}'.");
+        return 0;
+    }
+
+    /// <summary>A whole-number option of any int value (a seed) with a default; a token that is not one is an error naming the option.</summary>
+    public static Option<int> Integer(string name, string description, int defaultValue) =>
+        new(name) { Description = description, DefaultValueFactory = _ => defaultValue, CustomParser = result => ParseInteger(result, name, int.MinValue, int.MaxValue) ?? 0 };
 
     static string OutOfRange<T>(string name, T value, T min, T max) where T : INumber<T> =>
         max == T.CreateTruncating(int.MaxValue)

@@ -22,7 +22,7 @@ internal static partial class TrainCommand
     static readonly Option<int> Epochs = CliOptions.Positive("--epochs", "Passes over the training set", 5);
     static readonly Option<int> BatchSize = CliOptions.Range("--batch-size", "Images per step", 64, 1, TrainingOptions.MaxBatchSize);
     static readonly Option<double> LearningRate = CreateLearningRate();
-    static readonly Option<int> Seed = new("--seed") { Description = "Seed for weights and shuffling", DefaultValueFactory = _ => 42 };
+    static readonly Option<int> Seed = CliOptions.Integer("--seed", "Seed for weights and shuffling", 42);
     static readonly Option<int?> Threads = CliOptions.OptionalRange("--threads", $"libtorch threads, 1 to {TrainingOptions.MaxThreads} [default: one per core]", 1, TrainingOptions.MaxThreads);
     static readonly Option<int?> Limit = CliOptions.OptionalPositive("--limit", "Train on the first N images only");
     static readonly Option<string> Out = new("--out") { Description = "Run folder [default: runs/<data>-<model>]" };
@@ -75,7 +75,7 @@ internal static partial class TrainCommand
 
     static Option<double> CreateValSplit()
     {
-        var option = new Option<double>("--val-split") { Description = "Share of each class held out for validation (stratified, from --seed) when training on image folders", DefaultValueFactory = _ => 0.2 };
+        var option = new Option<double>("--val-split") { Description = "Share of each class held out for validation (stratified, from --seed) when training on image folders", DefaultValueFactory = _ => 0.2, CustomParser = result => CliOptions.ParseNumber(result, "--val-split") };
         option.Validators.Add(result =>
         {
             if (CliOptions.TryGet(result, out double value) && !(value > 0 && value < 1))
@@ -107,7 +107,7 @@ internal static partial class TrainCommand
     static Option<double> CreateLearningRate()
     {
         string range = string.Create(CultureInfo.InvariantCulture, $"from {TrainingOptions.MinLearningRate:G9} (the smallest normal float32) to {TrainingOptions.MaxLearningRate}");
-        var option = new Option<double>("--lr") { Description = $"Adam learning rate, {range}", DefaultValueFactory = _ => 0.001 };
+        var option = new Option<double>("--lr") { Description = $"Adam learning rate, {range}", DefaultValueFactory = _ => 0.001, CustomParser = result => CliOptions.ParseNumber(result, "--lr") };
         option.Validators.Add(result =>
         {
             // libtorch keeps the rate as float32: below the smallest normal one it is 0 or has lost its precision.
