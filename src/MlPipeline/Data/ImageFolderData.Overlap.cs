@@ -12,9 +12,21 @@ public static partial class ImageFolderData
     /// the sets, the number of shared files and one of them. A file in two sets makes the held-out figures measure an
     /// image the model learned from (or the validation set choose the model the test set then measures).
     /// </summary>
-    static void RequireDisjoint(IReadOnlyList<(string Role, string? Source, IReadOnlyList<LabelledImage>? Items)> sets)
+    /// <param name="sets">The sets; the first is the training set.</param>
+    /// <param name="split">Whether a share of the training set is split off: then a file it holds twice (through a link) could be on both sides.</param>
+    static void RequireDisjoint(IReadOnlyList<(string Role, string? Source, IReadOnlyList<LabelledImage>? Items)> sets, bool split)
     {
         var keyed = sets.Select(s => s.Items?.Select(i => (Key: Identity(i.Path), i.Path)).ToList()).ToList();
+        if (split && keyed[0] is { } training)
+        {
+            var twice = training.GroupBy(p => p.Key, StringComparer.Ordinal).Where(g => g.Count() > 1).ToList();
+            if (twice.Count > 0)
+            {
+                var first = twice[0].ToList();
+                throw new ArgumentException($"The training set '{sets[0].Source}' holds {twice.Count} file(s) twice under other names, for example '{first[1].Path}' (the same file as '{first[0].Path}'); "
+                    + "the validation split could put one name in training and the other in validation. Remove the extra links, or give the validation images with --val (ImageFolderOptions.Validation).");
+            }
+        }
         for (int a = 0; a < sets.Count; a++)
         {
             if (keyed[a] is not { } first) { continue; }

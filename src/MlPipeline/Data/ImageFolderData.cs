@@ -36,7 +36,7 @@ public static partial class ImageFolderData
         var testItems = options.Test is { } t ? List(t, warnings, unsupported).Items : null;
         // Said once for the run, whichever sets held them.
         if (ImageFolder.DescribeUnsupported(unsupported) is { } skipped) { warnings.Add(skipped); }
-        RequireDisjoint([("training", source, items), ("validation", options.Validation, validationItems), ("test", options.Test, testItems)]);
+        RequireDisjoint([("training", source, items), ("validation", options.Validation, validationItems), ("test", options.Test, testItems)], split: options.Validation is null);
         (string, string?, int)[] sets = [("training", source, items.Count), ("validation", options.Validation, validationItems?.Count ?? 0), ("test", options.Test, testItems?.Count ?? 0)];
         bool split = options.Validation is null;
         // Before any file is decoded with the size given (and the fewest channels its colour mode allows), then with the size and colour read.

@@ -144,4 +144,17 @@ public sealed partial class ImageFolderDataTests
 
         Assert.That(e!.Message, Does.Contain("holds no images").And.Contain("1 file(s) in an image format that is not supported (1 .tiff)"));
     }
+
+    [Test]
+    public void Load_OneFileUnderTwoNamesWithAValidationSplit_IsRefusedNamingBoth()
+    {
+        if (OperatingSystem.IsWindows()) { Assert.Ignore("Device and inode are a Unix matter."); }
+        for (int i = 0; i < 3; i++) { Image($"set/a/{i}.png", 8, 8, i); Image($"set/b/{i}.png", 8, 8, 10 + i); }
+        string target = Path.Combine(dir, "set", "a", "0.png"), link = Path.Combine(dir, "set", "a", "copy.png");
+        File.CreateSymbolicLink(link, target);
+
+        var e = Assert.Throws<ArgumentException>(() => ImageFolderData.Load(Path.Combine(dir, "set"), new ImageFolderOptions { ValidationSplit = 0.5 }));
+
+        Assert.That(e!.Message, Does.Contain("holds 1 file(s) twice under other names").And.Contain($"'{link}' (the same file as '{target}')"));
+    }
 }
