@@ -24,35 +24,7 @@ public static partial class ImageFolderData
         foreach (var chunk in items.Chunk(Chunk))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var decoded = new byte[chunk.Length][];
-            var errors = new string?[chunk.Length];
-            var digests = new byte[chunk.Length][];
-            var sizes = new (int W, int H)?[chunk.Length];
-            // Each worker reads, hashes, decodes and preprocesses whole files into its own buffer, then keeps the bytes.
-            Parallel.For(0, chunk.Length, () => new float[imageSize], (i, _, buffer) =>
-            {
-                try
-                {
-                    byte[] bytes = ImageDecoder.ReadFile(chunk[i].Path);
-                    digests[i] = SHA256.HashData(bytes);
-                    using var bitmap = ImageDecoder.DecodeAsMLImageHoldsIt(bytes, maxPixels, preprocessing.IgnoreExifOrientation);
-                    if (sharedSize is not null && (bitmap.Width != sharedSize.Width || bitmap.Height != sharedSize.Height))
-                    {
-                        sizes[i] = (bitmap.Width, bitmap.Height);
-                        return buffer;
-                    }
-                    preprocessor.Fill(bitmap, buffer);
-                    var image = new byte[imageSize];
-                    // Offset 0 and scale 1: every value is a whole pixel byte.
-                    for (int j = 0; j < imageSize; j++) { image[j] = (byte)buffer[j]; }
-                    decoded[i] = image;
-                }
-                catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)
-                {
-                    errors[i] = e.Message;
-                }
-                return buffer;
-            }, _ => { });
+            var (decoded, errors, digests, sizes) = DecodeChunk(chunk, preprocessor, preprocessing, sharedSize, maxPixels);
             int other = Array.FindIndex(sizes, s => s is not null);
             if (other >= 0)
             {
@@ -80,6 +52,42 @@ public static partial class ImageFolderData
         byte[] all = new byte[total];
         for (int i = 0; i < pixels.Count; i++) { pixels[i].CopyTo(all, (long)i * imageSize); }
         return new ImageSet(all, [.. labels], preprocessing.Channels, preprocessing.Height, preprocessing.Width, classes);
+    }
+
+    /// <summary>Reads, hashes, decodes and preprocesses one chunk of files in parallel: each file's bytes, or its error, its digest, and its size when it is not the shared one.</summary>
+    static (byte[][] Decoded, string?[] Errors, byte[][] Digests, (int W, int H)?[] Sizes) DecodeChunk(LabelledImage[] chunk, ImagePreprocessor preprocessor, ImagePreprocessing preprocessing, Sampled? sharedSize, long maxPixels)
+    {
+        int imageSize = preprocessing.Channels * preprocessing.Height * preprocessing.Width;
+        var decoded = new byte[chunk.Length][];
+        var errors = new string?[chunk.Length];
+        var digests = new byte[chunk.Length][];
+        var sizes = new (int W, int H)?[chunk.Length];
+        // Each worker reads, hashes, decodes and preprocesses whole files into its own buffer, then keeps the bytes.
+        Parallel.For(0, chunk.Length, () => new float[imageSize], (i, _, buffer) =>
+        {
+            try
+            {
+                byte[] bytes = ImageDecoder.ReadFile(chunk[i].Path);
+                digests[i] = SHA256.HashData(bytes);
+                using var bitmap = ImageDecoder.DecodeAsMLImageHoldsIt(bytes, maxPixels, preprocessing.IgnoreExifOrientation);
+                if (sharedSize is not null && (bitmap.Width != sharedSize.Width || bitmap.Height != sharedSize.Height))
+                {
+                    sizes[i] = (bitmap.Width, bitmap.Height);
+                    return buffer;
+                }
+                preprocessor.Fill(bitmap, buffer);
+                var image = new byte[imageSize];
+                // Offset 0 and scale 1: every value is a whole pixel byte.
+                for (int j = 0; j < imageSize; j++) { image[j] = (byte)buffer[j]; }
+                decoded[i] = image;
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                errors[i] = e.Message;
+            }
+            return buffer;
+        }, _ => { });
+        return (decoded, errors, digests, sizes);
     }
 
     static ImageSet ReadOther(string source, IReadOnlyList<LabelledImage> items, string role, IReadOnlyList<string> classes, ImagePreprocessing preprocessing, ImageFolderOptions options, List<ScoreResult> failed,

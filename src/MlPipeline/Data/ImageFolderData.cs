@@ -17,7 +17,7 @@ public static partial class ImageFolderData
     const int Chunk = 512;
 
     /// <summary>Loads the images of <paramref name="source"/> (a folder of class folders, or a CSV), splits them and returns them as bytes.</summary>
-    /// <exception cref="ArgumentException">An option is invalid, or two sets share a file (compared by device and inode).</exception>
+    /// <exception cref="ArgumentException">An option is invalid, two sets share a file (compared by device and inode), or the images at the size do not fit in memory as bytes.</exception>
     /// <exception cref="InvalidDataException">Fewer than two classes (counted after decoding: a class none of whose files decodes is left out, with a warning), images of different sizes without a size given, or no image could be read.</exception>
     public static ImageFolderLoad Load(string source, ImageFolderOptions? options = null, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -36,9 +36,9 @@ public static partial class ImageFolderData
         var testItems = options.Test is { } t ? List(t, warnings, unsupported).Items : null;
         // Said once for the run, whichever sets held them.
         if (ImageFolder.DescribeUnsupported(unsupported) is { } skipped) { warnings.Add(skipped); }
-        RequireDisjoint([("training", source, items), ("validation", options.Validation, validationItems), ("test", options.Test, testItems)], split: options.Validation is null);
-        (string, string?, int)[] sets = [("training", source, items.Count), ("validation", options.Validation, validationItems?.Count ?? 0), ("test", options.Test, testItems?.Count ?? 0)];
         bool split = options.Validation is null;
+        RequireDisjoint([("training", source, items), ("validation", options.Validation, validationItems), ("test", options.Test, testItems)], split);
+        (string, string?, int)[] sets = [("training", source, items.Count), ("validation", options.Validation, validationItems?.Count ?? 0), ("test", options.Test, testItems?.Count ?? 0)];
         // Before any file is decoded with the size given (and the fewest channels its colour mode allows), then with the size and colour read.
         if (options.Width is { } w && options.Height is { } h) { RequireFitsInMemory(sets, w, h, options.ColorMode == ColorMode.Rgb ? 3 : 1, split); }
         var (preprocessing, sharedSize) = Resolve(source, items, options, cancellationToken);
