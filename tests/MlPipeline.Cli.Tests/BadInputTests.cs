@@ -88,7 +88,7 @@ public sealed class BadInputTests
         new object[] { "train --epochs -1 --out {O}/run", 2, "--epochs must be at least 1" },
         new object[] { "train --batch-size 0 --out {O}/run", 2, "--batch-size must be from 1 to 65536" },
         new object[] { "train --model vgg --out {O}/run", 2, "--model must be one of cnn, mlp, resnet, but was 'vgg'" },
-        new object[] { "train --lr -0.5 --out {O}/run", 2, "--lr must be a positive number no larger than 10" },
+        new object[] { "train --lr -0.5 --out {O}/run", 2, "--lr must be a normal positive float32" },
         new object[] { "train --limit 0 --out {O}/run", 2, "--limit must be at least 1" },
         new object[] { "export --run {F}/missing --out {O}/m.onnx", 1, "Run folder '{F}/missing' does not exist" },
         new object[] { "export --run {F}/run-bad-json --out {O}/m.onnx", 1, "model.json' is not a valid" },

@@ -32,6 +32,20 @@ public sealed class EvaluateCommandTests
     }
 
     [Test]
+    public async Task Evaluate_FolderWithTiffFiles_SaysOnceTheyAreNotSupported()
+    {
+        string folder = DigitFolder(20);
+        File.WriteAllText(Path.Combine(folder, "7", "scan.tif"), "II*");
+        File.WriteAllText(Path.Combine(folder, "1", "scan.tiff"), "II*");
+
+        var (exit, _, error) = await CliRunner.Run("evaluate", "--input", folder);
+
+        Assert.That(exit, Is.EqualTo(0), error);
+        Assert.That(error, Does.Contain("warning: 2 file(s) in an image format that is not supported (1 .tif, 1 .tiff) were skipped; the supported formats are png, jpg, jpeg, bmp, gif, webp"));
+        Assert.That(error.Split("not supported").Length, Is.EqualTo(2), "said once");
+    }
+
+    [Test]
     public async Task Evaluate_LabelsCsvWithABadFile_ExitsThreeAndReportsIt()
     {
         string folder = DigitFolder(30);

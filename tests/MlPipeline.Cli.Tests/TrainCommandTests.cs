@@ -7,10 +7,17 @@ public sealed class TrainCommandTests
     [TestCase("--batch-size", "0", "--batch-size must be from 1 to 65536, but was 0")]
     [TestCase("--epochs", "-1", "--epochs must be at least 1, but was -1")]
     [TestCase("--model", "vgg", "--model must be one of cnn, mlp, resnet, but was 'vgg'")]
-    [TestCase("--lr", "0", "--lr must be a positive number")]
+    [TestCase("--lr", "0", "--lr must be a normal positive float32, from 1.17549435E-38 (the smallest normal float32) to 10, but was 0")]
+    [TestCase("--lr", "1e-320", "--lr must be a normal positive float32, from 1.17549435E-38 (the smallest normal float32) to 10, but was 1E-320")]
+    [TestCase("--threads", "abc", "--threads must be a whole number from 1 to 256, but was 'abc'")]
+    [TestCase("--limit", "1.5", "--limit must be a whole number of at least 1, but was '1.5'")]
+    [TestCase("--seed", "x", "--seed must be a whole number, but was 'x'")]
+    [TestCase("--lr", "fast", "--lr must be a number (such as 0.001 or 1e-3), but was 'fast'")]
+    [TestCase("--val-split", "half", "--val-split must be a number (such as 0.001 or 1e-3), but was 'half'")]
+    [TestCase("--min-delta", "tiny", "--min-delta must be a number (such as 0.001 or 1e-3), but was 'tiny'")]
     [TestCase("--threads", "0", "--threads must be from 1 to 256")]
     [TestCase("--threads", "100000", "--threads must be from 1 to 256, but was 100000")]
-    [TestCase("--lr", "1e39", "--lr must be a positive number no larger than 10, but was 1E+39")]
+    [TestCase("--lr", "1e39", "to 10, but was 1E+39")]
     [TestCase("--batch-size", "70000", "--batch-size must be from 1 to 65536")]
     [TestCase("--epochs", "many", "many")]
     public async Task Train_BadOptionValue_ExitsTwoNamingTheOption(string option, string value, string message)
@@ -19,6 +26,7 @@ public sealed class TrainCommandTests
 
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(error, Does.Contain(message));
+        Assert.That(error, Does.Not.Contain("System."), "the value and the range, not a CLR type name");
     }
 
     [Test]

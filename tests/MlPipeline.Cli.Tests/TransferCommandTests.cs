@@ -41,4 +41,28 @@ public sealed class TransferCommandTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Test]
+    public async Task Train_BackboneResumeAfterOneImageChanged_ExitsOneNamingItsClass()
+    {
+        string dir = TempDirectory.Create();
+        try
+        {
+            string data = Digits.WritePngFolder(Path.Combine(dir, "digits"), 12), run = Path.Combine(dir, "run");
+            string[] common = ["train", "--data", data, "--backbone", "resnet18", "--val-split", "0.3", "--threads", "2", "--out", run];
+            var (exit, _, error) = await CliRunner.Run([.. common, "--epochs", "1"]);
+            Assert.That(exit, Is.Zero, error);
+            string changed = Directory.GetFiles(Path.Combine(data, "1")).Order(StringComparer.Ordinal).First();
+            File.WriteAllBytes(changed, Digits.Png(100));
+
+            (exit, _, error) = await CliRunner.Run([.. common, "--epochs", "2", "--resume"]);
+
+            Assert.That(exit, Is.EqualTo(1), error);
+            Assert.That(error, Does.Contain("class '1' of the training set has the same").And.Contain("file count but other files or content"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -14,7 +14,7 @@ internal static class CliOptions
     /// <summary>An integer option from <paramref name="min"/> to <paramref name="max"/> with a default.</summary>
     public static Option<int> Range(string name, string description, int defaultValue, int min, int max)
     {
-        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue, CustomParser = result => ParseInteger(result, name, min, max) ?? 0 };
         option.Validators.Add(result =>
         {
             if (TryGet(result, out int value) && (value < min || value > max)) { result.AddError(OutOfRange(name, value, min, max)); }
@@ -25,7 +25,7 @@ internal static class CliOptions
     /// <summary>An optional integer option from <paramref name="min"/> to <paramref name="max"/>.</summary>
     public static Option<int?> OptionalRange(string name, string description, int min, int max)
     {
-        var option = new Option<int?>(name) { Description = description };
+        var option = new Option<int?>(name) { Description = description, CustomParser = result => ParseInteger(result, name, min, max) };
         option.Validators.Add(result =>
         {
             if (TryGet(result, out int? value) && value is { } v && (v < min || v > max)) { result.AddError(OutOfRange(name, v, min, max)); }
@@ -77,7 +77,7 @@ internal static class CliOptions
     /// <summary>A number option from 0 to <paramref name="max"/> (inclusive, or below it when <paramref name="maxInclusive"/> is false) with a default.</summary>
     public static Option<double> NonNegative(string name, string description, double defaultValue, double max = double.MaxValue, bool maxInclusive = true)
     {
-        var option = new Option<double>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+        var option = new Option<double>(name) { Description = description, DefaultValueFactory = _ => defaultValue, CustomParser = result => ParseNumber(result, name) };
         option.Validators.Add(result =>
         {
             if (TryGet(result, out double value) && !(value >= 0 && (maxInclusive ? value <= max : value < max)))
@@ -113,6 +113,39 @@ internal static class CliOptions
         }
         return (w, h);
     }
+
+    /// <summary>
+    /// The whole number a token gives, or null with an error naming the option, the range and the token: System.CommandLine's
+    /// own message names the CLR type instead ("as expected type 'System.Nullable`1[System.Int32]'").
+    /// </summary>
+    static int? ParseInteger(System.CommandLine.Parsing.ArgumentResult result, string name, int min, int max)
+    {
+        if (result.Tokens.Count == 0) { return null; }
+        string text = result.Tokens[^1].Value;
+        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)) { return value; }
+        string range = (min, max) switch
+        {
+            (int.MinValue, int.MaxValue) => "",
+            (_, int.MaxValue) => string.Create(CultureInfo.InvariantCulture, $" of at least {min}"),
+            _ => string.Create(CultureInfo.InvariantCulture, $" from {min} to {max}"),
+        };
+        result.AddError($"{name} must be a whole number{range}, but was '{text}'.");
+        return null;
+    }
+
+    /// <summary>The number a token gives (invariant culture), or 0 with an error naming the option and the token, not System.CommandLine's CLR type name.</summary>
+    public static double ParseNumber(System.CommandLine.Parsing.ArgumentResult result, string name)
+    {
+        if (result.Tokens.Count == 0) { return 0; }
+        string text = result.Tokens[^1].Value;
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)) { return value; }
+        result.AddError($"{name} must be a number (such as 0.001 or 1e-3), but was '{text}'.");
+        return 0;
+    }
+
+    /// <summary>A whole-number option of any int value (a seed) with a default; a token that is not one is an error naming the option.</summary>
+    public static Option<int> Integer(string name, string description, int defaultValue) =>
+        new(name) { Description = description, DefaultValueFactory = _ => defaultValue, CustomParser = result => ParseInteger(result, name, int.MinValue, int.MaxValue) ?? 0 };
 
     static string OutOfRange<T>(string name, T value, T min, T max) where T : INumber<T> =>
         max == T.CreateTruncating(int.MaxValue)

@@ -49,6 +49,7 @@ internal static class EvaluateCommand
                 new(predictionsFile is null ? null : ScoreCommand.ErrorsPath(predictionsFile), "--predictions"), new(parse.GetValue(Run), "--run")]);
         }
         var images = parse.GetValue(Labels) is { } csv ? LabelledImages.FromCsv(csv, input) : LabelledImages.FromFolder(input);
+        if (images.UnsupportedNote is { } note) { console.Error.WriteLine($"warning: {note}."); }
         if (parse.GetValue(Run) is { } run && !File.Exists(run) && !File.Exists(Path.Combine(run, "history.json")))
         {
             throw new FileNotFoundException($"--run '{run}' is neither a history.json file nor a run folder holding one.");
@@ -90,6 +91,12 @@ internal static class EvaluateCommand
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Images: {m.Count} scored, {report.Failed.Count} failed, {report.Ignored} non-image files ignored"));
         console.Out.WriteLine();
         console.Out.Write(m.ToTable());
+        if (m.Labels.Count > ClassificationMetrics.MaxMatrixClassesShown)
+        {
+            console.Out.WriteLine(reportDir is null
+                ? "  The full confusion matrix: evaluate with --report DIR (confusion.csv, metrics.json)."
+                : $"  The full confusion matrix: {Path.Combine(Path.GetFullPath(reportDir), "confusion.csv")}");
+        }
         foreach (var f in report.Failed.Take(10)) { console.Error.WriteLine($"failed: {f.Path}: {f.Error}"); }
         if (report.Failed.Count > 10) { console.Error.WriteLine($"… and {report.Failed.Count - 10} more failed (see errors.csv in the report)."); }
         if (reportDir is not null)

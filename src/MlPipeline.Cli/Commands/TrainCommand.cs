@@ -9,26 +9,27 @@ using MlPipeline.Training.Models;
 namespace MlPipeline.Cli.Commands;
 
 /// <summary><c>mlpipeline train</c>: trains a classifier on MNIST, Fashion-MNIST or the user's own image folders, with a Keras-like progress bar.</summary>
-internal static class TrainCommand
+internal static partial class TrainCommand
 {
     static readonly Option<string?> Data = new("--data") { Description = "Training images: a folder per class (DIR/<class>/...), a path,label CSV, or a folder of idx files [default: --dataset from the per-user cache]" };
     static readonly Option<string> Dataset = CliOptions.OneOf("--dataset", "Built-in data set used without --data, or read from --data's idx files", IdxDataSet.Mnist.CacheName, [.. IdxDataSet.ByName.Keys]);
-    static readonly Option<string?> Size = new("--size") { Description = "Resize images to WxH (the scoring pipeline's resize) [default: the size all images share]" };
+    static readonly Option<string?> Size = new("--size") { Description = $"Resize images to WxH (the scoring pipeline's resize), each from 1 to {ImageFolderOptions.MaxSide}; every set must fit in memory as bytes (images × W × H × channels) [default: the size all images share]" };
     static readonly Option<string?> Color = CreateColor();
     static readonly Option<double> ValSplit = CreateValSplit();
-    static readonly Option<string?> Val = new("--val") { Description = "Validation images (a folder per class or a CSV) instead of --val-split" };
-    static readonly Option<string?> Test = new("--test") { Description = "Test images (a folder per class or a CSV), evaluated once at the end [default: the validation images]" };
+    static readonly Option<string?> Val = new("--val") { Description = "Validation images (a folder per class or a CSV) instead of --val-split (not both); no file may also be in --data or --test" };
+    static readonly Option<string?> Test = new("--test") { Description = "Test images (a folder per class or a CSV), evaluated once at the end; no file may also be in --data or --val [default: the validation images]" };
     static readonly Option<string> Model = CliOptions.OneOf("--model", "Architecture", "cnn", ModelSpec.BuiltInNames);
     static readonly Option<int> Epochs = CliOptions.Positive("--epochs", "Passes over the training set", 5);
     static readonly Option<int> BatchSize = CliOptions.Range("--batch-size", "Images per step", 64, 1, TrainingOptions.MaxBatchSize);
     static readonly Option<double> LearningRate = CreateLearningRate();
-    static readonly Option<int> Seed = new("--seed") { Description = "Seed for weights and shuffling", DefaultValueFactory = _ => 42 };
+    static readonly Option<int> Seed = CliOptions.Integer("--seed", "Seed for weights and shuffling", 42);
     static readonly Option<int?> Threads = CliOptions.OptionalRange("--threads", $"libtorch threads, 1 to {TrainingOptions.MaxThreads} [default: one per core]", 1, TrainingOptions.MaxThreads);
     static readonly Option<int?> Limit = CliOptions.OptionalPositive("--limit", "Train on the first N images only");
     static readonly Option<string> Out = new("--out") { Description = "Run folder [default: runs/<data>-<model>]" };
     static readonly Option<string> Init = CliOptions.OneOf("--init", "Weight initialisation", "glorot", ["glorot", "pytorch"]);
     static readonly Option<string?> Onnx = new("--onnx") { Description = "Export the trained model to this ONNX file and verify it" };
-    static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its checkpoint" };
+    static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its checkpoint, on the same data (each class of each set compared by file count and checksum)" };
+    static readonly Option<bool> ResumeChangedData = new("--resume-changed-data") { Description = "With --resume: continue although the data differs from the checkpoint's [default: changed data is refused, naming what changed]" };
     static readonly Option<bool> Normalize = new("--normalize") { Description = "Standardise each channel with the training split's mean and std instead of scaling to [0,1]" };
     static readonly Option<float[]?> Mean = ScoringOptions.Means();
     static readonly Option<float[]?> Std = ScoringOptions.Stds();
@@ -52,7 +53,7 @@ internal static class TrainCommand
     {
         var command = new Command("train", "Train a classifier on MNIST, Fashion-MNIST or your own image folders.")
         {
-            Data, Dataset, Size, Color, Resize, Background, IgnoreExif, ValSplit, Val, Test, Model, BackboneOption, Head, FineTune, AugmentCopies, Epochs, BatchSize, LearningRate, Seed, Threads, Limit, Out, Resume, Normalize, Mean, Std, Augment, EarlyStop, MonitorOption, MinDelta, Schedule, WeightDecay, LabelSmoothing, ClassWeights, Init, Onnx,
+            Data, Dataset, Size, Color, Resize, Background, IgnoreExif, ValSplit, Val, Test, Model, BackboneOption, Head, FineTune, AugmentCopies, Epochs, BatchSize, LearningRate, Seed, Threads, Limit, Out, Resume, ResumeChangedData, Normalize, Mean, Std, Augment, EarlyStop, MonitorOption, MinDelta, Schedule, WeightDecay, LabelSmoothing, ClassWeights, Init, Onnx,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(Run(parse, console, cancellationToken)));
         return command;
@@ -74,7 +75,7 @@ internal static class TrainCommand
 
     static Option<double> CreateValSplit()
     {
-        var option = new Option<double>("--val-split") { Description = "Share of each class held out for validation (stratified, from --seed) when training on image folders", DefaultValueFactory = _ => 0.2 };
+        var option = new Option<double>("--val-split") { Description = "Share of each class held out for validation (stratified, from --seed) when training on image folders", DefaultValueFactory = _ => 0.2, CustomParser = result => CliOptions.ParseNumber(result, "--val-split") };
         option.Validators.Add(result =>
         {
             if (CliOptions.TryGet(result, out double value) && !(value > 0 && value < 1))
@@ -105,12 +106,14 @@ internal static class TrainCommand
 
     static Option<double> CreateLearningRate()
     {
-        var option = new Option<double>("--lr") { Description = $"Adam learning rate, above 0 and at most {TrainingOptions.MaxLearningRate}", DefaultValueFactory = _ => 0.001 };
+        string range = string.Create(CultureInfo.InvariantCulture, $"from {TrainingOptions.MinLearningRate:G9} (the smallest normal float32) to {TrainingOptions.MaxLearningRate}");
+        var option = new Option<double>("--lr") { Description = $"Adam learning rate, {range}", DefaultValueFactory = _ => 0.001, CustomParser = result => CliOptions.ParseNumber(result, "--lr") };
         option.Validators.Add(result =>
         {
-            if (CliOptions.TryGet(result, out double value) && !(value > 0 && value <= TrainingOptions.MaxLearningRate))
+            // libtorch keeps the rate as float32: below the smallest normal one it is 0 or has lost its precision.
+            if (CliOptions.TryGet(result, out double value) && !(value >= TrainingOptions.MinLearningRate && value <= TrainingOptions.MaxLearningRate))
             {
-                result.AddError($"--lr must be a positive number no larger than {TrainingOptions.MaxLearningRate.ToString(CultureInfo.InvariantCulture)}, but was {value.ToString(CultureInfo.InvariantCulture)}.");
+                result.AddError($"--lr must be a normal positive float32, {range}, but was {value.ToString(CultureInfo.InvariantCulture)}.");
             }
         });
         return option;
@@ -122,14 +125,7 @@ internal static class TrainCommand
     static int Run(ParseResult parse, CliConsole console, CancellationToken cancellationToken)
     {
         string? backbone = parse.GetValue(BackboneOption);
-        if (backbone is not null && parse.GetResult(Model) is { Implicit: false })
-        {
-            throw new ArgumentException($"Give either --model (trained from scratch) or --backbone {backbone} (a head trained on its features), not both.");
-        }
-        if (backbone is null && (parse.GetResult(Head) is { Implicit: false } || parse.GetResult(AugmentCopies) is { Implicit: false } || parse.GetResult(FineTune) is { Implicit: false }))
-        {
-            throw new ArgumentException("--head, --fine-tune and --augment-copies apply to training on a --backbone.");
-        }
+        RequireConsistent(parse, backbone);
         string model = backbone is null ? parse.GetValue(Model)! : $"{backbone}{(parse.GetValue(FineTune) is > 0 and var n ? $"-ft{n}" : "")}-{parse.GetValue(Head)}";
         float[]? means = CliOptions.ChannelValues(parse, Mean), stds = CliOptions.ChannelValues(parse, Std);
         ScoringOptions.CheckMeanStd(means, stds);
@@ -141,40 +137,7 @@ internal static class TrainCommand
             OutputPaths.RequireNotAnInput(onnxTarget, "--onnx", [.. RunInputs.Data(parse.GetValue(Data), "--data"), .. RunInputs.Data(parse.GetValue(Val), "--val"), .. RunInputs.Data(parse.GetValue(Test), "--test")]);
         }
         var (data, name) = LoadData(parse, backbone, console, cancellationToken);
-        var options = new TrainingOptions
-        {
-            Model = backbone is null ? model : new TrainingOptions().Model,
-            Backbone = backbone,
-            Head = parse.GetValue(Head) == "mlp" ? HeadKind.Mlp : HeadKind.Linear,
-            AugmentCopies = parse.GetValue(AugmentCopies),
-            FineTuneBlocks = parse.GetValue(FineTune),
-            Epochs = parse.GetValue(Epochs),
-            BatchSize = parse.GetValue(BatchSize),
-            LearningRate = parse.GetValue(LearningRate),
-            Seed = parse.GetValue(Seed),
-            Threads = parse.GetValue(Threads),
-            Limit = parse.GetValue(Limit),
-            OutputDirectory = parse.GetValue(Out) ?? Path.Combine("runs", $"{name}-{model}"),
-            Resume = parse.GetValue(Resume),
-            Normalize = parse.GetValue(Normalize),
-            Means = means,
-            Stds = stds,
-            Augmentation = Augmentation.Parse(parse.GetValue(Augment)!),
-            EarlyStopping = parse.GetValue(EarlyStop) is { } patience
-                ? new EarlyStopping(patience, parse.GetValue(MonitorOption) == "val_accuracy" ? EarlyStoppingMonitor.ValAccuracy : EarlyStoppingMonitor.ValLoss, parse.GetValue(MinDelta))
-                : null,
-            Schedule = parse.GetValue(Schedule) switch
-            {
-                "onecycle" => LearningRateSchedule.OneCycle,
-                "cosine" => LearningRateSchedule.Cosine,
-                "plateau" => LearningRateSchedule.Plateau,
-                _ => LearningRateSchedule.Constant,
-            },
-            WeightDecay = parse.GetValue(WeightDecay),
-            LabelSmoothing = parse.GetValue(LabelSmoothing),
-            ClassWeights = parse.GetValue(ClassWeights) == "balanced" ? ClassWeighting.Balanced : ClassWeighting.None,
-            Initialization = parse.GetValue(Init) == "pytorch" ? WeightInitialization.PyTorch : WeightInitialization.Glorot,
-        };
+        var options = Options(parse, backbone, model, name, means, stds);
         if (parse.GetValue(Onnx) is { } target) { ExportCommand.RequireNotARunFile(target, options.OutputDirectory); }
         var bar = new TrainingProgressBar(console);
         var result = ClassifierTrainer.Train(data, options, new SyncProgress<TrainingProgress>(bar.Report), cancellationToken);
@@ -191,13 +154,7 @@ internal static class TrainCommand
                 : $"Stopped while computing the backbone's features; those computed are kept in {Path.Combine(result.RunDirectory, RunFolder.FeaturesFile)}. Run the same command again to go on from there.");
             return ExitCodes.Interrupted;
         }
-        if (result.TestMetrics is { } metrics)
-        {
-            console.Out.WriteLine();
-            console.Out.WriteLine($"Test set ({EpochCount(result.History.Count)}):");
-            console.Out.Write(metrics.ToTable());
-            console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Test accuracy {metrics.MicroAccuracy:P2} after {EpochCount(result.History.Count)}{(result.BestEpoch is { } best ? $", with the weights of epoch {best}" : "")}. Run folder: {result.RunDirectory}"));
-        }
+        PrintTestMetrics(result, console);
         if (parse.GetValue(Onnx) is { } onnx)
         {
             using var trained = TrainedModel.Load(result.RunDirectory);
@@ -206,72 +163,72 @@ internal static class TrainCommand
         return ExitCodes.Success;
     }
 
-    /// <summary>The data --data and --dataset name, and a short name for the default run folder.</summary>
-    static (TrainingData Data, string Name) LoadData(ParseResult parse, string? backbone, CliConsole console, CancellationToken cancellationToken)
+    /// <summary>The training options the command line gives.</summary>
+    static TrainingOptions Options(ParseResult parse, string? backbone, string model, string name, float[]? means, float[]? stds) => new()
     {
-        string? source = parse.GetValue(Data);
-        var set = IdxDataSet.ByName[parse.GetValue(Dataset)!];
-        bool idx = source is null || set.HoldsFiles(source);
-        if (idx && backbone is not null)
+        Model = backbone is null ? model : new TrainingOptions().Model,
+        Backbone = backbone,
+        Head = parse.GetValue(Head) == "mlp" ? HeadKind.Mlp : HeadKind.Linear,
+        AugmentCopies = parse.GetValue(AugmentCopies),
+        FineTuneBlocks = parse.GetValue(FineTune),
+        Epochs = parse.GetValue(Epochs),
+        BatchSize = parse.GetValue(BatchSize),
+        LearningRate = parse.GetValue(LearningRate),
+        Seed = parse.GetValue(Seed),
+        Threads = parse.GetValue(Threads),
+        Limit = parse.GetValue(Limit),
+        OutputDirectory = parse.GetValue(Out) ?? Path.Combine("runs", $"{name}-{model}"),
+        Resume = parse.GetValue(Resume),
+        ResumeChangedData = parse.GetValue(ResumeChangedData),
+        Normalize = parse.GetValue(Normalize),
+        Means = means,
+        Stds = stds,
+        Augmentation = Augmentation.Parse(parse.GetValue(Augment)!),
+        EarlyStopping = parse.GetValue(EarlyStop) is { } patience
+            ? new EarlyStopping(patience, parse.GetValue(MonitorOption) == "val_accuracy" ? EarlyStoppingMonitor.ValAccuracy : EarlyStoppingMonitor.ValLoss, parse.GetValue(MinDelta))
+            : null,
+        Schedule = parse.GetValue(Schedule) switch
         {
-            throw new ArgumentException($"--backbone {backbone} trains on image folders read as 224x224 RGB; write {set.Name} as PNG folders first (mlpipeline data png --set {set.CacheName} --split train --out DIR, and --split test for --test) and pass --data DIR.");
+            "onecycle" => LearningRateSchedule.OneCycle,
+            "cosine" => LearningRateSchedule.Cosine,
+            "plateau" => LearningRateSchedule.Plateau,
+            _ => LearningRateSchedule.Constant,
+        },
+        WeightDecay = parse.GetValue(WeightDecay),
+        LabelSmoothing = parse.GetValue(LabelSmoothing),
+        ClassWeights = parse.GetValue(ClassWeights) == "balanced" ? ClassWeighting.Balanced : ClassWeighting.None,
+        Initialization = parse.GetValue(Init) == "pytorch" ? WeightInitialization.PyTorch : WeightInitialization.Glorot,
+    };
+
+    /// <summary>Options that exclude or need each other, checked before any work.</summary>
+    static void RequireConsistent(ParseResult parse, string? backbone)
+    {
+        if (backbone is not null && parse.GetResult(Model) is { Implicit: false })
+        {
+            throw new ArgumentException($"Give either --model (trained from scratch) or --backbone {backbone} (a head trained on its features), not both.");
         }
-        if (idx)
+        if (backbone is null && (parse.GetResult(Head) is { Implicit: false } || parse.GetResult(AugmentCopies) is { Implicit: false } || parse.GetResult(FineTune) is { Implicit: false }))
         {
-            if (parse.GetValue(Size) is not null || parse.GetValue(Color) is not null || parse.GetValue(Resize) is not null || parse.GetValue(Background) is not null || parse.GetValue(IgnoreExif) || parse.GetValue(Val) is not null || parse.GetValue(Test) is not null)
-            {
-                throw new ArgumentException($"--size, --color, --resize, --background, --ignore-exif, --val and --test apply to image folders; {set.Name} comes with its own 28x28 gray images and test set.");
-            }
-            try
-            {
-                return (set.Load(DataCommand.EnsureDataSet(set, source, console, cancellationToken)), set.CacheName);
-            }
-            catch (InvalidDataException e) when (source is not null)
-            {
-                string others = string.Join(" or ", IdxDataSet.ByName.Keys.Where(k => k != set.CacheName).Select(k => $"--dataset {k}"));
-                throw new InvalidDataException($"{e.Message}{Environment.NewLine}If '{source}' holds another data set's idx files, say which: {others}.", e);
-            }
+            throw new ArgumentException("--head, --fine-tune and --augment-copies apply to training on a --backbone.");
         }
-        var size = CliOptions.ParseSize(parse.GetValue(Size), "--size", 4096);
-        var color = parse.GetValue(Color) is { } c ? Enum.Parse<MlPipeline.Scoring.ColorMode>(c, ignoreCase: true) : (MlPipeline.Scoring.ColorMode?)null;
-        if (backbone is not null)
+        if (parse.GetValue(ResumeChangedData) && !parse.GetValue(Resume)) { throw new ArgumentException("--resume-changed-data applies to --resume; add --resume to continue the run in --out."); }
+        if (parse.GetValue(Val) is { } val && parse.GetResult(ValSplit) is { Implicit: false })
         {
-            // The backbone fixes the input: its size and RGB.
-            int side = MlPipeline.Training.Transfer.Backbone.Locate(backbone).InputSize;
-            if (size is { } s && (s.Width != side || s.Height != side))
-            {
-                throw new ArgumentException($"--size {s.Width}x{s.Height} does not fit the {backbone} backbone, which takes {side}x{side} images; leave --size out.");
-            }
-            if (color == MlPipeline.Scoring.ColorMode.Gray)
-            {
-                console.Error.WriteLine($"note: the {backbone} backbone takes RGB images; gray images are read as three equal channels.");
-            }
-            size = (side, side);
-            color = MlPipeline.Scoring.ColorMode.Rgb;
+            throw new ArgumentException($"Give either --val {val} (a validation set) or --val-split {parse.GetValue(ValSplit).ToString(CultureInfo.InvariantCulture)} (a share of --data held out), not both: with --val no share of --data is held out.");
         }
-        var folderOptions = new ImageFolderOptions
+    }
+
+    /// <summary>The finished model's test metrics; the confusion matrix of many classes is only in the run folder.</summary>
+    static void PrintTestMetrics(TrainingResult result, CliConsole console)
+    {
+        if (result.TestMetrics is not { } metrics) { return; }
+        console.Out.WriteLine();
+        console.Out.WriteLine($"Test set ({EpochCount(result.History.Count)}):");
+        console.Out.Write(metrics.ToTable());
+        if (metrics.Labels.Count > MlPipeline.Evaluation.ClassificationMetrics.MaxMatrixClassesShown)
         {
-            Width = size?.Width,
-            Height = size?.Height,
-            ColorMode = color,
-            Resize = ScoringOptions.Parse<MlPipeline.Scoring.ResizeMode>(parse, Resize) ?? MlPipeline.Scoring.ResizeMode.Stretch,
-            Background = ScoringOptions.Parse<MlPipeline.Scoring.BackgroundColor>(parse, Background),
-            IgnoreExifOrientation = parse.GetValue(IgnoreExif),
-            ValidationSplit = parse.GetValue(ValSplit),
-            Seed = parse.GetValue(Seed),
-            Validation = parse.GetValue(Val),
-            Test = parse.GetValue(Test),
-        };
-        var loaded = ImageFolderData.Load(source!, folderOptions, new SyncProgress<string>(m => console.Error.WriteLine(m)), cancellationToken);
-        foreach (string warning in loaded.Warnings) { console.Error.WriteLine($"warning: {warning}"); }
-        if (loaded.Failed.Count > 0)
-        {
-            console.Error.WriteLine($"warning: {loaded.Failed.Count} file(s) could not be read and are left out (the run folder's {RunFolder.DataErrorsFile} lists them all), for example:");
-            foreach (var f in loaded.Failed.Take(5)) { console.Error.WriteLine($"  {f.Path}: {f.Error}"); }
+            console.Out.WriteLine($"  The full confusion matrix: {Path.Combine(result.RunDirectory, RunFolder.MetricsFile)} (confusionMatrix)");
         }
-        var d = loaded.Data;
-        console.Error.WriteLine($"{d.Train.Count} training, {(d.Validation ?? d.Test).Count} validation{(d.Validation is null || ReferenceEquals(d.Validation, d.Test) ? "" : $" and {d.Test.Count} test")} images; classes: {string.Join(", ", d.Train.ClassNames)}");
-        string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(source!)));
-        return (d, Path.GetFileNameWithoutExtension(name));
+        console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Test accuracy {metrics.MicroAccuracy:P2} after {EpochCount(result.History.Count)}{(result.BestEpoch is { } best ? $", with the weights of epoch {best}" : "")}. Run folder: {result.RunDirectory}"));
     }
 }

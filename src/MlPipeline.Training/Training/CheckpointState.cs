@@ -18,4 +18,10 @@ internal sealed record CheckpointState(
 {
     /// <summary>The run's other training settings (augmentation, schedule, weight decay, label smoothing, class weights, early stopping) in words, compared on resume.</summary>
     public string? Settings { get; init; }
+
+    /// <summary>The checksum of each data source, as <see cref="MlPipeline.Data.TrainingData.Checksums"/> gave them (null in checkpoints of earlier versions).</summary>
+    public IReadOnlyDictionary<string, string>? DataChecksums { get; init; }
+
+    /// <summary>The file count and checksum of each class of each set read from files (empty for data sets such as MNIST).</summary>
+    public IReadOnlyList<MlPipeline.Data.ClassChecksum>? DataClasses { get; init; }
 }

@@ -75,12 +75,14 @@ public static class ClassifierTrainer
         optim.Optimizer optimizer = options.WeightDecay > 0
             ? optim.AdamW(model.parameters(), options.LearningRate, weight_decay: options.WeightDecay)
             : optim.Adam(model.parameters(), options.LearningRate);
-        var state = plan.FreshState(options);
+        var state = plan.FreshState(options) with { DataChecksums = data.Checksums, DataClasses = data.ClassChecksums };
         if (resuming)
         {
             var saved = Checkpoint.Load(checkpointPath, model, optimizer);
             RequireSameRun(checkpointPath, saved, state);
-            state = saved;
+            if (!options.ResumeChangedData) { DataChanges.RequireSame(checkpointPath, saved, state); }
+            // From here on the run records the data it now trains on.
+            state = saved with { DataChecksums = state.DataChecksums, DataClasses = state.DataClasses };
         }
 
         // Only once the run is known to go ahead, so a refused run changes nothing in the folder.

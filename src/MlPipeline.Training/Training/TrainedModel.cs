@@ -128,7 +128,11 @@ public sealed class TrainedModel : IDisposable
         Directory.CreateDirectory(directory);
         var optimizer = optim.Adam(module.parameters(), Info.LearningRate);
         var state = new CheckpointState(System.Text.Json.JsonSerializer.Serialize(Info.Architecture, Json.Options), Info.BatchSize, Info.LearningRate,
-            Info.Seed, Info.TrainingImages, Info.Preprocessing.DescribeNormalization(), Info.Epochs, 0, 0, 0, 0, 0, []);
+            Info.Seed, Info.TrainingImages, Info.Preprocessing.DescribeNormalization(), Info.Epochs, 0, 0, 0, 0, 0, [])
+        {
+            // model.json records the sources' checksums (not each class's), so a resume compares those.
+            DataChecksums = Info.DataChecksums,
+        };
         Checkpoint.Save(Path.Combine(directory, RunFolder.CheckpointFile), state, module, optimizer);
         Json.Write(Path.Combine(directory, RunFolder.ModelFile), Info);
     }

@@ -8,6 +8,9 @@ public sealed record TrainingOptions
     /// <summary>The largest <see cref="LearningRate"/> accepted: 10 (Adam steps are about the learning rate in size, so larger ones only diverge; float32 ends near 3.4e38).</summary>
     public const double MaxLearningRate = 10;
 
+    /// <summary>The smallest <see cref="LearningRate"/> accepted: the smallest normal float32, about 1.18e-38 (libtorch keeps the rate as float32, so anything smaller is 0 or loses its precision).</summary>
+    public const double MinLearningRate = 1.1754943508222875e-38;
+
     /// <summary>The largest <see cref="Threads"/> accepted: 256 (libtorch starts one OS thread for each).</summary>
     public const int MaxThreads = 256;
 
@@ -107,8 +110,17 @@ public sealed record TrainingOptions
     /// <summary>The folder holding the backbone package's <c>DnnImageModels</c> contents. Default: null (found beside the application or in the NuGet packages folder).</summary>
     public string? BackboneDirectory { get; init; }
 
-    /// <summary>Continue from the run folder's checkpoint instead of starting afresh. Default: false.</summary>
+    /// <summary>
+    /// Continue from the run folder's checkpoint instead of starting afresh; the data must be the data the checkpoint
+    /// was trained on (each class of each set compared by file count and checksum). Default: false.
+    /// </summary>
     public bool Resume { get; init; }
+
+    /// <summary>
+    /// With <see cref="Resume"/>, continue even though the data differs from the checkpoint's (the run then records the
+    /// new data's checksums). Default: false (changed data is an error naming what changed).
+    /// </summary>
+    public bool ResumeChangedData { get; init; }
 
     /// <summary>The architecture to train for images of the given shape.</summary>
     public ModelSpec ResolveArchitecture(int classes, int channels, int height, int width) =>
@@ -124,7 +136,11 @@ public sealed record TrainingOptions
         }
         if (Epochs < 1) { throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be at least 1."); }
         if (BatchSize is < 1 or > MaxBatchSize) { throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, $"BatchSize must be from 1 to {MaxBatchSize}."); }
-        if (!(LearningRate > 0) || !(LearningRate <= MaxLearningRate)) { throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, $"LearningRate must be above 0 and at most {MaxLearningRate}."); }
+        if (!(LearningRate >= MinLearningRate) || !(LearningRate <= MaxLearningRate))
+        {
+            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"LearningRate must be a normal positive float32, from {MinLearningRate:G9} to {MaxLearningRate}."));
+        }
+        if (ResumeChangedData && !Resume) { throw new ArgumentException("ResumeChangedData applies to a resumed run; set Resume too.", nameof(ResumeChangedData)); }
         if (Threads is < 1 or > MaxThreads) { throw new ArgumentOutOfRangeException(nameof(Threads), Threads, $"Threads must be from 1 to {MaxThreads}."); }
         if ((Means is null) != (Stds is null)) { throw new ArgumentException("Means and Stds go together; give both or neither.", nameof(Means)); }
         if (Means is not null && Normalize) { throw new ArgumentException("Give either Normalize (statistics of the training split) or Means and Stds, not both.", nameof(Normalize)); }

@@ -5,6 +5,9 @@ namespace MlPipeline.Data;
 /// <summary>How <see cref="ImageFolderData.Load"/> turns labelled image files into training data. Every value has a documented default.</summary>
 public sealed record ImageFolderOptions
 {
+    /// <summary>The largest <see cref="Width"/> and <see cref="Height"/> accepted: 4096 pixels (each set must also fit in memory as bytes, which <see cref="ImageFolderData.Load"/> checks before decoding).</summary>
+    public const int MaxSide = 4096;
+
     /// <summary>Width the images are resized to (the scoring pipeline's resize). Default: null, the width all images share.</summary>
     public int? Width { get; init; }
 
@@ -44,7 +47,10 @@ public sealed record ImageFolderOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option and the accepted range.</summary>
     public ImageFolderOptions Validate()
     {
-        if (Width is < 1 or > 4096 || Height is < 1 or > 4096) { throw new ArgumentException($"Size {Width}x{Height} is invalid; expected a width and height from 1 to 4096."); }
+        if (Width is < 1 or > MaxSide || Height is < 1 or > MaxSide)
+        {
+            throw new ArgumentException($"Size {Width?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}x{Height?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"} is invalid; expected a width and height from 1 to {MaxSide}.");
+        }
         if ((Width is null) != (Height is null)) { throw new ArgumentException("Width and Height go together; give both or neither."); }
         if (ColorMode == Scoring.ColorMode.Bgr) { throw new ArgumentException("Training takes gray or RGB images; BGR is a scoring option for foreign models."); }
         if (Validation is null && !(ValidationSplit > 0 && ValidationSplit < 1))

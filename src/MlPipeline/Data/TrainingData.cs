@@ -19,4 +19,10 @@ public sealed record TrainingData(ImageSet Train, ImageSet Test, IReadOnlyDictio
     /// trained model so that scoring reads files the same way. Default: null (not read from files: stretch, as stored).
     /// </summary>
     public ImagePreprocessing? Source { get; init; }
+
+    /// <summary>
+    /// A checksum of each class of each set read from files, compared when a run is resumed, so that changed data is
+    /// named by set and class. Default: none (the data did not come from files; <see cref="Checksums"/> is compared).
+    /// </summary>
+    public IReadOnlyList<ClassChecksum> ClassChecksums { get; init; } = [];
 }

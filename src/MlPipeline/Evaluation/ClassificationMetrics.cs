@@ -25,6 +25,9 @@ public sealed record ClassificationMetrics(
     IReadOnlyList<IReadOnlyList<int>> ConfusionMatrix,
     IReadOnlyList<ConfusedPair> MostConfused)
 {
+    /// <summary>The most classes whose confusion matrix <see cref="ToTable"/> draws: 20 (a matrix of 1,000 classes is 6 MB of text; <see cref="ConfusionMatrix"/>, <see cref="ToJson"/> and <see cref="ConfusionCsv"/> keep it whole).</summary>
+    public const int MaxMatrixClassesShown = 20;
+
     static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>
@@ -110,7 +113,10 @@ public sealed record ClassificationMetrics(
         return Internals.Csv.Format(rows);
     }
 
-    /// <summary>A plain-text report: overall figures, a per-class table, the confusion matrix and the most confused pairs.</summary>
+    /// <summary>
+    /// A plain-text report: overall figures, a per-class table, the confusion matrix and the most confused pairs; with
+    /// more than <see cref="MaxMatrixClassesShown"/> classes, the most confused pairs instead of the matrix.
+    /// </summary>
     public string ToTable()
     {
         var t = new StringBuilder();
@@ -129,6 +135,12 @@ public sealed record ClassificationMetrics(
             t.AppendLine(inv, $"  {c.Label.PadRight(width)}  {c.Precision,9:P2}  {c.Recall,6:P1}  {c.F1,6:F4}  {c.Support,7}");
         }
         t.AppendLine();
+        if (Labels.Count > MaxMatrixClassesShown)
+        {
+            t.AppendLine(inv, $"  confusion matrix: {Labels.Count} classes, more than the {MaxMatrixClassesShown} a table shows (the report files hold it whole); most confused pairs (actual as predicted):");
+            foreach (var p in MostConfused) { t.AppendLine(inv, $"    {p.Actual} as {p.Predicted} ({p.Count})"); }
+            return t.ToString();
+        }
         int cell = Math.Max(width, ConfusionMatrix.SelectMany(r => r).Max().ToString(inv).Length);
         t.AppendLine("  confusion matrix (rows actual, columns predicted)");
         t.Append("  ").Append(new string(' ', width)).AppendLine(string.Concat(Labels.Select(l => " " + l.PadLeft(cell))));

@@ -8,6 +8,12 @@ namespace MlPipeline.Evaluation;
 /// </summary>
 public sealed record LabelledImages(string Root, IReadOnlyList<LabelledImage> Items, int Ignored)
 {
+    /// <summary>Of <see cref="Ignored"/>, the files in image formats MlPipeline does not read (TIFF, Netpbm), by extension. Default: none.</summary>
+    public IReadOnlyDictionary<string, int> Unsupported { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>A sentence on the files of <see cref="Unsupported"/> and the formats that are read; null when there are none.</summary>
+    public string? UnsupportedNote => ImageFolder.DescribeUnsupported([Unsupported]);
+
     /// <summary>
     /// Every image under <c>folder/&lt;label&gt;/</c> (subfolders of a class folder included), labelled by its class
     /// folder's name, in ordinal path order. Non-image files are counted in <see cref="Ignored"/>.
@@ -17,7 +23,8 @@ public sealed record LabelledImages(string Root, IReadOnlyList<LabelledImage> It
     public static LabelledImages FromFolder(string folder)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
-        var (images, ignored) = ImageFolder.List(folder, recursive: true);
+        var listing = ImageFolder.List(folder, recursive: true);
+        var (images, ignored) = listing;
         string root = Path.GetFullPath(folder);
         var items = new List<LabelledImage>(images.Count);
         var loose = new List<string>();
@@ -34,13 +41,33 @@ public sealed record LabelledImages(string Root, IReadOnlyList<LabelledImage> It
         }
         if (items.Count == 0)
         {
-            throw new InvalidDataException($"Folder '{folder}' holds no images in class folders; expected {folder}/<label>/<image> (png, jpg, jpeg, bmp, gif, webp).");
+            string skipped = ImageFolder.DescribeUnsupported([listing.Unsupported]) is { } note ? $" ({note})" : "";
+            throw new InvalidDataException($"Folder '{folder}' holds no images in class folders; expected {folder}/<label>/<image> ({ImageFolder.SupportedFormats}){skipped}.");
         }
-        return new LabelledImages(root, items, ignored);
+        return new LabelledImages(root, items, ignored) { Unsupported = listing.Unsupported };
     }
 
+    /// <summary>Words a labels CSV's header may name its path column with (case and surrounding spaces aside).</summary>
+    internal static readonly IReadOnlyList<string> PathColumnNames = ["path", "file", "filename", "file_name", "filepath", "file_path", "image", "image_path", "img"];
+
+    /// <summary>Words a labels CSV's header may name its label column with (case and surrounding spaces aside).</summary>
+    internal static readonly IReadOnlyList<string> LabelColumnNames = ["label", "class", "class_name", "category", "target", "y"];
+
     /// <summary>
-    /// The images listed in a CSV file with columns <c>path,label</c> (a header row with those names is optional).
+    /// The one rule for a labels CSV's header, wherever one is read (<c>train --data</c>, <c>--val</c>, <c>--test</c>,
+    /// <c>evaluate --labels</c>): a first row of two fields that are column words, a path word
+    /// (<see cref="PathColumnNames"/>) then a label word (<see cref="LabelColumnNames"/>), unless its first field names
+    /// an existing file under <paramref name="baseDir"/>.
+    /// </summary>
+    internal static bool IsHeader(IReadOnlyList<string> fields, string baseDir) =>
+        fields.Count == 2
+        && PathColumnNames.Contains(fields[0].Trim(), StringComparer.OrdinalIgnoreCase)
+        && LabelColumnNames.Contains(fields[1].Trim(), StringComparer.OrdinalIgnoreCase)
+        && !File.Exists(Path.Combine(baseDir, fields[0]));
+
+    /// <summary>
+    /// The images listed in a CSV file with columns <c>path,label</c> (a header row is optional: one whose fields are
+    /// column words such as <c>path,label</c>, <c>file,class</c> or <c>filename,category</c>).
     /// Relative paths are taken against <paramref name="root"/>, or the CSV file's folder when it is null.
     /// </summary>
     /// <exception cref="FileNotFoundException">The CSV file does not exist.</exception>
@@ -55,7 +82,7 @@ public sealed record LabelledImages(string Root, IReadOnlyList<LabelledImage> It
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (line, fields) in Csv.Read(csvPath))
         {
-            if (line == 1 && fields.Count == 2 && fields[0].Trim().Equals("path", StringComparison.OrdinalIgnoreCase) && fields[1].Trim().Equals("label", StringComparison.OrdinalIgnoreCase)) { continue; }
+            if (line == 1 && IsHeader(fields, baseDir)) { continue; }
             if (fields.Count != 2)
             {
                 throw new InvalidDataException($"Labels file '{csvPath}' line {line} has {fields.Count} field(s); expected 2: path,label.");
@@ -78,7 +105,8 @@ public sealed record LabelledImages(string Root, IReadOnlyList<LabelledImage> It
             // A labels file names images inside the input folder; it must not reach other files on the machine.
             if (Path.IsPathRooted(path) || !FileSystem.IsSameOrInside(full, baseDir) || full == baseDir)
             {
-                throw new InvalidDataException($"Labels file '{csvPath}' line {line} has the path '{path}', which {(Path.IsPathRooted(path) ? "is absolute" : full == baseDir ? "is the input folder itself" : "leads outside the input folder")} ('{baseDir}'); expected the path of an image relative to the input folder, inside it.");
+                string problem = Path.IsPathRooted(path) ? "is absolute" : full == baseDir ? $"is the input folder '{baseDir}' itself" : $"leads outside the input folder '{baseDir}'";
+                throw new InvalidDataException($"Labels file '{csvPath}' line {line} has the path '{path}', which {problem}; expected the path of an image relative to the input folder '{baseDir}', inside it.");
             }
             if (seen.TryGetValue(full, out int first))
             {

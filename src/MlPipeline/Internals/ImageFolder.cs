@@ -7,6 +7,24 @@ internal static class ImageFolder
 {
     public static readonly IReadOnlySet<string> Extensions = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp" };
 
+    /// <summary>Image formats torchvision's <c>ImageFolder</c> lists that the decoder (SkiaSharp) does not read: they are counted, not silently taken for other files.</summary>
+    public static readonly IReadOnlySet<string> UnsupportedExtensions = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { ".tif", ".tiff", ".ppm", ".pgm", ".pbm", ".pnm" };
+
+    /// <summary>The formats read, in words, for messages: "png, jpg, jpeg, bmp, gif, webp".</summary>
+    public const string SupportedFormats = "png, jpg, jpeg, bmp, gif, webp";
+
+    /// <summary>
+    /// One sentence on files skipped for their format, or null when there were none: how many of each format (summed
+    /// over <paramref name="counts"/>, one per listed folder, so that a run says it once) and which formats are read.
+    /// </summary>
+    public static string? DescribeUnsupported(IEnumerable<IReadOnlyDictionary<string, int>> counts)
+    {
+        var total = counts.SelectMany(c => c).GroupBy(p => p.Key, StringComparer.Ordinal).Select(g => (Extension: g.Key, Count: g.Sum(p => p.Value))).OrderBy(p => p.Extension, StringComparer.Ordinal).ToList();
+        if (total.Count == 0) { return null; }
+        int files = total.Sum(p => p.Count);
+        return $"{files} file(s) in an image format that is not supported ({string.Join(", ", total.Select(p => $"{p.Count} {p.Extension}"))}) were skipped; the supported formats are {SupportedFormats}: convert them (for example to PNG) to use them";
+    }
+
     /// <summary>
     /// Lists regular image files (extensions matched case-insensitively) and counts the rest. With
     /// <paramref name="recursive"/>, subfolders are walked too. A symbolic link to a folder is followed (it says so
@@ -19,6 +37,7 @@ internal static class ImageFolder
         string root = Path.GetFullPath(folder);
         var images = new List<string>();
         int ignored = 0, special = 0, loops = 0;
+        var unsupported = new Dictionary<string, int>(StringComparer.Ordinal);
         var visited = new HashSet<string>(StringComparer.Ordinal);
         var pending = new Stack<(string Dir, string[] Chain)>();
         pending.Push((root, []));
@@ -34,7 +53,12 @@ internal static class ImageFolder
             if (!visited.Add(real)) { continue; }
             foreach (string file in Directory.EnumerateFiles(dir))
             {
-                if (!Extensions.Contains(Path.GetExtension(file))) { ignored++; }
+                string extension = Path.GetExtension(file);
+                if (!Extensions.Contains(extension))
+                {
+                    ignored++;
+                    if (UnsupportedExtensions.Contains(extension)) { unsupported[extension.ToLowerInvariant()] = unsupported.GetValueOrDefault(extension.ToLowerInvariant()) + 1; }
+                }
                 else if (FileSystem.IsSpecial(file)) { special++; }
                 else { images.Add(file); }
             }
@@ -44,7 +68,7 @@ internal static class ImageFolder
         }
         // Each relative path is made once, not once per comparison.
         var sorted = images.Select(f => (Key: Relative(root, f), File: f)).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.File).ToList();
-        return new FolderListing(sorted, ignored, special, loops);
+        return new FolderListing(sorted, ignored, special, loops) { Unsupported = unsupported };
     }
 
     /// <summary>Path relative to the folder, with forward slashes (a backslash is a separator only where the platform says so).</summary>

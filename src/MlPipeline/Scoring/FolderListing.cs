@@ -7,6 +7,12 @@ namespace MlPipeline.Scoring;
 /// <param name="LoopsCut">Symbolic links to folders that were not followed because they lead back to a folder being walked (or to one of its ancestors).</param>
 public sealed record FolderListing(IReadOnlyList<string> Images, int Ignored, int Special, int LoopsCut)
 {
+    /// <summary>
+    /// Of <see cref="Ignored"/>, the files in image formats that torchvision's <c>ImageFolder</c> lists but MlPipeline
+    /// does not read (TIFF and the Netpbm formats), by extension (lower case, with the dot). Default: none.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> Unsupported { get; init; } = new Dictionary<string, int>();
+
     /// <summary>Deconstructs into the images and the number of other entries skipped (ignored plus special).</summary>
     public void Deconstruct(out IReadOnlyList<string> images, out int ignored)
     {

@@ -6,7 +6,7 @@ using SkiaSharp;
 namespace MlPipeline.Tests.Data;
 
 /// <summary>Labelled image folders as training data: sizes, colour, bad files, splits, and no train/serve skew.</summary>
-public sealed class ImageFolderDataTests
+public sealed partial class ImageFolderDataTests
 {
     string dir = "";
 
@@ -153,6 +153,21 @@ public sealed class ImageFolderDataTests
         Assert.That(other.Pixels.ToArray(), Is.Not.EqualTo(validation.Pixels.ToArray()), "another seed, another split");
         Assert.That(validation.Pixels.ToArray().Intersect(train.Pixels.ToArray()), Is.Empty, "no image in both");
         Assert.That(warnings, Has.Some.Contains("'single' has 1 image(s)"));
+    }
+
+    [TestCase(0.999, 5, "too few for a 99.9 % validation share (which would hold out 5); 4 are held out and one is kept for training", 4)]
+    [TestCase(0.001, 5, "too few for a 0.1 % validation share (which would hold out 0); one is held out for validation", 1)]
+    [TestCase(0.999, 2, "too few for a 99.9 % validation share (which would hold out 2); one is held out for validation", 1)]
+    [TestCase(0.5, 1, "too few for a 50 % validation share (which would hold out 1); it is used for training only", 0)]
+    public void Split_ShareThatRoundsToAllOrNone_SaysTheShareAndWhatIsHeldOut(double share, int images, string expected, int held)
+    {
+        var all = new ImageSet([.. Enumerable.Range(0, images + 10).Select(i => (byte)i)], [.. Enumerable.Repeat(0, images), .. Enumerable.Repeat(1, 10)], 1, 1, 1, ["small", "big"]);
+        var warnings = new List<string>();
+
+        var (_, validation) = ImageFolderData.Split(all, share, 1, warnings);
+
+        Assert.That(warnings, Has.Some.EqualTo($"class 'small' has {images} image(s), {expected}"));
+        Assert.That(validation.Labels.ToArray().Count(l => l == 0), Is.EqualTo(held));
     }
 
     [TestCase(0.0)]

@@ -69,6 +69,34 @@ public sealed class ClassificationMetricsTests
         Assert.That(table, Does.Contain("B as A (1)"));
     }
 
+    [TestCase(20, true)]
+    [TestCase(21, false)]
+    [TestCase(1000, false)]
+    public void ToTable_ManyClasses_DrawsTheMatrixOnlyUpToTwentyAndNamesTheMostConfusedPairs(int classes, bool drawn)
+    {
+        string[] labels = [.. Enumerable.Range(0, classes).Select(c => $"c{c}")];
+        // Each class once, predicted as the next one, except class 0 twice as class 1: the most confused pair.
+        int[] actual = [0, .. Enumerable.Range(0, classes)];
+        IReadOnlyList<float>[] probabilities = [.. actual.Select(a => OneHot(classes, (a + 1) % classes))];
+
+        var metrics = ClassificationMetrics.Compute(labels, actual, probabilities);
+        string table = metrics.ToTable();
+
+        Assert.That(table, drawn ? Does.Contain("confusion matrix (rows actual, columns predicted)") : Does.Not.Contain("rows actual, columns predicted"));
+        Assert.That(table, drawn ? Does.Not.Contain("a table shows") : Does.Contain($"confusion matrix: {classes} classes, more than the 20 a table shows"));
+        Assert.That(table, Does.Contain("c0 as c1 (2)"));
+        // The per-class table keeps every class; the matrix, when left out, costs no line per class.
+        Assert.That(table.Split('\n').Length, Is.LessThan(classes + 50 + (drawn ? classes : 0)));
+        Assert.That(metrics.ConfusionCsv().TrimEnd().Split('\n'), Has.Length.EqualTo(classes + 1), "the CSV keeps the whole matrix");
+    }
+
+    static float[] OneHot(int length, int index)
+    {
+        var values = new float[length];
+        values[index] = 1;
+        return values;
+    }
+
     [Test]
     public void ConfusionCsv_HasHeaderAndOneRowPerClass()
     {

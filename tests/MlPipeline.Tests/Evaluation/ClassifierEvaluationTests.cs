@@ -104,7 +104,7 @@ public sealed class ClassifierEvaluationTests
     [TestCase("path,label\n", "lists no images")]
     [TestCase("\"a.png,1\n", "quoted field is not closed")]
     [TestCase("path,label\nb.png,1\n../x.png,2\n", "line 3 has the path '../x.png', which leads outside")]
-    [TestCase("/etc/hostname,1\n", "line 1 has the path '/etc/hostname', which is absolute")]
+    [TestCase("/etc/hostname,1\n", "line 1 has the path '/etc/hostname', which is absolute; expected the path of an image relative to the input folder '")]
     [TestCase("ok.png,1\nsub/../../../../etc/passwd,1\n", "line 2 has the path 'sub/../../../../etc/passwd', which leads outside")]
     public void FromCsv_BadFile_ThrowsNamingTheLine(string content, string expected)
     {
@@ -114,6 +114,32 @@ public sealed class ClassifierEvaluationTests
         var ex = Assert.Throws<InvalidDataException>(() => LabelledImages.FromCsv(csv));
 
         Assert.That(ex!.Message, Does.Contain(expected).And.Contain(csv));
+    }
+
+    [TestCase("path,label")]
+    [TestCase("file,class")]
+    [TestCase(" Filename , Category ")]
+    [TestCase("image,target")]
+    public void FromCsv_HeaderOfColumnWords_IsNotAnImage(string header)
+    {
+        string csv = Path.Combine(dir, "labels.csv");
+        File.WriteAllText(csv, $"{header}\na.png,cat\nb.png,dog\n");
+
+        var images = LabelledImages.FromCsv(csv);
+
+        Assert.That(images.Items.Select(i => (Path.GetFileName(i.Path), i.Label)), Is.EqualTo(new[] { ("a.png", "cat"), ("b.png", "dog") }));
+    }
+
+    [Test]
+    public void FromCsv_FirstRowOfWordsThatNamesAnExistingFile_IsAnImage()
+    {
+        string csv = Path.Combine(dir, "labels.csv");
+        File.WriteAllText(Path.Combine(dir, "image"), "");
+        File.WriteAllText(csv, "image,class\nb.png,dog\n");
+
+        var images = LabelledImages.FromCsv(csv);
+
+        Assert.That(images.Items.Select(i => i.Label), Is.EqualTo(new[] { "class", "dog" }));
     }
 
     [Test]

@@ -274,8 +274,10 @@ public sealed class ClassifierTrainerTests
     [TestCase(0, 64, 0.001, 1, "Epochs", "at least 1")]
     [TestCase(1, 0, 0.001, 1, "BatchSize", "from 1 to 65536")]
     [TestCase(1, 70_000, 0.001, 1, "BatchSize", "from 1 to 65536")]
-    [TestCase(1, 64, 1e39, 1, "LearningRate", "at most 10")]
-    [TestCase(1, 64, double.NaN, 1, "LearningRate", "above 0")]
+    [TestCase(1, 64, 1e39, 1, "LearningRate", "to 10")]
+    [TestCase(1, 64, double.NaN, 1, "LearningRate", "a normal positive float32, from 1.17549435E-38")]
+    [TestCase(1, 64, 1e-320, 1, "LearningRate", "a normal positive float32, from 1.17549435E-38")]
+    [TestCase(1, 64, 1e-39, 1, "LearningRate", "a normal positive float32, from 1.17549435E-38")]
     [TestCase(1, 64, 0.001, 100_000, "Threads", "from 1 to 256")]
     public void Validate_BadOption_ThrowsNamingItAndTheRange(int epochs, int batchSize, double lr, int threads, string name, string range)
     {

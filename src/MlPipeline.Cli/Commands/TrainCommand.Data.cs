@@ -1,0 +1,81 @@
+using System.CommandLine;
+using MlPipeline.Data;
+using MlPipeline.Training;
+
+namespace MlPipeline.Cli.Commands;
+
+// TrainCommand: the data --data and --dataset name.
+internal static partial class TrainCommand
+{
+    /// <summary>The data --data and --dataset name, and a short name for the default run folder.</summary>
+    static (TrainingData Data, string Name) LoadData(ParseResult parse, string? backbone, CliConsole console, CancellationToken cancellationToken)
+    {
+        string? source = parse.GetValue(Data);
+        var set = IdxDataSet.ByName[parse.GetValue(Dataset)!];
+        bool idx = source is null || set.HoldsFiles(source);
+        if (idx && backbone is not null)
+        {
+            throw new ArgumentException($"--backbone {backbone} trains on image folders read as 224x224 RGB; write {set.Name} as PNG folders first (mlpipeline data png --set {set.CacheName} --split train --out DIR, and --split test for --test) and pass --data DIR.");
+        }
+        if (idx) { return LoadIdx(parse, set, source, console, cancellationToken); }
+        var size = CliOptions.ParseSize(parse.GetValue(Size), "--size", ImageFolderOptions.MaxSide);
+        var color = parse.GetValue(Color) is { } c ? Enum.Parse<MlPipeline.Scoring.ColorMode>(c, ignoreCase: true) : (MlPipeline.Scoring.ColorMode?)null;
+        if (backbone is not null)
+        {
+            // The backbone fixes the input: its size and RGB.
+            int side = MlPipeline.Training.Transfer.Backbone.Locate(backbone).InputSize;
+            if (size is { } s && (s.Width != side || s.Height != side))
+            {
+                throw new ArgumentException($"--size {s.Width}x{s.Height} does not fit the {backbone} backbone, which takes {side}x{side} images; leave --size out.");
+            }
+            if (color == MlPipeline.Scoring.ColorMode.Gray)
+            {
+                console.Error.WriteLine($"note: the {backbone} backbone takes RGB images; gray images are read as three equal channels.");
+            }
+            size = (side, side);
+            color = MlPipeline.Scoring.ColorMode.Rgb;
+        }
+        var folderOptions = new ImageFolderOptions
+        {
+            Width = size?.Width,
+            Height = size?.Height,
+            ColorMode = color,
+            Resize = ScoringOptions.Parse<MlPipeline.Scoring.ResizeMode>(parse, Resize) ?? MlPipeline.Scoring.ResizeMode.Stretch,
+            Background = ScoringOptions.Parse<MlPipeline.Scoring.BackgroundColor>(parse, Background),
+            IgnoreExifOrientation = parse.GetValue(IgnoreExif),
+            ValidationSplit = parse.GetValue(ValSplit),
+            Seed = parse.GetValue(Seed),
+            Validation = parse.GetValue(Val),
+            Test = parse.GetValue(Test),
+        };
+        var loaded = ImageFolderData.Load(source!, folderOptions, new SyncProgress<string>(m => console.Error.WriteLine(m)), cancellationToken);
+        foreach (string warning in loaded.Warnings) { console.Error.WriteLine($"warning: {warning}"); }
+        if (loaded.Failed.Count > 0)
+        {
+            console.Error.WriteLine($"warning: {loaded.Failed.Count} file(s) could not be read and are left out (the run folder's {RunFolder.DataErrorsFile} lists them all), for example:");
+            foreach (var f in loaded.Failed.Take(5)) { console.Error.WriteLine($"  {f.Path}: {f.Error}"); }
+        }
+        var d = loaded.Data;
+        console.Error.WriteLine($"{d.Train.Count} training, {(d.Validation ?? d.Test).Count} validation{(d.Validation is null || ReferenceEquals(d.Validation, d.Test) ? "" : $" and {d.Test.Count} test")} images; classes: {string.Join(", ", d.Train.ClassNames)}");
+        string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(source!)));
+        return (d, Path.GetFileNameWithoutExtension(name));
+    }
+
+    /// <summary>MNIST or Fashion-MNIST, from the cache or --data's idx files.</summary>
+    static (TrainingData Data, string Name) LoadIdx(ParseResult parse, IdxDataSet set, string? source, CliConsole console, CancellationToken cancellationToken)
+    {
+        if (parse.GetValue(Size) is not null || parse.GetValue(Color) is not null || parse.GetValue(Resize) is not null || parse.GetValue(Background) is not null || parse.GetValue(IgnoreExif) || parse.GetValue(Val) is not null || parse.GetValue(Test) is not null)
+        {
+            throw new ArgumentException($"--size, --color, --resize, --background, --ignore-exif, --val and --test apply to image folders; {set.Name} comes with its own 28x28 gray images and test set.");
+        }
+        try
+        {
+            return (set.Load(DataCommand.EnsureDataSet(set, source, console, cancellationToken)), set.CacheName);
+        }
+        catch (InvalidDataException e) when (source is not null)
+        {
+            string others = string.Join(" or ", IdxDataSet.ByName.Keys.Where(k => k != set.CacheName).Select(k => $"--dataset {k}"));
+            throw new InvalidDataException($"{e.Message}{Environment.NewLine}If '{source}' holds another data set's idx files, say which: {others}.", e);
+        }
+    }
+}
