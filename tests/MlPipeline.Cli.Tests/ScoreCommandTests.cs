@@ -32,6 +32,20 @@ public sealed class ScoreCommandTests
     }
 
     [Test]
+    public async Task Score_FolderWithTiffFiles_SaysOnceTheyAreNotSupported()
+    {
+        string folder = DigitFolder(5);
+        File.WriteAllBytes(Path.Combine(folder, "a.tif"), [0x49, 0x49, 0x2A, 0]);
+        File.WriteAllBytes(Path.Combine(folder, "b.TIFF"), [0x4D, 0x4D, 0, 0x2A]);
+
+        var (exit, _, error) = await CliRunner.Run("score", "--input", folder, "--recursive", "--output", Path.Combine(dir, "p.csv"));
+
+        Assert.That(exit, Is.Zero, error);
+        Assert.That(error, Does.Contain("note: 2 file(s) in an image format that is not supported"));
+        Assert.That(error.Split("not supported").Length, Is.EqualTo(2), "said once");
+    }
+
+    [Test]
     public async Task Score_FileNameNotValidUtf8_IsReportedAsSuch()
     {
         Assume.That(OperatingSystem.IsLinux(), Is.True);

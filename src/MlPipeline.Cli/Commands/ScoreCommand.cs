@@ -221,6 +221,7 @@ internal static class ScoreCommand
         if (console.Interactive) { console.Error.WriteLine(); }
         console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Scored {scored}, skipped {listing.Ignored + listing.Special} non-image or special files, failed {failed}, in {seconds:F1} s ({scored / Math.Max(seconds, 1e-9):F0} images/s) with {classifier.ModelSource}{(partial is { Resumed: true } ? $"; with the interrupted run's, {scoredInAll} scored and {failedInAll} failed in all" : "")}."));
+        if (listing.UnsupportedNote is { } unsupported) { console.Error.WriteLine($"note: {unsupported}"); }
         if (output is not null) { console.Error.WriteLine($"Predictions: {Path.GetFullPath(output)}"); }
         if (failedInAll > 0 && errorsPath is not null) { console.Error.WriteLine($"Errors: {Path.GetFullPath(errorsPath)}"); }
         return failedInAll > 0 ? ExitCodes.PartialFailure : ExitCodes.Success;

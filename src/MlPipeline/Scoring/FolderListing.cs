@@ -13,6 +13,9 @@ public sealed record FolderListing(IReadOnlyList<string> Images, int Ignored, in
     /// </summary>
     public IReadOnlyDictionary<string, int> Unsupported { get; init; } = new Dictionary<string, int>();
 
+    /// <summary>A sentence on the files of <see cref="Unsupported"/> and the formats that are read; null when there are none.</summary>
+    public string? UnsupportedNote => Internals.ImageFolder.DescribeUnsupported([Unsupported]);
+
     /// <summary>Deconstructs into the images and the number of other entries skipped (ignored plus special).</summary>
     public void Deconstruct(out IReadOnlyList<string> images, out int ignored)
     {
