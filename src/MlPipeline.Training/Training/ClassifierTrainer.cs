@@ -88,7 +88,10 @@ public static class ClassifierTrainer
         // Only once the run is known to go ahead, so a refused run changes nothing in the folder.
         WriteDataErrors(folder, data.Failed);
         using var transfer = plan.Backbone is { } backbone ? new Transfer.TransferInputs(backbone, plan, options, folder, progress, cancellationToken) : null;
-        Func<ImageSet, bool, Tensor> inputs = transfer is null ? (set, _) => TrainingTensors.Images(set, plan.Preprocessing) : transfer.Inputs;
+        // Images are converted to floats a batch at a time; a backbone's features are computed once, before the epochs.
+        Func<ImageSet, bool, ModelInputs> inputs = transfer is null
+            ? (set, _) => new ImageInputs(set, plan.Preprocessing)
+            : (set, training) => new TensorInputs(transfer.Inputs(set, training));
         EpochLoop loop;
         try
         {
@@ -107,8 +110,8 @@ public static class ClassifierTrainer
         if (outcome.BestEpoch is not null) { Checkpoint.Load(folder[RunFolder.BestCheckpointFile], model, optimizer: null); }
 
         // The final figures go through the same ML.NET evaluation as `evaluate`, so the two report alike.
-        using var finalX = ReferenceEquals(plan.Test, plan.Validation) ? loop.ValidationImages.alias() : inputs(plan.Test, false);
-        var testMetrics = ClassificationMetrics.Compute(plan.Train.ClassNames, [.. plan.Test.Labels.ToArray()], TrainingTensors.Probabilities(model, finalX, TrainingTensors.Chunk(plan.Spec)));
+        using var testInputs = ReferenceEquals(plan.Test, plan.Validation) ? null : inputs(plan.Test, false);
+        var testMetrics = ClassificationMetrics.Compute(plan.Train.ClassNames, [.. plan.Test.Labels.ToArray()], TrainingTensors.Probabilities(model, testInputs ?? loop.ValidationInputs, TrainingTensors.Chunk(plan.Spec)));
         var info = new RunInfo(plan.Spec, plan.Preprocessing, plan.Train.ClassNames, options.Seed, history.Count, options.BatchSize, options.LearningRate,
             plan.Train.Count, data.Checksums, testMetrics.MicroAccuracy, Version)
         {

@@ -27,7 +27,8 @@ internal sealed class EpochLoop : IDisposable
     readonly optim.Optimizer optimizer;
     readonly TrainingOptions options;
     readonly RunFolder folder;
-    readonly Tensor trainX, trainY, validationX, validationY;
+    readonly ModelInputs trainX, validationX;
+    readonly Tensor trainY, validationY;
     readonly Tensor? classWeights;
     readonly Augmenter augmenter;
     readonly int steps;
@@ -37,20 +38,20 @@ internal sealed class EpochLoop : IDisposable
 
     /// <param name="inputs">The model inputs of an image set; for the training set (second argument true) they may
     /// hold several rows per image (a backbone's features of augmented copies, after the originals).</param>
-    public EpochLoop(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, TrainingPlan plan, TrainingOptions options, RunFolder folder, Func<MlPipeline.Data.ImageSet, bool, Tensor> inputs)
+    public EpochLoop(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, TrainingPlan plan, TrainingOptions options, RunFolder folder, Func<MlPipeline.Data.ImageSet, bool, ModelInputs> inputs)
     {
         this.model = model;
         this.optimizer = optimizer;
         this.options = options;
         this.folder = folder;
         trainX = inputs(plan.Train, true);
-        using (var labels = TrainingTensors.Labels(plan.Train)) { trainY = labels.repeat(trainX.shape[0] / plan.Train.Count); }
+        using (var labels = TrainingTensors.Labels(plan.Train)) { trainY = labels.repeat(trainX.Count / plan.Train.Count); }
         validationX = inputs(plan.Validation, false);
         validationY = TrainingTensors.Labels(plan.Validation);
         classWeights = options.ClassWeights == ClassWeighting.Balanced ? tensor(BalancedWeights(plan.Train)) : null;
         // A backbone's features are augmented through their copies, not per epoch.
         augmenter = new Augmenter(plan.Backbone is null ? options.Augmentation : Augmentation.None, plan.Preprocessing, options.Seed);
-        steps = (int)((trainX.shape[0] + options.BatchSize - 1) / options.BatchSize);
+        steps = (int)((trainX.Count + options.BatchSize - 1) / options.BatchSize);
         chunk = TrainingTensors.Chunk(plan.Spec);
         // Convolution-heavy training fragments glibc's heap (channels-last or not); handing free pages back every 20 steps keeps RSS flat.
         trimHeap = plan.Spec.Layers.Any(l => l is Models.Conv2dLayer or Models.ResidualBlockLayer);
@@ -101,7 +102,7 @@ internal sealed class EpochLoop : IDisposable
     }
 
     /// <summary>The validation images as model inputs (reused for the final figures when the test set is the validation set).</summary>
-    public Tensor ValidationImages => validationX;
+    public ModelInputs ValidationInputs => validationX;
 
     /// <summary>
     /// Runs the epochs after <paramref name="state"/> up to <see cref="TrainingOptions.Epochs"/>, or until early stopping
@@ -111,7 +112,7 @@ internal sealed class EpochLoop : IDisposable
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite; the last checkpoint is left as it was.</exception>
     public LoopResult Run(CheckpointState state, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
-        int count = (int)trainX.shape[0];
+        int count = (int)trainX.Count;
         StartSchedule(state);
         var history = state.History.ToList();
         var stopping = options.EarlyStopping;
@@ -189,7 +190,7 @@ internal sealed class EpochLoop : IDisposable
         // Every tensor of the step (the batch, activations, gradients' temporaries) is freed when it ends.
         using var scope = torch.NewDisposeScope();
         var index = tensor(batch);
-        var x = augmenter.Apply(trainX.index_select(0, index), epoch, step);
+        var x = augmenter.Apply(trainX.Rows(batch), epoch, step);
         var y = trainY.index_select(0, index);
         optimizer.zero_grad();
         var logits = model.forward(x);

@@ -13,15 +13,23 @@ internal static class TrainingTensors
     /// The images as a float tensor [N, C, H, W] with <paramref name="preprocessing"/> applied per channel, exactly as
     /// ExtractPixels computes it: <c>(p - offset) * scale</c> in float.
     /// </summary>
-    public static Tensor Images(ImageSet images, ImagePreprocessing preprocessing)
+    public static Tensor Images(ImageSet images, ImagePreprocessing preprocessing) =>
+        Normalize(images.Pixels.ToArray(), images.Count, images, preprocessing);
+
+    /// <summary>
+    /// <paramref name="count"/> images of <paramref name="shape"/>'s size from <paramref name="bytes"/> as a float tensor
+    /// [count, C, H, W], <c>(p - offset) * scale</c> per channel in float: element for element what converting a whole
+    /// set gives, so a batch converted alone equals its rows of the whole.
+    /// </summary>
+    public static Tensor Normalize(byte[] bytes, long count, ImageSet shape, ImagePreprocessing preprocessing)
     {
         TorchNative.EnsureLoaded();
         using var scope = torch.NewDisposeScope();
-        var bytes = tensor(images.Pixels.ToArray(), [images.Count, images.Channels, images.Height, images.Width]);
-        var floats = bytes.to_type(ScalarType.Float32);
+        var raw = tensor(bytes, [count, shape.Channels, shape.Height, shape.Width]);
+        var floats = raw.to_type(ScalarType.Float32);
         var result = preprocessing.IsUniform
             ? floats.sub(preprocessing.Offsets[0]).mul_(preprocessing.Scales[0])
-            : floats.sub(tensor(preprocessing.Offsets.ToArray(), [1, images.Channels, 1, 1])).mul_(tensor(preprocessing.Scales.ToArray(), [1, images.Channels, 1, 1]));
+            : floats.sub(tensor(preprocessing.Offsets.ToArray(), [1, shape.Channels, 1, 1])).mul_(tensor(preprocessing.Scales.ToArray(), [1, shape.Channels, 1, 1]));
         return result.MoveToOuterDisposeScope();
     }
 
@@ -34,18 +42,18 @@ internal static class TrainingTensors
     /// </summary>
     public static long Chunk(Models.ModelSpec spec) => (long)Math.Clamp(25e6 / Math.Max(1, spec.ActivationsPerImage), 16, 1000);
 
-    /// <summary>Softmax probabilities of <paramref name="model"/> for every image of <paramref name="x"/>, in inference mode.</summary>
-    public static float[][] Probabilities(nn.Module<Tensor, Tensor> model, Tensor x, long chunk)
+    /// <summary>Softmax probabilities of <paramref name="model"/> for every row of <paramref name="x"/>, a chunk at a time, in inference mode.</summary>
+    public static float[][] Probabilities(nn.Module<Tensor, Tensor> model, ModelInputs x, long chunk)
     {
         model.eval();
         using var noGrad = torch.no_grad();
-        long n = x.shape[0];
+        long n = x.Count;
         var rows = new float[n][];
         for (long start = 0; start < n; start += chunk)
         {
             using var scope = torch.NewDisposeScope();
             long count = Math.Min(chunk, n - start);
-            var p = nn.functional.softmax(model.forward(x.narrow(0, start, count)), 1);
+            var p = nn.functional.softmax(model.forward(x.Range(start, count)), 1);
             float[] flat = p.data<float>().ToArray();
             int k = (int)p.shape[1];
             for (int i = 0; i < count; i++) { rows[start + i] = flat.AsSpan(i * k, k).ToArray(); }
@@ -54,18 +62,18 @@ internal static class TrainingTensors
     }
 
     /// <summary>Mean loss and accuracy of <paramref name="model"/> over <paramref name="x"/>, in inference mode.</summary>
-    public static (double Loss, double Accuracy) Evaluate(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, long chunk)
+    public static (double Loss, double Accuracy) Evaluate(nn.Module<Tensor, Tensor> model, ModelInputs x, Tensor y, long chunk)
     {
         model.eval();
         using var noGrad = torch.no_grad();
-        long n = x.shape[0];
+        long n = x.Count;
         double lossSum = 0;
         long correct = 0;
         for (long start = 0; start < n; start += chunk)
         {
             using var scope = torch.NewDisposeScope();
             long count = Math.Min(chunk, n - start);
-            var logits = model.forward(x.narrow(0, start, count));
+            var logits = model.forward(x.Range(start, count));
             var target = y.narrow(0, start, count);
             lossSum += nn.functional.cross_entropy(logits, target, reduction: nn.Reduction.Sum).item<float>();
             correct += logits.argmax(1).eq(target).sum().item<long>();
