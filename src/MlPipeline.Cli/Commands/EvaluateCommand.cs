@@ -62,8 +62,8 @@ internal static class EvaluateCommand
             }
             return Print(ClassifierEvaluation.FromPredictions(predictions, images, parse.GetValue(TopK)), parse.GetValue(Report), parse.GetValue(Run), console);
         }
-        using var classifier = Scoring.Load(parse, parse.GetValue(TopK), outputs: reportFiles);
-        var report = Evaluate(classifier, images, parse.GetValue(TopK), console, cancellationToken);
+        using var classifier = Scoring.Load(parse, parse.GetValue(TopK), outputs: reportFiles, topKGiven: parse.GetResult(TopK) is { Implicit: false });
+        var report = Evaluate(classifier, images, classifier.Options.TopK, console, cancellationToken);
         return Print(report, parse.GetValue(Report), parse.GetValue(Run), console);
     }
 

@@ -36,17 +36,30 @@ internal static class ExportCommand
     static Option<int> CreateOpset() =>
         CliOptions.Range("--opset", $"ONNX opset, {OnnxExportOptions.MinOpset} to {OnnxExportOptions.MaxOpset}", new OnnxExportOptions().Opset, OnnxExportOptions.MinOpset, OnnxExportOptions.MaxOpset);
 
-    /// <summary>Refuses an output that would overwrite one of the run's own files (its checkpoint, model.json, …).</summary>
-    internal static void RequireNotARunFile(string output, string run)
+    /// <summary>
+    /// Refuses an output that would overwrite a run's own files: this run's (its checkpoint, model.json, …, or its
+    /// folder), or, by its name, those of any other run folder (one that holds run.lock, model.json or checkpoint.bin).
+    /// </summary>
+    internal static void RequireNotARunFile(string output, string run, string option = "--out")
     {
+        if (FileSystem.SamePath(output, run))
+        {
+            throw new ArgumentException($"{option} '{output}' is the run folder itself; the model is a file: choose a path such as {Path.Combine(run, "model.onnx")}.");
+        }
         foreach (string file in RunFolder.Files)
         {
             if (FileSystem.SamePath(output, Path.Combine(run, file)))
             {
-                throw new ArgumentException($"--out '{output}' is the run's own {file}; writing the model there would destroy the run. Choose another path, for example {Path.Combine(run, "model.onnx")}.");
+                throw new ArgumentException($"{option} '{output}' is the run's own {file}; writing the model there would destroy the run. Choose another path, for example {Path.Combine(run, "model.onnx")}.");
             }
         }
-        FileSystem.RequireWritableFile(output, "--out");
+        string folder = Path.GetDirectoryName(Path.GetFullPath(output))!;
+        string name = Path.GetFileName(output);
+        if (RunFolder.Files.Contains(name, StringComparer.Ordinal) && new[] { RunFolder.LockFile, RunFolder.ModelFile, RunFolder.CheckpointFile }.Any(f => File.Exists(Path.Combine(folder, f))))
+        {
+            throw new ArgumentException($"{option} '{output}' is the {name} of the run in '{folder}'; writing the model there would destroy that run. Choose another path, for example {Path.Combine(folder, "model.onnx")}.");
+        }
+        FileSystem.RequireWritableFile(output, option);
     }
 
     /// <summary>Exports, verifies on <paramref name="images"/> when given, and prints what happened; false when verification failed.</summary>

@@ -62,7 +62,7 @@ internal static class ScoreCommand
         if (shard is not null && output is null) { throw new ArgumentException("--shard needs --output: the shards' files are what 'mlpipeline merge' joins."); }
         if (parse.GetValue(Resume) && output is null) { throw new ArgumentException("--resume needs --output: it continues the file an interrupted run was writing."); }
         using var classifier = Scoring.Load(parse, parse.GetValue(TopK), parse.GetValue(Probabilities),
-            outputs: output is null ? [] : [output, ErrorsPath(output), MergeCommand.ManifestPath(output), PartialOutput.PathOf(output), PartialOutput.PathOf(ErrorsPath(output)), PartialOutput.SettingsPath(output), PartialOutput.LockPath(output)]);
+            outputs: output is null ? [] : [output, ErrorsPath(output), MergeCommand.ManifestPath(output), PartialOutput.PathOf(output), PartialOutput.PathOf(ErrorsPath(output)), PartialOutput.SettingsPath(output), PartialOutput.LockPath(output)], topKGiven: parse.GetResult(TopK) is { Implicit: false });
         return ScoreFolder(classifier, input, parse.GetValue(Recursive), output, console, cancellationToken, shard, parse.GetValue(Resume));
     }
 

@@ -73,7 +73,7 @@ internal sealed class ScoringOptions
     /// Loads the classifier the options describe. <paramref name="outputs"/> are the files the command will write:
     /// none may be the model or the labels file.
     /// </summary>
-    public ImageClassifier Load(ParseResult parse, int topK = 3, bool probabilities = false, IReadOnlyList<string>? outputs = null)
+    public ImageClassifier Load(ParseResult parse, int topK = 3, bool probabilities = false, IReadOnlyList<string>? outputs = null, bool topKGiven = true)
     {
         var size = CliOptions.ParseSize(parse.GetValue(Size), "--size");
         int? width = size?.Width, height = size?.Height;
@@ -124,8 +124,12 @@ internal sealed class ScoringOptions
         var classifier = model is not null ? ImageClassifier.Load(model, options) : ImageClassifier.LoadBuiltInMnist(options);
         if (topK > classifier.Labels.Count)
         {
+            int classes = classifier.Labels.Count;
             classifier.Dispose();
-            throw new ArgumentException($"--top-k must be at most the model's {classifier.Labels.Count} classes, but was {topK}.");
+            if (topKGiven) { throw new ArgumentException($"--top-k must be at most the model's {classes} classes, but was {topK}."); }
+            // The default asks for more classes than a two-class model has: as many as it has.
+            options = options with { TopK = classes };
+            classifier = model is not null ? ImageClassifier.Load(model, options) : ImageClassifier.LoadBuiltInMnist(options);
         }
         return classifier;
     }

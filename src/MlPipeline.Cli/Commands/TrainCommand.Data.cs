@@ -56,7 +56,8 @@ internal static partial class TrainCommand
             foreach (var f in loaded.Failed.Take(5)) { console.Error.WriteLine($"  {f.Path}: {f.Error}"); }
         }
         var d = loaded.Data;
-        console.Error.WriteLine($"{d.Train.Count} training, {(d.Validation ?? d.Test).Count} validation{(d.Validation is null || ReferenceEquals(d.Validation, d.Test) ? "" : $" and {d.Test.Count} test")} images; classes: {string.Join(", ", d.Train.ClassNames)}");
+        string limited = parse.GetValue(Limit) is { } n && n < d.Train.Count ? $" (of which --limit trains on the first {n})" : "";
+        console.Error.WriteLine($"{d.Train.Count} training{limited}, {(d.Validation ?? d.Test).Count} validation{(d.Validation is null || ReferenceEquals(d.Validation, d.Test) ? "" : $" and {d.Test.Count} test")} images; classes: {string.Join(", ", d.Train.ClassNames)}");
         string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(source!)));
         return (d, Path.GetFileNameWithoutExtension(name));
     }

@@ -135,10 +135,11 @@ internal static partial class TrainCommand
         if (parse.GetValue(Onnx) is { } onnxTarget)
         {
             OutputPaths.RequireNotAnInput(onnxTarget, "--onnx", [.. RunInputs.Data(parse.GetValue(Data), "--data"), .. RunInputs.Data(parse.GetValue(Val), "--val"), .. RunInputs.Data(parse.GetValue(Test), "--test")]);
+            if (parse.GetValue(Out) is { } runDir) { ExportCommand.RequireNotARunFile(onnxTarget, runDir, "--onnx"); }
         }
         var (data, name) = LoadData(parse, backbone, console, cancellationToken);
         var options = Options(parse, backbone, model, name, means, stds);
-        if (parse.GetValue(Onnx) is { } target) { ExportCommand.RequireNotARunFile(target, options.OutputDirectory); }
+        if (parse.GetValue(Onnx) is { } target) { ExportCommand.RequireNotARunFile(target, options.OutputDirectory, "--onnx"); }
         var bar = new TrainingProgressBar(console);
         var result = ClassifierTrainer.Train(data, options, new SyncProgress<TrainingProgress>(bar.Report), cancellationToken);
         if (result.Features is { } features)

@@ -19,6 +19,9 @@ internal sealed record CheckpointState(
     /// <summary>The run's other training settings (augmentation, schedule, weight decay, label smoothing, class weights, early stopping) in words, compared on resume.</summary>
     public string? Settings { get; init; }
 
+    /// <summary>How images are read (colour mode, resizing, layout, background, EXIF orientation) in words, compared on resume (null in checkpoints of earlier versions).</summary>
+    public string? Geometry { get; init; }
+
     /// <summary>The checksum of each data source, as <see cref="MlPipeline.Data.TrainingData.Checksums"/> gave them (null in checkpoints of earlier versions).</summary>
     public IReadOnlyDictionary<string, string>? DataChecksums { get; init; }
 

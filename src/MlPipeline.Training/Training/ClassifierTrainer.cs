@@ -78,9 +78,12 @@ public static class ClassifierTrainer
         var state = plan.FreshState(options) with { DataChecksums = data.Checksums, DataClasses = data.ClassChecksums };
         if (resuming)
         {
+            // The settings and the data are compared before any weight is loaded, so that a change is named (another
+            // class, size or model) instead of surfacing as a tensor that does not fit.
+            var recorded = Checkpoint.ReadState(checkpointPath);
+            if (!options.ResumeChangedData) { DataChanges.RequireSame(checkpointPath, recorded, state); }
+            RequireSameRun(checkpointPath, recorded, state);
             var saved = Checkpoint.Load(checkpointPath, model, optimizer);
-            RequireSameRun(checkpointPath, saved, state);
-            if (!options.ResumeChangedData) { DataChanges.RequireSame(checkpointPath, saved, state); }
             // From here on the run records the data it now trains on.
             state = saved with { DataChecksums = state.DataChecksums, DataClasses = state.DataClasses };
         }
@@ -141,10 +144,30 @@ public static class ClassifierTrainer
     public static string Version { get; } =
         typeof(ClassifierTrainer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
+    /// <summary>The two models in words: name and input, else that their layers differ.</summary>
+    static string DescribeArchitectures(string savedJson, string requestedJson)
+    {
+        static string Describe(string json)
+        {
+            try
+            {
+                var spec = System.Text.Json.JsonSerializer.Deserialize<ModelSpec>(json, Json.Options);
+                return spec is null ? "an unreadable architecture" : $"model '{spec.Name}' on {spec.InputChannels}x{spec.InputHeight}x{spec.InputWidth} inputs";
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return "an unreadable architecture";
+            }
+        }
+        string saved = Describe(savedJson), requested = Describe(requestedJson);
+        return saved != requested ? $"{saved} (now {requested})" : $"other layers for {saved} (another head, number of classes or fine-tuned blocks)";
+    }
+
     static void RequireSameRun(string path, CheckpointState saved, CheckpointState requested)
     {
         var differences = new List<string>();
-        if (saved.ArchitectureJson != requested.ArchitectureJson) { differences.Add("the architecture"); }
+        if (saved.ArchitectureJson != requested.ArchitectureJson) { differences.Add(DescribeArchitectures(saved.ArchitectureJson, requested.ArchitectureJson)); }
+        if (saved.Geometry is not null && saved.Geometry != requested.Geometry) { differences.Add($"images read as {saved.Geometry} (now {requested.Geometry})"); }
         if (saved.BatchSize != requested.BatchSize) { differences.Add($"batch size {saved.BatchSize} (now {requested.BatchSize})"); }
         if (saved.LearningRate != requested.LearningRate) { differences.Add($"learning rate {saved.LearningRate} (now {requested.LearningRate})"); }
         if (saved.Seed != requested.Seed) { differences.Add($"seed {saved.Seed} (now {requested.Seed})"); }

@@ -24,11 +24,24 @@ internal sealed record TrainingPlan(ImageSet Train, ImageSet Validation, ImageSe
     /// <summary>Where <see cref="Backbone"/> is cut: the features' shape, and the fine-tuned blocks with their pretrained weights; null when training from scratch.</summary>
     public Transfer.BackboneCut? Cut { get; init; }
 
+    /// <summary>A limit that keeps no image of a class would train a model that never predicts it: refused, naming the classes.</summary>
+    static void RequireEveryClass(ImageSet train, int limit)
+    {
+        var seen = new bool[train.ClassNames.Count];
+        foreach (int label in train.Labels.Span) { seen[label] = true; }
+        var missing = Enumerable.Range(0, seen.Length).Where(c => !seen[c]).Select(c => $"'{train.ClassNames[c]}'").ToList();
+        if (missing.Count > 0)
+        {
+            throw new ArgumentException($"Limit {limit} keeps the first {limit} training images, and they hold no image of class {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? $" and {missing.Count - 10} more" : "")}: the model would never learn to predict it. Raise --limit (image folders are read class by class) or leave it out.");
+        }
+    }
+
     /// <summary>Checks the data against the options and settles the plan.</summary>
     /// <exception cref="ArgumentException">The sets differ in shape or classes, the model does not fit them, or the means and standard deviations do not fit their channels.</exception>
     public static TrainingPlan Create(TrainingData data, TrainingOptions options)
     {
         var train = options.Limit is { } limit ? data.Train.Take(limit) : data.Train;
+        if (train.Count < data.Train.Count) { RequireEveryClass(train, options.Limit!.Value); }
         // Per-epoch figures on the validation set when there is one; the finished model is measured on the test set.
         var validation = data.Validation ?? data.Test;
         if (data.Validation is null && options.EarlyStopping is not null)
@@ -89,6 +102,7 @@ internal sealed record TrainingPlan(ImageSet Train, ImageSet Validation, ImageSe
         new(JsonSerializer.Serialize(Spec, Json.Options), options.BatchSize, options.LearningRate, options.Seed, Train.Count, Preprocessing.DescribeNormalization(), 0, 0, 0, 0, 0, 0, [])
         {
             Settings = DescribeSettings(options),
+            Geometry = $"{Preprocessing.ColorMode.ToString().ToLowerInvariant()}, {Preprocessing.DescribeGeometry()}",
         };
 
     /// <summary>The settings beyond batch, rate and seed, as compared on resume.</summary>

@@ -48,10 +48,10 @@ public sealed record LabelledImages(string Root, IReadOnlyList<LabelledImage> It
     }
 
     /// <summary>Words a labels CSV's header may name its path column with (case and surrounding spaces aside).</summary>
-    internal static readonly IReadOnlyList<string> PathColumnNames = ["path", "file", "filename", "file_name", "filepath", "file_path", "image", "image_path", "img"];
+    internal static readonly IReadOnlyList<string> PathColumnNames = ["path", "file", "filename", "file_name", "filepath", "file_path", "image", "image_path", "image_file", "img", "name", "id", "image_id"];
 
     /// <summary>Words a labels CSV's header may name its label column with (case and surrounding spaces aside).</summary>
-    internal static readonly IReadOnlyList<string> LabelColumnNames = ["label", "class", "class_name", "category", "target", "y"];
+    internal static readonly IReadOnlyList<string> LabelColumnNames = ["label", "labels", "class", "classes", "class_name", "classname", "category", "target", "y", "digit", "species", "breed", "emotion"];
 
     /// <summary>
     /// The one rule for a labels CSV's header, wherever one is read (<c>train --data</c>, <c>--val</c>, <c>--test</c>,
@@ -77,6 +77,10 @@ public sealed record LabelledImages(string Root, IReadOnlyList<LabelledImage> It
         ArgumentException.ThrowIfNullOrWhiteSpace(csvPath);
         if (root is not null) { FileSystem.RequireDirectory(root, "Input folder"); }
         FileSystem.RequireFile(csvPath, "Labels file");
+        if (ImageFolder.Extensions.Contains(Path.GetExtension(csvPath)) || ImageFolder.UnsupportedExtensions.Contains(Path.GetExtension(csvPath)))
+        {
+            throw new InvalidDataException($"Labels file '{csvPath}' is an image, not a CSV of path,label rows; give a folder with a subfolder per class, or a labels CSV.");
+        }
         string baseDir = Path.GetFullPath(root ?? Path.GetDirectoryName(Path.GetFullPath(csvPath))!);
         var items = new List<LabelledImage>();
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);

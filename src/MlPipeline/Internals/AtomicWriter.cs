@@ -32,7 +32,14 @@ internal sealed class AtomicWriter : IDisposable
     /// <summary>Removes the temporary file unless it was committed.</summary>
     public void Dispose()
     {
-        Stream.Dispose();
+        try
+        {
+            Stream.Dispose();
+        }
+        catch (IOException) when (!committed)
+        {
+            // Closing flushes what is buffered; with the disk full that fails again. The temporary file goes anyway.
+        }
         if (!committed)
         {
             try { File.Delete(temp); }

@@ -120,6 +120,8 @@ public sealed class ClassifierEvaluationTests
     [TestCase("file,class")]
     [TestCase(" Filename , Category ")]
     [TestCase("image,target")]
+    [TestCase("filepath,labels")]
+    [TestCase("name,digit")]
     public void FromCsv_HeaderOfColumnWords_IsNotAnImage(string header)
     {
         string csv = Path.Combine(dir, "labels.csv");
