@@ -105,4 +105,18 @@ public sealed class TrainRunSafetyTests
         Assert.That(exit, Is.EqualTo(1), error);
         Assert.That(error, Does.Contain("is an image, not a CSV of path,label rows"));
     }
+
+    [Test]
+    public async Task TrainResume_FewerEpochsThanDone_SaysNothingMoreWasTrained()
+    {
+        string run = F("run");
+        string[] twice = [.. Train(run)[..^4], "--epochs", "2", "--out", run];
+        var (exit, _, error) = await CliRunner.Run(twice);
+        Assert.That(exit, Is.Zero, error);
+
+        var (resumed, _, resumeError) = await CliRunner.Run(Train(run, "--resume"));
+
+        Assert.That(resumed, Is.Zero, resumeError);
+        Assert.That(resumeError, Does.Contain("note: the run had already trained 2 epochs, more than --epochs 1: nothing more was trained"));
+    }
 }

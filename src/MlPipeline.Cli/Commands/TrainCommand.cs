@@ -155,6 +155,10 @@ internal static partial class TrainCommand
                 : $"Stopped while computing the backbone's features; those computed are kept in {Path.Combine(result.RunDirectory, RunFolder.FeaturesFile)}. Run the same command again to go on from there.");
             return ExitCodes.Interrupted;
         }
+        if (result.History.Count > options.Epochs && result.BestEpoch is null)
+        {
+            console.Error.WriteLine($"note: the run had already trained {result.History.Count} epochs, more than --epochs {options.Epochs}: nothing more was trained, and the model is the one after epoch {result.History.Count}.");
+        }
         PrintTestMetrics(result, console);
         if (parse.GetValue(Onnx) is { } onnx)
         {
