@@ -141,7 +141,7 @@ public sealed class ScoreResumeTests
         var (exit, _, error) = await CliRunner.Run([.. common, "--output", output]);
 
         Assert.That(exit, Is.EqualTo(2), error);
-        Assert.That(error, Does.Contain("--output's file name is 244 bytes long; expected at most 193"));
+        Assert.That(error, Does.Contain("--output's file name is 244 bytes long; expected at most 187"));
         Assert.That(Directory.GetFiles(dir, "ppp*"), Is.Empty);
     }
 
@@ -237,5 +237,15 @@ public sealed class ScoreResumeTests
 
         Assert.That(exit, Is.EqualTo(2), error);
         Assert.That(error, Does.Contain($"--output '{F("a.csv.errors.csv")}' is named as the errors file of '{F("a.csv")}'"));
+    }
+
+    [Test]
+    public async Task Score_OutputNameAtTheLimit_IsKilledAndResumed()
+    {
+        // The longest name accepted: its longest side file's temporary name, written on resume, must still fit.
+        string output = F(new string('l', 183) + ".csv");
+        KillAt("score.first-flush", output);
+
+        await AssertResumesToTheWholeRun(output, F("whole.csv"));
     }
 }

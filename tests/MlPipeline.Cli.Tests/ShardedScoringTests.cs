@@ -320,6 +320,7 @@ public sealed class ShardedScoringTests
     [TestCase("above-one", "probability 7 of class 1 is outside 0 to 1")]
     [TestCase("zeros", "the class probabilities sum to 0; expected 1")]
     [TestCase("twice", "is in the file twice")]
+    [TestCase("shifted", "field(s), but its header has")]
     public async Task Evaluate_PredictionsThatAreNotOneDistributionPerImage_AreRefusedNamingTheLine(string edit, string expected)
     {
         await CliRunner.Run("score", "--input", input, "--recursive", "--probabilities", "--output", F("p.csv"));
@@ -331,6 +332,7 @@ public sealed class ShardedScoringTests
             case "negative": fields[first] = "-5"; break;
             case "above-one": fields[first] = "7"; break;
             case "zeros": for (int k = first; k < fields.Length; k++) { fields[k] = "0"; } break;
+            case "shifted": fields = [fields[0], "zzz", .. fields[1..]]; break;
             default: lines.Add(lines[1]); break;
         }
         if (edit != "twice") { lines[1] = string.Join(',', fields); }
@@ -339,8 +341,21 @@ public sealed class ShardedScoringTests
         var (exit, _, error) = await CliRunner.Run("evaluate", "--input", input, "--predictions", F("p.csv"));
 
         Assert.That(exit, Is.EqualTo(1), error);
-        Assert.That(error, Does.Contain($"Predictions file '{F("p.csv")}' line {(edit == "twice" ? lines.Count : 2)}: "));
+        Assert.That(error, Does.Contain($"Predictions file '{F("p.csv")}' line {(edit == "twice" ? lines.Count : 2)}"));
         Assert.That(error, Does.Contain(expected));
+    }
+
+    [Test]
+    public async Task Evaluate_PathBothScoredAndFailed_IsRefusedNamingTheLine()
+    {
+        await CliRunner.Run("score", "--input", input, "--recursive", "--probabilities", "--output", F("p.csv"));
+        string scored = File.ReadLines(F("p.csv")).Skip(1).First().Split(',')[0];
+        File.AppendAllText(F("p.csv.errors.csv"), $"{scored},made up\n");
+
+        var (exit, _, error) = await CliRunner.Run("evaluate", "--input", input, "--predictions", F("p.csv"));
+
+        Assert.That(exit, Is.EqualTo(1), error);
+        Assert.That(error, Does.Contain($"'{scored}' is also in '{F("p.csv")}'; an image is either scored or failed"));
     }
 
     [Test]

@@ -42,8 +42,12 @@ public sealed class TrainRunSafetyTests
         var (exportExit, _, exportError) = await CliRunner.Run("export", "--run", F("runA"), "--out", F("runB-model.onnx"));
         var (overExit, _, overError) = await CliRunner.Run("export", "--run", F("runA"), "--out", F("runA/model.json"));
         var (folderExit, _, folderError) = await CliRunner.Run(Train(F("runC"), "--onnx", F("runC")));
+        var (slashExit, _, slashError) = await CliRunner.Run(Train(F("runD"), "--onnx", F("new") + "/"));
+        var (otherFolderExit, _, otherFolderError) = await CliRunner.Run("export", "--run", F("runA"), "--out", F("runA"));
 
-        Assert.That((onnxExit, exportExit, overExit, folderExit), Is.EqualTo((2, 0, 2, 2)), onnxError + exportError + overError + folderError);
+        Assert.That((onnxExit, exportExit, overExit, folderExit, slashExit, otherFolderExit), Is.EqualTo((2, 0, 2, 2, 2, 2)), onnxError + exportError + overError + folderError + slashError + otherFolderError);
+        Assert.That(slashError, Does.Contain("names a folder; the model is a file"));
+        Assert.That(Directory.Exists(F("runD")), Is.False, "refused before any work");
         Assert.That(onnxError, Does.Contain($"--onnx '{F("runA/checkpoint.bin")}' is the checkpoint.bin of the run in '{F("runA")}'"));
         Assert.That(overError, Does.Contain("is the run's own model.json"));
         Assert.That(folderError, Does.Contain($"--onnx '{F("runC")}' is the run folder itself"));

@@ -64,7 +64,7 @@ start=$(date +%s.%N)
 # the tool) would otherwise be taken as up to date, with its unmapped source paths, and differ from a second checkout.
 pack() {
   (cd "$root" && dotnet build MlPipeline.sln -c Release --no-incremental -p:ContinuousIntegrationBuild=true -v quiet -nologo &&
-    dotnet pack MlPipeline.sln -c Release --no-build -o "$packages" -p:ContinuousIntegrationBuild=true -v quiet -nologo) > "$work/pack.log" 2>&1
+    dotnet pack MlPipeline.sln -c Release -o "$packages" -p:ContinuousIntegrationBuild=true -v quiet -nologo) > "$work/pack.log" 2>&1
 }
 if ! check "dotnet pack MlPipeline.sln" pack; then
   tail -30 "$work/pack.log"

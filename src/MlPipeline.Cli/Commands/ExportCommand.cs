@@ -42,6 +42,10 @@ internal static class ExportCommand
     /// </summary>
     internal static void RequireNotARunFile(string output, string run, string option = "--out")
     {
+        if (Path.EndsInDirectorySeparator(output) || Directory.Exists(output))
+        {
+            throw new ArgumentException($"{option} '{output}' names a folder; the model is a file: give a path such as {Path.Combine(Path.TrimEndingDirectorySeparator(output), "model.onnx")}.");
+        }
         if (FileSystem.SamePath(output, run))
         {
             throw new ArgumentException($"{option} '{output}' is the run folder itself; the model is a file: choose a path such as {Path.Combine(run, "model.onnx")}.");

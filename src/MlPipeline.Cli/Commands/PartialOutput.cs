@@ -94,7 +94,7 @@ internal sealed class PartialOutput
         {
             held = new FileStream(LockPath(output), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException e) when (e is not DirectoryNotFoundException && File.Exists(LockPath(output)))
+        catch (IOException e) when (e is not (DirectoryNotFoundException or PathTooLongException or FileNotFoundException))
         {
             throw new IOException($"'{output}' is in use: another mlpipeline run is writing this output ({LockPath(output)} is locked). Wait for it, or write elsewhere.", e);
         }

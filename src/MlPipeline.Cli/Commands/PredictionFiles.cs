@@ -41,7 +41,7 @@ internal static class PredictionFiles
         {
             if (fields.Count != header.Count)
             {
-                throw new InvalidDataException($"'{file}' line {line} has {fields.Count} field(s), but its header has {header.Count}: the row is cut short or the file was changed; score it again (or with --resume, which drops a torn last row).");
+                throw new InvalidDataException($"'{file}' line {line} has {fields.Count} field(s), but its header has {header.Count}: the row is cut short or the file was changed (only a torn last row is one a kill leaves, and --resume drops it); score into a new output.");
             }
             rows.Add(new Row(fields[0], file, fields, null));
         }

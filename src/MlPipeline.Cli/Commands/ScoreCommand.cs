@@ -95,9 +95,10 @@ internal static class ScoreCommand
 
     /// <summary>
     /// The longest file name an output may have: a name holds at most 255 bytes on Linux and macOS file systems, and the
-    /// longest name written beside the output is the temporary file of its <c>.partial.json</c> (the suffix and <see cref="AtomicFile.TempNameOverhead"/>).
+    /// longest name written beside the output is the temporary file through which a resume rewrites
+    /// <c>NAME.errors.csv.partial</c> (that suffix, 19 bytes, and <see cref="AtomicFile.TempNameOverhead"/>).
     /// </summary>
-    internal const int MaxOutputNameBytes = 255 - 13 - AtomicFile.TempNameOverhead;
+    internal const int MaxOutputNameBytes = 255 - 19 - AtomicFile.TempNameOverhead;
 
     /// <summary>Refuses an output name the file system cannot hold with its side files, or one that is another output's errors file.</summary>
     internal static void RequireOutputName(string output, string option)
@@ -105,7 +106,7 @@ internal static class ScoreCommand
         int nameBytes = Encoding.UTF8.GetByteCount(Path.GetFileName(output));
         if (nameBytes > MaxOutputNameBytes)
         {
-            throw new ArgumentException($"{option}'s file name is {nameBytes} bytes long; expected at most {MaxOutputNameBytes}, so that the files written beside it (the longest is the temporary file of NAME.partial.json) fit the file system's 255-byte limit. Choose a shorter name.");
+            throw new ArgumentException($"{option}'s file name is {nameBytes} bytes long; expected at most {MaxOutputNameBytes}, so that the files written beside it (the longest is the temporary file of NAME.errors.csv.partial) fit the file system's 255-byte limit. Choose a shorter name.");
         }
         if (output.EndsWith(".errors.csv", StringComparison.OrdinalIgnoreCase))
         {

@@ -50,6 +50,10 @@ public static class ClassifierEvaluation
         var byPath = new Dictionary<string, ScoreResult>(StringComparer.Ordinal);
         foreach (var (line, fields) in records.Skip(1))
         {
+            if (fields.Count != header.Count)
+            {
+                throw new InvalidDataException($"Predictions file '{predictionsCsv}' line {line} has {fields.Count} field(s), but its header has {header.Count}: the row is cut short or the file was changed.");
+            }
             var values = new float[columns.Count];
             for (int k = 0; k < columns.Count; k++)
             {
@@ -69,7 +73,17 @@ public static class ClassifierEvaluation
         string errors = predictionsCsv + ".errors.csv";
         if (File.Exists(errors))
         {
-            foreach (var (_, fields) in Internals.Csv.Read(errors).Skip(1).Where(r => r.Fields.Count >= 2)) { byPath[fields[0]] = new ScoreResult(fields[0], null, fields[1]); }
+            var failed = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (line, fields) in Internals.Csv.Read(errors).Skip(1))
+            {
+                if (fields.Count != 2) { throw new InvalidDataException($"Errors file '{errors}' line {line} has {fields.Count} field(s); expected 2: path,error."); }
+                if (byPath.ContainsKey(fields[0]) && !failed.Contains(fields[0]))
+                {
+                    throw new InvalidDataException($"Errors file '{errors}' line {line}: '{fields[0]}' is also in '{predictionsCsv}'; an image is either scored or failed.");
+                }
+                if (!failed.Add(fields[0])) { throw new InvalidDataException($"Errors file '{errors}' line {line}: '{fields[0]}' is in the file twice."); }
+                byPath[fields[0]] = new ScoreResult(fields[0], null, fields[1]);
+            }
         }
         var results = images.Items.Select(item =>
         {
@@ -80,8 +94,8 @@ public static class ClassifierEvaluation
     }
 
     /// <summary>
-    /// Throws unless <paramref name="values"/> are probabilities of one distribution: each from 0 to 1 and summing to 1,
-    /// within the rounding of score's six decimals.
+    /// Throws unless <paramref name="values"/> are probabilities of one distribution: each from 0 to 1 and summing to 1
+    /// within 1e-5 plus 5e-7 per class (the rounding of score's six decimals).
     /// </summary>
     static void RequireDistribution(string file, int line, float[] values)
     {
@@ -94,7 +108,8 @@ public static class ClassifierEvaluation
             }
             sum += values[k];
         }
-        double tolerance = 1e-3 + (values.Length * 1e-6);
+        // Each value is written with six decimals (off by at most 5e-7) from float32 probabilities whose sum is 1 within float rounding.
+        double tolerance = 1e-5 + (values.Length * 5e-7);
         if (Math.Abs(sum - 1) > tolerance)
         {
             throw new InvalidDataException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Predictions file '{file}' line {line}: the class probabilities sum to {sum:0.######}; expected 1 (within {tolerance:0.######}), as score writes them."));
