@@ -1,0 +1,77 @@
+namespace MlPipeline.Cli.Tests;
+
+/// <summary><c>evaluate --predictions</c> refuses a predictions file that is not score's: rows that are not one distribution, paths twice or both scored and failed, JSON Lines.</summary>
+[Category("Slow")]
+public sealed class PredictionsEvaluationTests
+{
+    string dir = "";
+    string input = "";
+
+    [SetUp]
+    public void SetUp()
+    {
+        dir = TempDirectory.Create();
+        input = Digits.WritePngFolder(Path.Combine(dir, "digits"), 60);
+        // Two files that fail, so that errors files are written too.
+        File.WriteAllBytes(Path.Combine(input, "3", "broken.png"), [0x89, 0x50, 0x4E, 0x47, 1, 2, 3]);
+        File.WriteAllBytes(Path.Combine(input, "7", "empty.png"), []);
+    }
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(dir, recursive: true);
+
+    string F(string name) => Path.Combine(dir, name);
+
+    [TestCase("negative", "probability -5 of class 1 is outside 0 to 1")]
+    [TestCase("above-one", "probability 7 of class 1 is outside 0 to 1")]
+    [TestCase("zeros", "the class probabilities sum to 0; expected 1")]
+    [TestCase("twice", "is in the file twice")]
+    [TestCase("shifted", "field(s), but its header has")]
+    public async Task Evaluate_PredictionsThatAreNotOneDistributionPerImage_AreRefusedNamingTheLine(string edit, string expected)
+    {
+        await CliRunner.Run("score", "--input", input, "--recursive", "--probabilities", "--output", F("p.csv"));
+        var lines = File.ReadAllLines(F("p.csv")).ToList();
+        string[] fields = lines[1].Split(',');
+        int first = Array.IndexOf(lines[0].Split(','), "p_0");
+        switch (edit)
+        {
+            case "negative": fields[first] = "-5"; break;
+            case "above-one": fields[first] = "7"; break;
+            case "zeros": for (int k = first; k < fields.Length; k++) { fields[k] = "0"; } break;
+            case "shifted": fields = [fields[0], "zzz", .. fields[1..]]; break;
+            default: lines.Add(lines[1]); break;
+        }
+        if (edit != "twice") { lines[1] = string.Join(',', fields); }
+        File.WriteAllLines(F("p.csv"), lines);
+
+        var (exit, _, error) = await CliRunner.Run("evaluate", "--input", input, "--predictions", F("p.csv"));
+
+        Assert.That(exit, Is.EqualTo(1), error);
+        Assert.That(error, Does.Contain($"Predictions file '{F("p.csv")}' line {(edit == "twice" ? lines.Count : 2)}"));
+        Assert.That(error, Does.Contain(expected));
+    }
+
+    [Test]
+    public async Task Evaluate_PathBothScoredAndFailed_IsRefusedNamingTheLine()
+    {
+        await CliRunner.Run("score", "--input", input, "--recursive", "--probabilities", "--output", F("p.csv"));
+        string scored = File.ReadLines(F("p.csv")).Skip(1).First().Split(',')[0];
+        File.AppendAllText(F("p.csv.errors.csv"), $"{scored},made up\n");
+
+        var (exit, _, error) = await CliRunner.Run("evaluate", "--input", input, "--predictions", F("p.csv"));
+
+        Assert.That(exit, Is.EqualTo(1), error);
+        Assert.That(error, Does.Contain($"'{scored}' is also in '{F("p.csv")}'; an image is either scored or failed"));
+    }
+
+    [Test]
+    public async Task Evaluate_JsonLinesPredictions_SaysToScoreToCsv()
+    {
+        await CliRunner.Run("score", "--input", input, "--recursive", "--probabilities", "--output", F("p.jsonl"));
+
+        var (exit, _, error) = await CliRunner.Run("evaluate", "--input", input, "--predictions", F("p.jsonl"));
+
+        Assert.That(exit, Is.EqualTo(1), error);
+        Assert.That(error, Does.Contain("is JSON Lines; evaluation reads score's CSV output"));
+    }
+}
