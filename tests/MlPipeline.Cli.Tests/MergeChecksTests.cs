@@ -11,10 +11,7 @@ public sealed class MergeChecksTests
     public void SetUp()
     {
         dir = TempDirectory.Create();
-        input = Digits.WritePngFolder(Path.Combine(dir, "digits"), 60);
-        // Two files that fail, so that errors files are written too.
-        File.WriteAllBytes(Path.Combine(input, "3", "broken.png"), [0x89, 0x50, 0x4E, 0x47, 1, 2, 3]);
-        File.WriteAllBytes(Path.Combine(input, "7", "empty.png"), []);
+        input = ScoredFolder.Create(dir);
     }
 
     [TearDown]

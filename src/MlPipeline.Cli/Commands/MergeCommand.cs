@@ -65,11 +65,14 @@ internal static class MergeCommand
             throw new InvalidDataException($"Shards missing: {string.Join(", ", missing.Take(20).Select(m => $"{m}/{count}"))}{(missing.Count > 20 ? $" and {missing.Count - 20} more" : "")} (given: {string.Join(", ", shards.Select(s => s.Manifest.Shard).Order(StringComparer.Ordinal))}).");
         }
         CheckAlike(shards);
+        // Each file is parsed once: its rows are counted against its manifest, then merged.
+        var read = shards.Select(s => Parsed.Of(s.File, jsonl)).ToList();
+        var errorFiles = shards.Select(s => ScoreCommand.ErrorsPath(s.File)).Where(File.Exists).Select(f => Parsed.Of(f, jsonl: false)).ToList();
+        CheckContents(shards, read, errorFiles);
         FileSystem.RequireWritableFile(output, "--out");
 
-        var predictions = Merge(shards.Select(s => s.File).ToList(), jsonl);
+        var predictions = Merge(read, jsonl);
         string errorsOutput = ScoreCommand.ErrorsPath(output);
-        var errorFiles = shards.Select(s => ScoreCommand.ErrorsPath(s.File)).Where(File.Exists).ToList();
         // The errors are settled before the predictions are published, as score does.
         if (errorFiles.Count > 0)
         {
@@ -90,8 +93,7 @@ internal static class MergeCommand
 
     /// <summary>
     /// Refuses shards that do not make one run: scored from other folders, folder sizes, models (by content) or
-    /// preprocessing than the first, shards whose counts do not add up to the folder, and files cut short or changed
-    /// since they were scored (their rows and SHA-256 against the manifest).
+    /// preprocessing than the first, and shards whose counts do not add up to the folder.
     /// </summary>
     static void CheckAlike(List<(string File, ShardManifest Manifest)> shards)
     {
@@ -111,11 +113,17 @@ internal static class MergeCommand
         {
             throw new InvalidDataException($"The shards were given {given} images in all, but their folder '{first.Run.Input}' held {first.FolderImages}: they are not the parts of one listing of the folder; score every shard of the folder again.");
         }
-        foreach (var (file, manifest) in shards)
+    }
+
+    /// <summary>Refuses shard files cut short or changed since they were scored: their rows and SHA-256 against the manifest.</summary>
+    static void CheckContents(List<(string File, ShardManifest Manifest)> shards, List<Parsed> read, List<Parsed> errorFiles)
+    {
+        for (int i = 0; i < shards.Count; i++)
         {
+            var (file, manifest) = shards[i];
             string errors = ScoreCommand.ErrorsPath(file);
-            int failed = File.Exists(errors) ? PredictionFiles.Read(errors, jsonl: false).Rows.Count : 0;
-            int scored = PredictionFiles.Read(file, file.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)).Rows.Count;
+            int failed = errorFiles.FirstOrDefault(e => e.File == errors)?.Rows.Count ?? 0;
+            int scored = read[i].Rows.Count;
             if (scored != manifest.Scored || failed != manifest.Failed)
             {
                 throw new InvalidDataException($"Shard file '{file}' holds {scored} predictions and {failed} failures, but its manifest '{ManifestPath(file)}' says shard {manifest.Shard} ended with {manifest.Scored} and {manifest.Failed} of its {manifest.Images} images: the file is incomplete or was changed; score shard {manifest.Shard} again.");
@@ -127,21 +135,30 @@ internal static class MergeCommand
         }
     }
 
+    /// <summary>A shard's file as read: its header (CSV) and rows.</summary>
+    sealed record Parsed(string File, IReadOnlyList<string>? Header, List<PredictionFiles.Row> Rows)
+    {
+        public static Parsed Of(string file, bool jsonl)
+        {
+            var (header, rows) = PredictionFiles.Read(file, jsonl);
+            return new Parsed(file, header, rows);
+        }
+    }
+
     /// <summary>The rows of every file, each file's header once, sorted by path (ordinal) as an unsharded run lists the folder; a path in two files is an error.</summary>
-    static (string Text, int Rows) Merge(IReadOnlyList<string> files, bool jsonl)
+    static (string Text, int Rows) Merge(IReadOnlyList<Parsed> files, bool jsonl)
     {
         var rows = new List<PredictionFiles.Row>();
         IReadOnlyList<string>? header = null;
-        foreach (string file in files)
+        foreach (var (file, fileHeader, fileRows) in files)
         {
-            var (fileHeader, fileRows) = PredictionFiles.Read(file, jsonl);
             if (!jsonl)
             {
                 if (fileHeader is null) { throw new InvalidDataException($"'{file}' is empty; expected the header row of score's output."); }
                 if (header is null) { header = fileHeader; }
                 else if (!header.SequenceEqual(fileHeader))
                 {
-                    throw new InvalidDataException($"'{file}' has the columns {string.Join(",", fileHeader)}, but '{files[0]}' has {string.Join(",", header)}: shards must be scored with the same options.");
+                    throw new InvalidDataException($"'{file}' has the columns {string.Join(",", fileHeader)}, but '{files[0].File}' has {string.Join(",", header)}: shards must be scored with the same options.");
                 }
             }
             rows.AddRange(fileRows);
