@@ -141,7 +141,7 @@ internal static class TrainBenchmark
             };
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
-            var loaded = ImageFolderData.Load(folder, options, new SyncProgress<string>(m => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {clock.Elapsed.TotalSeconds,5:F2} s  {m}"))));
+            var loaded = ImageFolderData.Load(folder, options, new SyncProgress<DataProgress>(m => { if (m.Message is { } line) { Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {clock.Elapsed.TotalSeconds,5:F2} s  {line}")); } }));
             double seconds = clock.Elapsed.TotalSeconds;
             double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
             var d = loaded.Data;
@@ -159,7 +159,7 @@ internal static class TrainBenchmark
     {
         foreach (var (name, set) in new[] { ("train", data.Train), ("validation", data.Validation ?? data.Test), ("test", data.Test) })
         {
-            File.WriteAllBytes(Path.Combine(folder, $"{name}-x.u8"), set.Pixels.ToArray());
+            File.WriteAllBytes(Path.Combine(folder, $"{name}-x.u8"), set.ToArray());
             var labels = set.Labels.ToArray().Select(l => (long)l).ToArray();
             File.WriteAllBytes(Path.Combine(folder, $"{name}-y.i64"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels.AsSpan()).ToArray());
         }

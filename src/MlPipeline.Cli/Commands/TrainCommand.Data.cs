@@ -7,8 +7,17 @@ namespace MlPipeline.Cli.Commands;
 // TrainCommand: the data --data and --dataset name.
 internal static partial class TrainCommand
 {
-    /// <summary>The data --data and --dataset name, and a short name for the default run folder.</summary>
-    static (TrainingData Data, string Name) LoadData(ParseResult parse, string? backbone, CliConsole console, CancellationToken cancellationToken)
+    /// <summary>A short name of the data for the default run folder: the data set's, or the folder's (or CSV's, without extension).</summary>
+    static string DataName(ParseResult parse)
+    {
+        string? source = parse.GetValue(Data);
+        var set = IdxDataSet.ByName[parse.GetValue(Dataset)!];
+        if (source is null || set.HoldsFiles(source)) { return set.CacheName; }
+        return Path.GetFileNameWithoutExtension(Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(source))));
+    }
+
+    /// <summary>The data --data and --dataset name; image folders' decoded images go to cache files in <paramref name="cacheDirectory"/> when it is given.</summary>
+    static TrainingData LoadData(ParseResult parse, string? backbone, string? cacheDirectory, CliConsole console, CancellationToken cancellationToken)
     {
         string? source = parse.GetValue(Data);
         var set = IdxDataSet.ByName[parse.GetValue(Dataset)!];
@@ -47,8 +56,10 @@ internal static partial class TrainCommand
             Seed = parse.GetValue(Seed),
             Validation = parse.GetValue(Val),
             Test = parse.GetValue(Test),
+            CacheDirectory = cacheDirectory,
         };
-        var loaded = ImageFolderData.Load(source!, folderOptions, new SyncProgress<string>(m => console.Error.WriteLine(m)), cancellationToken);
+        var bar = new DataProgressBar(console);
+        var loaded = ImageFolderData.Load(source!, folderOptions, new SyncProgress<DataProgress>(bar.Report), cancellationToken);
         foreach (string warning in loaded.Warnings) { console.Error.WriteLine($"warning: {warning}"); }
         if (loaded.Failed.Count > 0)
         {
@@ -58,20 +69,20 @@ internal static partial class TrainCommand
         var d = loaded.Data;
         string limited = parse.GetValue(Limit) is { } n && n < d.Train.Count ? $" (of which --limit trains on the first {n})" : "";
         console.Error.WriteLine($"{d.Train.Count} training{limited}, {(d.Validation ?? d.Test).Count} validation{(d.Validation is null || ReferenceEquals(d.Validation, d.Test) ? "" : $" and {d.Test.Count} test")} images; classes: {string.Join(", ", d.Train.ClassNames)}");
-        string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(source!)));
-        return (d, Path.GetFileNameWithoutExtension(name));
+        return d;
     }
 
     /// <summary>MNIST or Fashion-MNIST, from the cache or --data's idx files.</summary>
-    static (TrainingData Data, string Name) LoadIdx(ParseResult parse, IdxDataSet set, string? source, CliConsole console, CancellationToken cancellationToken)
+    static TrainingData LoadIdx(ParseResult parse, IdxDataSet set, string? source, CliConsole console, CancellationToken cancellationToken)
     {
-        if (parse.GetValue(Size) is not null || parse.GetValue(Color) is not null || parse.GetValue(Resize) is not null || parse.GetValue(Background) is not null || parse.GetValue(IgnoreExif) || parse.GetValue(Val) is not null || parse.GetValue(Test) is not null)
+        if (parse.GetValue(Size) is not null || parse.GetValue(Color) is not null || parse.GetValue(Resize) is not null || parse.GetValue(Background) is not null || parse.GetValue(IgnoreExif) || parse.GetValue(Val) is not null || parse.GetValue(Test) is not null
+            || parse.GetResult(ImageCacheOption) is { Implicit: false })
         {
-            throw new ArgumentException($"--size, --color, --resize, --background, --ignore-exif, --val and --test apply to image folders; {set.Name} comes with its own 28x28 gray images and test set.");
+            throw new ArgumentException($"--size, --color, --resize, --background, --ignore-exif, --val, --test and --image-cache apply to image folders; {set.Name} comes with its own 28x28 gray images and test set.");
         }
         try
         {
-            return (set.Load(DataCommand.EnsureDataSet(set, source, console, cancellationToken)), set.CacheName);
+            return set.Load(DataCommand.EnsureDataSet(set, source, console, cancellationToken));
         }
         catch (InvalidDataException e) when (source is not null)
         {

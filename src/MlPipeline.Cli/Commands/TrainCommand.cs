@@ -45,6 +45,7 @@ internal static partial class TrainCommand
     static readonly Option<string?> Background = ScoringOptions.Choice("--background", "Lay image folders' transparent pixels on black or white (recorded with the model) [default: colour values as stored]", "black", "white");
     static readonly Option<bool> IgnoreExif = new("--ignore-exif") { Description = "Read image folders' pixels as stored, ignoring JPEG EXIF orientation tags (recorded with the model) [default: images turned upright as tagged]" };
     static readonly Option<string?> BackboneOption = CreateBackbone();
+    static readonly Option<string> ImageCacheOption = CliOptions.OneOf("--image-cache", "With image folders: where the decoded images are kept: disk (a cache file per set in the run folder, read a batch at a time, reused by --resume; memory stays small whatever the number of images) or memory (the whole set's bytes in memory)", "disk", ["disk", "memory"]);
     static readonly Option<string> Head = CliOptions.OneOf("--head", "With --backbone: the head trained on its features (linear, or mlp: a hidden layer of 256)", "linear", ["linear", "mlp"]);
     static readonly Option<int> FineTune = CliOptions.Range("--fine-tune", "With --backbone: train its last N residual blocks with the head, from their pretrained weights (0: frozen)", 0, 0, 64);
     static readonly Option<int> AugmentCopies = CliOptions.Range("--augment-copies", $"With --backbone and --augment: features of N augmented copies of each training image, 0 to {TrainingOptions.MaxAugmentCopies}", 0, 0, TrainingOptions.MaxAugmentCopies);
@@ -53,7 +54,7 @@ internal static partial class TrainCommand
     {
         var command = new Command("train", "Train a classifier on MNIST, Fashion-MNIST or your own image folders.")
         {
-            Data, Dataset, Size, Color, Resize, Background, IgnoreExif, ValSplit, Val, Test, Model, BackboneOption, Head, FineTune, AugmentCopies, Epochs, BatchSize, LearningRate, Seed, Threads, Limit, Out, Resume, ResumeChangedData, Normalize, Mean, Std, Augment, EarlyStop, MonitorOption, MinDelta, Schedule, WeightDecay, LabelSmoothing, ClassWeights, Init, Onnx,
+            Data, Dataset, Size, Color, Resize, Background, IgnoreExif, ValSplit, Val, Test, ImageCacheOption, Model, BackboneOption, Head, FineTune, AugmentCopies, Epochs, BatchSize, LearningRate, Seed, Threads, Limit, Out, Resume, ResumeChangedData, Normalize, Mean, Std, Augment, EarlyStop, MonitorOption, MinDelta, Schedule, WeightDecay, LabelSmoothing, ClassWeights, Init, Onnx,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(Run(parse, console, cancellationToken)));
         return command;
@@ -137,11 +138,25 @@ internal static partial class TrainCommand
             OutputPaths.RequireNotAnInput(onnxTarget, "--onnx", [.. RunInputs.Data(parse.GetValue(Data), "--data"), .. RunInputs.Data(parse.GetValue(Val), "--val"), .. RunInputs.Data(parse.GetValue(Test), "--test")]);
             if (parse.GetValue(Out) is { } runDir) { ExportCommand.RequireNotARunFile(onnxTarget, runDir, "--onnx"); }
         }
-        var (data, name) = LoadData(parse, backbone, console, cancellationToken);
-        var options = Options(parse, backbone, model, name, means, stds);
-        if (parse.GetValue(Onnx) is { } target) { ExportCommand.RequireNotARunFile(target, options.OutputDirectory, "--onnx"); }
-        var bar = new TrainingProgressBar(console);
-        var result = ClassifierTrainer.Train(data, options, new SyncProgress<TrainingProgress>(bar.Report), cancellationToken);
+        string runDirectory = parse.GetValue(Out) ?? Path.Combine("runs", $"{DataName(parse)}-{model}");
+        if (parse.GetValue(Onnx) is { } target) { ExportCommand.RequireNotARunFile(target, runDirectory, "--onnx"); }
+        // The run folder is held from before the data is read: decoded images may be cached there.
+        using var folder = RunFolder.Open(runDirectory);
+        TrainingData data;
+        TrainingOptions options;
+        TrainingResult result;
+        try
+        {
+            data = LoadData(parse, backbone, parse.GetValue(ImageCacheOption) == "disk" ? folder.Path : null, console, cancellationToken);
+            options = Options(parse, backbone, model, runDirectory, means, stds);
+            var bar = new TrainingProgressBar(console);
+            result = ClassifierTrainer.Train(data, options, folder, new SyncProgress<TrainingProgress>(bar.Report), cancellationToken);
+        }
+        catch
+        {
+            folder.Abandon();
+            throw;
+        }
         if (result.Features is { } features)
         {
             console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -169,7 +184,7 @@ internal static partial class TrainCommand
     }
 
     /// <summary>The training options the command line gives.</summary>
-    static TrainingOptions Options(ParseResult parse, string? backbone, string model, string name, float[]? means, float[]? stds) => new()
+    static TrainingOptions Options(ParseResult parse, string? backbone, string model, string runDirectory, float[]? means, float[]? stds) => new()
     {
         Model = backbone is null ? model : new TrainingOptions().Model,
         Backbone = backbone,
@@ -182,7 +197,7 @@ internal static partial class TrainCommand
         Seed = parse.GetValue(Seed),
         Threads = parse.GetValue(Threads),
         Limit = parse.GetValue(Limit),
-        OutputDirectory = parse.GetValue(Out) ?? Path.Combine("runs", $"{name}-{model}"),
+        OutputDirectory = runDirectory,
         Resume = parse.GetValue(Resume),
         ResumeChangedData = parse.GetValue(ResumeChangedData),
         Normalize = parse.GetValue(Normalize),

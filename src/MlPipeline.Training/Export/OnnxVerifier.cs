@@ -41,7 +41,8 @@ public static class OnnxVerifier
             cancellationToken.ThrowIfCancellationRequested();
             int n = Math.Min(batchSize, count - start);
             float[] input = new float[n * imageSize];
-            var pixels = images.Pixels.Span.Slice(start * imageSize, n * imageSize);
+            var pixels = new byte[n * imageSize];
+            images.CopyImages(start, n, pixels);
             int plane = height * width;
             for (int i = 0; i < input.Length; i++) { input[i] = preprocessing.Apply(pixels[i], i / plane % channels); }
 

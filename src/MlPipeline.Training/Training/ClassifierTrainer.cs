@@ -50,6 +50,27 @@ public static class ClassifierTrainer
         }
     }
 
+    /// <summary>
+    /// Trains on <paramref name="data"/> into <paramref name="folder"/>, a run folder the caller opened (and locked)
+    /// before reading the data, for example to keep decoded-image cache files there
+    /// (<see cref="ImageFolderOptions.CacheDirectory"/>). The caller disposes it. Otherwise as the overload that opens
+    /// <see cref="TrainingOptions.OutputDirectory"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option or the data is invalid, or <paramref name="folder"/> is not <see cref="TrainingOptions.OutputDirectory"/>.</exception>
+    /// <exception cref="InvalidOperationException">The run folder holds a different run, or TorchSharp cannot load.</exception>
+    public static TrainingResult Train(TrainingData data, TrainingOptions options, RunFolder folder, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(folder);
+        options.Validate();
+        if (Path.GetFullPath(options.OutputDirectory) != folder.Path)
+        {
+            throw new ArgumentException($"The run folder '{folder.Path}' is not the options' OutputDirectory '{Path.GetFullPath(options.OutputDirectory)}'; give the folder opened for that path.", nameof(folder));
+        }
+        return Train(folder, data, TrainingPlan.Create(data, options), options, progress, cancellationToken);
+    }
+
     static TrainingResult Train(RunFolder folder, TrainingData data, TrainingPlan plan, TrainingOptions options,
         IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {

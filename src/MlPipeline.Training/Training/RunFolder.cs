@@ -31,8 +31,11 @@ public sealed class RunFolder : IDisposable
     /// <summary>The lock file; a second process that opens the folder while it is held gets an error.</summary>
     public const string LockFile = "run.lock";
 
+    /// <summary>The decoded-image cache files, one per set (<c>images-training.bin</c>, <c>images-validation.bin</c>, <c>images-test.bin</c>), when the images are kept on disk.</summary>
+    public static IReadOnlyList<string> ImageCacheFiles => MlPipeline.Data.ImageCache.FileNames;
+
     /// <summary>Every file a run folder keeps; an export or another output must not overwrite any of them.</summary>
-    public static IReadOnlyList<string> Files { get; } = [CheckpointFile, BestCheckpointFile, HistoryFile, ModelFile, MetricsFile, DataErrorsFile, FeaturesFile, LockFile];
+    public static IReadOnlyList<string> Files { get; } = [CheckpointFile, BestCheckpointFile, HistoryFile, ModelFile, MetricsFile, DataErrorsFile, FeaturesFile, .. ImageCacheFiles, LockFile];
 
     readonly FileStream lockStream;
     readonly bool created;
@@ -53,7 +56,7 @@ public sealed class RunFolder : IDisposable
     /// <summary>
     /// Checks, before any work, that <paramref name="path"/> can be a run folder: missing, empty, or already a run's
     /// (it holds <see cref="LockFile"/>, which every run folder holds from its first moment on). A folder holding only
-    /// a <see cref="FeaturesFile"/> (a cache copied there to be reused; its records are checked) is fine too.
+    /// a <see cref="FeaturesFile"/> or <see cref="ImageCacheFiles"/> (caches copied there to be reused; they are checked) is fine too.
     /// </summary>
     /// <exception cref="IOException">The path is a file, or a folder of other files (the message names one): a run would replace its <c>metrics.json</c> or <c>history.json</c> and delete its <c>data-errors.csv</c>.</exception>
     public static void RequireUsable(string path)
@@ -62,7 +65,7 @@ public sealed class RunFolder : IDisposable
         if (File.Exists(path)) { throw new IOException($"Run folder '{path}' is a file; expected a folder (or a path where one can be created)."); }
         MlPipeline.Internals.OutputPaths.RequireNewEmptyOrOwn(path, LockFile, "Run folder",
             $"a run writes {CheckpointFile}, {HistoryFile}, {MetricsFile}, {ModelFile} and {DataErrorsFile} there and would replace or delete files of those names",
-            FeaturesFile);
+            [FeaturesFile, .. ImageCacheFiles]);
     }
 
     /// <summary>Creates the folder when needed and takes its lock.</summary>

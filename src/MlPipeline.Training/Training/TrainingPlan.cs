@@ -112,17 +112,24 @@ internal sealed record TrainingPlan(ImageSet Train, ImageSet Validation, ImageSe
     /// <summary>Mean and standard deviation of each channel's pixels scaled to [0, 1], over the whole training split.</summary>
     internal static (float[] Means, float[] Stds) ChannelStatistics(ImageSet train)
     {
-        var pixels = train.Pixels.Span;
         int plane = train.Height * train.Width;
         var sums = new double[train.Channels];
         var squares = new double[train.Channels];
-        for (int start = 0; start < pixels.Length; start += plane)
+        // A chunk of images at a time: the set may be in a cache file, larger than memory.
+        const int Chunk = 256;
+        var pixels = new byte[Math.Min(Chunk, train.Count) * train.ImageSize];
+        for (int first = 0; first < train.Count; first += Chunk)
         {
-            int channel = start / plane % train.Channels;
-            long sum = 0, square = 0;
-            foreach (byte p in pixels.Slice(start, plane)) { sum += p; square += p * p; }
-            sums[channel] += sum;
-            squares[channel] += square;
+            int n = Math.Min(Chunk, train.Count - first);
+            train.CopyImages(first, n, pixels);
+            for (int start = 0; start < n * train.ImageSize; start += plane)
+            {
+                int channel = start / plane % train.Channels;
+                long sum = 0, square = 0;
+                foreach (byte p in pixels.AsSpan(start, plane)) { sum += p; square += p * p; }
+                sums[channel] += sum;
+                squares[channel] += square;
+            }
         }
         double count = (double)train.Count * plane * 255.0;
         var means = new float[train.Channels];

@@ -14,7 +14,7 @@ internal static class TrainingTensors
     /// ExtractPixels computes it: <c>(p - offset) * scale</c> in float.
     /// </summary>
     public static Tensor Images(ImageSet images, ImagePreprocessing preprocessing) =>
-        Normalize(images.Pixels.ToArray(), images.Count, images, preprocessing);
+        Normalize(images.ToArray(), images.Count, images, preprocessing);
 
     /// <summary>
     /// <paramref name="count"/> images of <paramref name="shape"/>'s size from <paramref name="bytes"/> as a float tensor

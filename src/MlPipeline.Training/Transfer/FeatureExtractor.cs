@@ -75,7 +75,6 @@ internal sealed class FeatureExtractor : IDisposable
             throw new ArgumentException($"The {Backbone.Name} backbone takes 3x{size}x{size} images; these are {set.Channels}x{set.Height}x{set.Width}.");
         }
         var result = new float[(long)set.Count * features];
-        var bytes = set.Pixels;
         // One input buffer for every batch (each is 9.6 MB: a new one per batch would pile up on the large-object heap).
         float[] buffer = new float[BatchSize * imageSize];
         for (int start = 0; start < set.Count; start += BatchSize)
@@ -83,7 +82,8 @@ internal sealed class FeatureExtractor : IDisposable
             cancellationToken.ThrowIfCancellationRequested();
             int n = Math.Min(BatchSize, set.Count - start);
             float[] pixels = n == BatchSize ? buffer : new float[n * imageSize];
-            var source = bytes.Span.Slice(start * imageSize, n * imageSize);
+            var source = new byte[n * imageSize];
+            set.CopyImages(start, n, source);
             for (int i = 0; i < pixels.Length; i++) { pixels[i] = source[i]; }
             if (augmenter is not null) { Augment(augmenter, pixels, n, copy, start / BatchSize); }
 

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using MlPipeline.Evaluation;
 using MlPipeline.Internals;
 using MlPipeline.Scoring;
@@ -38,7 +37,6 @@ public static partial class ImageFolderData
         for (int k = 0; k < kept.Count; k++) { index[kept[k]] = k; }
         int[] labels = [.. all.Labels.ToArray().Select(l => index[l])];
         // The pixels stay where they are: only the label numbers change.
-        byte[] pixels = MemoryMarshal.TryGetArray(all.Pixels, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : all.Pixels.ToArray();
-        return new ImageSet(pixels, labels, all.Channels, all.Height, all.Width, [.. kept.Select(c => all.ClassNames[c])]);
+        return all.Relabelled(labels, [.. kept.Select(c => all.ClassNames[c])]);
     }
 }

@@ -112,4 +112,23 @@ public static partial class ImageFolderData
             throw new ArgumentException(string.Create(inv, $"The images at size {width}x{height} with {channels} channel(s) take {total:N0} bytes ({total / 1e9:F1} GB) in memory{(split ? ", the training images twice for the split" : "")}; this process may use {available:N0} bytes ({available / 1e9:F1} GB). Give a smaller size (--size) or fewer images."));
         }
     }
+
+    /// <summary>Whether the disk of <paramref name="directory"/> has room for every set's cache file (less what the cache files already there take, which are reused or replaced).</summary>
+    static void RequireDiskRoom(string directory, IReadOnlyList<(string Role, string? Source, int Count)> sets, int width, int height, int channels)
+    {
+        long image = (long)width * height * channels, needed = 0, existing = 0;
+        foreach (var (role, source, count) in sets)
+        {
+            if (source is null) { continue; }
+            needed += ImageCache.DataOffset + image * count + 64L * count + (1 << 20);
+            string path = ImageCache.PathOf(directory, role);
+            if (File.Exists(path)) { existing += new FileInfo(path).Length; }
+        }
+        long free = FreeSpace(Path.Combine(directory, "x"));
+        if (free + existing < needed)
+        {
+            throw new IOException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"The decoded images take up to {needed / 1e6:F1} MB (images × width × height × channels) in cache files in '{directory}', but its disk has {free / 1e6:F1} MB free{(existing > 0 ? $" (and {existing / 1e6:F1} MB of cache files there would be replaced)" : "")}; free some space, train into a folder on another disk (--out), or give a smaller --size."));
+        }
+    }
 }

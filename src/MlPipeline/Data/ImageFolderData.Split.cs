@@ -29,21 +29,10 @@ public static partial class ImageFolderData
         }
         train.Sort();
         validation.Sort();
-        return (Subset(all, train), Subset(all, validation));
+        // Views of the same pixels: nothing is copied.
+        return (all.Subset([.. train]), all.Subset([.. validation]));
     }
 
     /// <summary>A share as a percentage with the digits it needs: 20 %, 99.9 %, 0.05 %.</summary>
     internal static string Percent(double share) => (share * 100).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + " %";
-
-    static ImageSet Subset(ImageSet all, List<int> indices)
-    {
-        byte[] pixels = new byte[(long)indices.Count * all.ImageSize];
-        int[] labels = new int[indices.Count];
-        for (int k = 0; k < indices.Count; k++)
-        {
-            all.Image(indices[k]).CopyTo(pixels.AsSpan(k * all.ImageSize));
-            labels[k] = all.Labels.Span[indices[k]];
-        }
-        return new ImageSet(pixels, labels, all.Channels, all.Height, all.Width, all.ClassNames);
-    }
 }

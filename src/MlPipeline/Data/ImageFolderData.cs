@@ -19,7 +19,8 @@ public static partial class ImageFolderData
     /// <summary>Loads the images of <paramref name="source"/> (a folder of class folders, or a CSV), splits them and returns them as bytes.</summary>
     /// <exception cref="ArgumentException">An option is invalid, two sets share a file (compared by device and inode), or the images at the size do not fit in memory as bytes.</exception>
     /// <exception cref="InvalidDataException">Fewer than two classes (counted after decoding: a class none of whose files decodes is left out, with a warning), images of different sizes without a size given, or no image could be read.</exception>
-    public static ImageFolderLoad Load(string source, ImageFolderOptions? options = null, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    /// <param name="progress">Receives each step's count, rate and time left (decoding, checking a cache), and a line (<see cref="DataProgress.Message"/>) when a step ends or a cache is reused or rebuilt.</param>
+    public static ImageFolderLoad Load(string source, ImageFolderOptions? options = null, IProgress<DataProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(source);
         options = (options ?? new ImageFolderOptions()).Validate();
@@ -40,16 +41,19 @@ public static partial class ImageFolderData
         RequireDisjoint([("training", source, items), ("validation", options.Validation, validationItems), ("test", options.Test, testItems)], split);
         (string, string?, int)[] sets = [("training", source, items.Count), ("validation", options.Validation, validationItems?.Count ?? 0), ("test", options.Test, testItems?.Count ?? 0)];
         // Before any file is decoded with the size given (and the fewest channels its colour mode allows), then with the size and colour read.
-        if (options.Width is { } w && options.Height is { } h) { RequireFitsInMemory(sets, w, h, options.ColorMode == ColorMode.Rgb ? 3 : 1, split); }
+        // (In a cache file, the disk bounds them instead: checked for every set before any is decoded.)
+        bool cached = options.CacheDirectory is not null;
+        if (!cached && options.Width is { } w && options.Height is { } h) { RequireFitsInMemory(sets, w, h, options.ColorMode == ColorMode.Rgb ? 3 : 1, split); }
         var (preprocessing, sharedSize) = Resolve(source, items, options, cancellationToken);
-        RequireFitsInMemory(sets, preprocessing.Width, preprocessing.Height, preprocessing.Channels, split);
-        progress?.Report($"{items.Count} images in {classes.Count} classes, read as {preprocessing.Width}x{preprocessing.Height} {preprocessing.ColorMode.ToString().ToLowerInvariant()}");
+        if (cached) { RequireDiskRoom(options.CacheDirectory!, sets, preprocessing.Width, preprocessing.Height, preprocessing.Channels); }
+        else { RequireFitsInMemory(sets, preprocessing.Width, preprocessing.Height, preprocessing.Channels, split); }
+        progress?.Report(DataProgress.Note($"{items.Count} images in {classes.Count} classes, read as {preprocessing.Width}x{preprocessing.Height} {preprocessing.ColorMode.ToString().ToLowerInvariant()}"));
         var failed = new List<ScoreResult>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var classChecksums = new List<ClassChecksum>();
-        var all = Read(source, "training", items, classes, preprocessing, sharedSize, options.MaxImagePixels, failed, classChecksums, out string checksum, cancellationToken);
-        progress?.Report(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"Read {all.Count} images in {clock.Elapsed.TotalSeconds:F1} s ({all.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F0} images/s), {all.Pixels.Length / 1e6:F1} MB as bytes"));
+        var all = Read(source, "training", items, classes, preprocessing, sharedSize, options.MaxImagePixels, options.CacheDirectory, failed, classChecksums, out string checksum, progress, cancellationToken);
+        progress?.Report(DataProgress.Note(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"Read {all.Count} images in {clock.Elapsed.TotalSeconds:F1} s ({all.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F0} images/s), {(long)all.Count * all.ImageSize / 1e6:F1} MB as bytes{(all.CacheFile is { } file ? $" in {file}" : "")}")));
         if (all.Count == 0) { throw new InvalidDataException($"None of the {items.Count} images in '{source}' could be read; the first failed with: {failed[0].Path}: {failed[0].Error}."); }
         all = KeepDecodedClasses(source, all, items, failed, warnings);
         classes = [.. all.ClassNames];
@@ -59,13 +63,13 @@ public static partial class ImageFolderData
         if (options.Validation is { } validationSource)
         {
             train = all;
-            validation = ReadOther(validationSource, validationItems!, "validation", classes, preprocessing, options, failed, checksums, classChecksums, cancellationToken);
+            validation = ReadOther(validationSource, validationItems!, "validation", classes, preprocessing, options, failed, checksums, classChecksums, progress, cancellationToken);
         }
         else
         {
             (train, validation) = Split(all, options.ValidationSplit, options.Seed, warnings);
         }
-        ImageSet? test = options.Test is { } testSource ? ReadOther(testSource, testItems!, "test", classes, preprocessing, options, failed, checksums, classChecksums, cancellationToken) : null;
+        ImageSet? test = options.Test is { } testSource ? ReadOther(testSource, testItems!, "test", classes, preprocessing, options, failed, checksums, classChecksums, progress, cancellationToken) : null;
         // Without a test set the validation images are also the test set; Validation is set either way, so that
         // training knows the per-epoch figures come from a validation split (early stopping may watch them).
         var data = new TrainingData(train, test ?? validation, checksums) { Validation = validation, Failed = failed, Source = preprocessing, ClassChecksums = classChecksums };

@@ -44,6 +44,15 @@ public sealed record ImageFolderOptions
     /// <summary>Largest image accepted, in pixels, checked from the header. Default: <see cref="ImageClassifierOptions.DefaultMaxImagePixels"/>.</summary>
     public long MaxImagePixels { get; init; } = ImageClassifierOptions.DefaultMaxImagePixels;
 
+    /// <summary>
+    /// A folder for decoded-image cache files (<c>images-training.bin</c>, <c>images-validation.bin</c>,
+    /// <c>images-test.bin</c>): each set's decoded pixels are written there as they are decoded and read a batch at a
+    /// time, so that memory holds a batch, not the set, and the disk bounds the set's size; a later load with the same
+    /// files and settings reuses them instead of decoding (every file is still read and hashed to know it is the same,
+    /// and the rows are checked against their checksum). Default: null (the pixels are held in memory).
+    /// </summary>
+    public string? CacheDirectory { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option and the accepted range.</summary>
     public ImageFolderOptions Validate()
     {

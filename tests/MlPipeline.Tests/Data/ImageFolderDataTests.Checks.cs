@@ -112,9 +112,9 @@ public sealed partial class ImageFolderDataTests
     }
 
     /// <summary>Progress that records each report at once, on the reporting thread.</summary>
-    sealed class SyncReports(List<string> reports) : IProgress<string>
+    sealed class SyncReports(List<string> reports) : IProgress<DataProgress>
     {
-        public void Report(string value) => reports.Add(value);
+        public void Report(DataProgress value) => reports.Add(value.Message ?? $"{value.Step}: {value.Done}/{value.Total}");
     }
 
     [Test]

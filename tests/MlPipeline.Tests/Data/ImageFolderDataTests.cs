@@ -148,10 +148,10 @@ public sealed partial class ImageFolderDataTests
         int[] Count(ImageSet set) => [.. Enumerable.Range(0, 3).Select(c => set.Labels.ToArray().Count(l => l == c))];
         Assert.That(Count(validation), Is.EqualTo(new[] { 10, 2, 0 }), "20 % of each class, none of a class of one");
         Assert.That(Count(train), Is.EqualTo(new[] { 40, 8, 1 }));
-        Assert.That(validation2.Pixels.ToArray(), Is.EqualTo(validation.Pixels.ToArray()));
-        Assert.That(train2.Pixels.ToArray(), Is.EqualTo(train.Pixels.ToArray()));
-        Assert.That(other.Pixels.ToArray(), Is.Not.EqualTo(validation.Pixels.ToArray()), "another seed, another split");
-        Assert.That(validation.Pixels.ToArray().Intersect(train.Pixels.ToArray()), Is.Empty, "no image in both");
+        Assert.That(validation2.ToArray(), Is.EqualTo(validation.ToArray()));
+        Assert.That(train2.ToArray(), Is.EqualTo(train.ToArray()));
+        Assert.That(other.ToArray(), Is.Not.EqualTo(validation.ToArray()), "another seed, another split");
+        Assert.That(validation.ToArray().Intersect(train.ToArray()), Is.Empty, "no image in both");
         Assert.That(warnings, Has.Some.Contains("'single' has 1 image(s)"));
     }
 

@@ -56,7 +56,7 @@ public sealed class FuzzTests
     {
         string path = Path.Combine(dir, "images-idx3-ubyte");
         var test = Digits.Mnist.Test.Take(50);
-        byte[] valid = [0, 0, 8, 3, 0, 0, 0, 50, 0, 0, 0, 28, 0, 0, 0, 28, .. test.Pixels.ToArray()];
+        byte[] valid = [0, 0, 8, 3, 0, 0, 0, 50, 0, 0, 0, 28, 0, 0, 0, 28, .. test.ToArray()];
 
         Fuzzer.Run<InvalidDataException>("idx", valid, bytes =>
         {

@@ -20,7 +20,7 @@ public sealed class TrainingFeaturesTests
     {
         var subset = Digits.Subset(640, 300);
         var test = subset.Test;
-        return subset with { Test = test.Take(200), Validation = new ImageSet(test.Pixels[(200 * 784)..].ToArray(), test.Labels[200..].ToArray(), 1, 28, 28, test.ClassNames) };
+        return subset with { Test = test.Take(200), Validation = new ImageSet(test.ToArray()[(200 * 784)..], test.Labels[200..].ToArray(), 1, 28, 28, test.ClassNames) };
     }
 
     TrainingOptions Options(string name, int epochs = 2) => new()

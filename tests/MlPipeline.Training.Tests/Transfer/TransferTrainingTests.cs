@@ -114,7 +114,7 @@ public sealed class TransferTrainingTests
         var scored = classifier.ScoreFiles(folder, files).ToList();
 
         using var session = new InferenceSession(onnx);
-        float[] pixels = [.. data.Test.Take(16).Pixels.ToArray().Select(b => (float)b)];
+        float[] pixels = [.. data.Test.Take(16).ToArray().Select(b => (float)b)];
         using var outputs = session.Run(new RunOptions(), ["input"], [OrtValue.CreateTensorValueFromMemory(pixels, [16, 3, 224, 224])], ["probabilities"]);
         var expected = outputs[0].GetTensorDataAsSpan<float>().ToArray();
         Assert.That(classifier.Labels, Is.EqualTo(data.Train.ClassNames));
