@@ -101,16 +101,54 @@ public sealed class FolderTrainingTests
     }
 
     [Test]
-    public async Task Train_SizeTooSmallForTheModel_IsAnErrorNamingTheSizeAndWritesNothing()
+    public async Task Train_Folder_CachesTheDecodedImagesInTheRunFolder_AndResumeReusesThem()
     {
         string data = ColourDigits();
-        string run = Path.Combine(dir, "run");
+        string run = Path.Combine(dir, "run"), memory = Path.Combine(dir, "memory");
+
+        var (exit, _, error) = await CliRunner.Run("train", "--data", data, "--epochs", "1", "--threads", "1", "--model", "mlp", "--out", run);
+        var (resumed, _, resumeError) = await CliRunner.Run("train", "--data", data, "--epochs", "2", "--threads", "1", "--model", "mlp", "--out", run, "--resume");
+        var (inMemory, _, memoryError) = await CliRunner.Run("train", "--data", data, "--epochs", "1", "--threads", "1", "--model", "mlp", "--out", memory, "--image-cache", "memory");
+
+        Assert.That(exit, Is.EqualTo(0), error);
+        Assert.That(error, Does.Match(@"Decoding the training images into the cache: 120/120 in [0-9.]+ s \([0-9]+ images/s\)"));
+        Assert.That(File.Exists(Path.Combine(run, "images-training.bin")), Is.True);
+        Assert.That(resumed, Is.EqualTo(0), resumeError);
+        Assert.That(resumeError, Does.Contain($"Reused the 120 decoded training images of {Path.Combine(run, "images-training.bin")}").And.Not.Contain("Decoding"));
+        Assert.That(inMemory, Is.EqualTo(0), memoryError);
+        Assert.That(memoryError, Does.Match(@"Decoding the training images: 120/120 in "));
+        Assert.That(Directory.GetFiles(memory, "images-*"), Is.Empty);
+        // One thread, one seed: the same first epoch whichever way the images were kept.
+        string First(string folder) => System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, RunFolder.HistoryFile))).RootElement[0].GetProperty("trainLoss").ToString();
+        Assert.That(First(run), Is.EqualTo(First(memory)));
+    }
+
+    [Test]
+    public async Task Train_ImageCacheWithMnist_ExitsTwoNamingTheOption()
+    {
+        var (exit, _, error) = await CliRunner.Run("train", "--image-cache", "memory", "--epochs", "1", "--out", Path.Combine(dir, "run"));
+
+        Assert.That(exit, Is.EqualTo(2), error);
+        Assert.That(error, Does.Contain("--image-cache apply to image folders"));
+        Assert.That(Directory.Exists(Path.Combine(dir, "run")), Is.False);
+    }
+
+    [Test]
+    public async Task Train_SizeTooSmallForTheModel_IsAnErrorNamingTheSize_WritingNothingButTheDecodedImages()
+    {
+        string data = ColourDigits();
+        string run = Path.Combine(dir, "run"), memory = Path.Combine(dir, "memory");
 
         var (exit, _, error) = await CliRunner.Run("train", "--data", data, "--size", "6x6", "--epochs", "1", "--out", run);
+        var (inMemory, _, memoryError) = await CliRunner.Run("train", "--data", data, "--size", "6x6", "--epochs", "1", "--out", memory, "--image-cache", "memory");
 
         Assert.That(exit, Is.EqualTo(2), error);
         Assert.That(error, Does.Contain("leaves no output from an input of size"));
-        Assert.That(Directory.Exists(run), Is.False);
+        // The decoded images are kept for the next run (which checks them), and said so; nothing else is written.
+        Assert.That(Directory.GetFiles(run).Select(Path.GetFileName).Order(), Is.EqualTo(new[] { "images-training.bin", RunFolder.LockFile }));
+        Assert.That(error, Does.Contain($"note: the decoded images are kept in {Path.Combine(run, "images-training.bin")}"));
+        Assert.That(inMemory, Is.EqualTo(2), memoryError);
+        Assert.That(Directory.Exists(memory), Is.False);
     }
 
     [TestCase("--val-split", "1.5", "--val-split must be above 0 and below 1")]

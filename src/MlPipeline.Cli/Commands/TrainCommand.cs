@@ -155,6 +155,11 @@ internal static partial class TrainCommand
         catch
         {
             folder.Abandon();
+            var kept = RunFolder.ImageCacheFiles.Where(f => File.Exists(folder[f])).ToList();
+            if (kept.Count > 0 && !folder.HasCheckpoint)
+            {
+                console.Error.WriteLine($"note: the decoded images are kept in {string.Join(", ", kept.Select(f => folder[f]))} for the next run into {folder.Path} (checked before use); delete the folder if it is not needed.");
+            }
             throw;
         }
         if (result.Features is { } features)
