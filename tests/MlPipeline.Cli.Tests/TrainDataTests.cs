@@ -90,15 +90,20 @@ public sealed class TrainDataTests
     }
 
     [Test]
-    public async Task Train_SizeWhoseBytesDoNotFit_ExitsTwoBeforeDecodingNamingTheSizeAndTheLimit()
+    public async Task Train_SizeTheModelCannotTake_ExitsTwoBeforeDecodingNamingTheLimit()
     {
         string data = TwoClasses("data", 25), run = Path.Combine(dir, "run");
 
+        // 4096x4096 RGB: the cnn is far over the parameter limit, whether the images would go to memory or to the cache file.
         var (exit, _, error) = await CliRunner.Run("train", "--data", data, "--size", "4096x4096", "--color", "rgb", "--epochs", "1", "--out", run);
+        var (inMemory, _, memoryError) = await CliRunner.Run("train", "--data", data, "--size", "4096x4096", "--color", "rgb", "--epochs", "1", "--out", run, "--image-cache", "memory");
 
-        Assert.That(exit, Is.EqualTo(2), error);
-        Assert.That(error, Does.Contain("has 50 images, which at size 4096x4096 with 3 channel(s) take 2,516,582,400 bytes").And.Contain("a set holds at most 2,147,483,591 bytes"));
-        Assert.That(error, Does.Not.Contain("images in 2 classes, read as"), "refused before sampling");
+        foreach (var (code, message) in new[] { (exit, error), (inMemory, memoryError) })
+        {
+            Assert.That(code, Is.EqualTo(2), message);
+            Assert.That(message, Does.Contain("Model 'cnn' has 4,261,534,914 parameters, over the limit of 250,000,000"));
+            Assert.That(message, Does.Not.Contain("images in 2 classes, read as"), "refused before sampling");
+        }
         Assert.That(Directory.Exists(run), Is.False);
     }
 

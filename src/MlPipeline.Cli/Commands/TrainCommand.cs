@@ -141,25 +141,21 @@ internal static partial class TrainCommand
         string runDirectory = parse.GetValue(Out) ?? Path.Combine("runs", $"{DataName(parse)}-{model}");
         if (parse.GetValue(Onnx) is { } target) { ExportCommand.RequireNotARunFile(target, runDirectory, "--onnx"); }
         // The run folder is held from before the data is read: decoded images may be cached there.
+        // The options are checked before any image is decoded.
+        var options = Options(parse, backbone, model, runDirectory, means, stds).Validate();
+        RequireModelTakesSize(parse, backbone, options);
         using var folder = RunFolder.Open(runDirectory);
         TrainingData data;
-        TrainingOptions options;
         TrainingResult result;
         try
         {
             data = LoadData(parse, backbone, parse.GetValue(ImageCacheOption) == "disk" ? folder.Path : null, console, cancellationToken);
-            options = Options(parse, backbone, model, runDirectory, means, stds);
             var bar = new TrainingProgressBar(console);
             result = ClassifierTrainer.Train(data, options, folder, new SyncProgress<TrainingProgress>(bar.Report), cancellationToken);
         }
         catch
         {
             folder.Abandon();
-            var kept = RunFolder.ImageCacheFiles.Where(f => File.Exists(folder[f])).ToList();
-            if (kept.Count > 0 && !folder.HasCheckpoint)
-            {
-                console.Error.WriteLine($"note: the decoded images are kept in {string.Join(", ", kept.Select(f => folder[f]))} for the next run into {folder.Path} (checked before use); delete the folder if it is not needed.");
-            }
             throw;
         }
         if (result.Features is { } features)
@@ -224,6 +220,17 @@ internal static partial class TrainCommand
         ClassWeights = parse.GetValue(ClassWeights) == "balanced" ? ClassWeighting.Balanced : ClassWeighting.None,
         Initialization = parse.GetValue(Init) == "pytorch" ? WeightInitialization.PyTorch : WeightInitialization.Glorot,
     };
+
+    /// <summary>
+    /// With --size, whether the model takes images of that size (its layers fit, its activations are within the limit):
+    /// checked before any image is decoded, with the fewest channels --color allows and two classes.
+    /// </summary>
+    static void RequireModelTakesSize(ParseResult parse, string? backbone, TrainingOptions options)
+    {
+        if (backbone is not null || parse.GetValue(Data) is null || CliOptions.ParseSize(parse.GetValue(Size), "--size", ImageFolderOptions.MaxSide) is not { } size) { return; }
+        int channels = string.Equals(parse.GetValue(Color), "rgb", StringComparison.OrdinalIgnoreCase) ? 3 : 1;
+        options.ResolveArchitecture(2, channels, size.Height, size.Width).Validate();
+    }
 
     /// <summary>Options that exclude or need each other, checked before any work.</summary>
     static void RequireConsistent(ParseResult parse, string? backbone)

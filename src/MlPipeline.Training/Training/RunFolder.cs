@@ -95,16 +95,20 @@ public sealed class RunFolder : IDisposable
     /// <summary>Whether the folder holds a finished model (its <c>model.json</c>).</summary>
     public bool IsFinished => File.Exists(this[ModelFile]);
 
-    /// <summary>Releases the lock; when this process created the folder and nothing but the lock was written, removes the folder.</summary>
+    /// <summary>
+    /// Releases the lock; when this process created the folder and wrote nothing but the lock and decoded-image cache
+    /// files (a run that failed before its first epoch), removes the folder: a failed run leaves no output behind.
+    /// </summary>
     public void Abandon()
     {
         lockStream.Dispose();
         if (!created) { return; }
         try
         {
-            if (Directory.EnumerateFileSystemEntries(Path).All(e => System.IO.Path.GetFileName(e) == LockFile))
+            var entries = Directory.EnumerateFileSystemEntries(Path).Select(e => System.IO.Path.GetFileName(e)).ToList();
+            if (entries.All(e => e == LockFile || ImageCacheFiles.Contains(e)))
             {
-                File.Delete(this[LockFile]);
+                foreach (string entry in entries) { File.Delete(this[entry]); }
                 Directory.Delete(Path);
             }
         }
