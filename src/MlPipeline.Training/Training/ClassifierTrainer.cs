@@ -112,13 +112,15 @@ public static class ClassifierTrainer
         // Only once the run is known to go ahead, so a refused run changes nothing in the folder.
         WriteDataErrors(folder, data.Failed);
         using var transfer = plan.Backbone is { } backbone ? new Transfer.TransferInputs(backbone, plan, options, folder, progress, cancellationToken) : null;
-        // Images are converted to floats a batch at a time; a backbone's features are computed once, before the epochs.
+        // Images are converted to floats a batch at a time; a backbone's features are computed once, before the epochs,
+        // into the run folder's cache, and read from it a batch at a time.
         Func<ImageSet, bool, ModelInputs> inputs = transfer is null
             ? (set, _) => new ImageInputs(set, plan.Preprocessing)
-            : (set, training) => new TensorInputs(transfer.Inputs(set, training));
+            : transfer.Inputs;
         EpochLoop loop;
         try
         {
+            transfer?.Prepare();
             loop = new EpochLoop(model, optimizer, plan, options, folder, inputs);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && transfer is not null)

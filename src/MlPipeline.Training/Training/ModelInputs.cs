@@ -4,8 +4,9 @@ namespace MlPipeline.Training;
 
 /// <summary>
 /// The rows a model is trained or evaluated on, drawn a batch at a time: an image set converted to floats and
-/// normalised per batch (<see cref="ImageInputs"/>), or features already computed (<see cref="TensorInputs"/>). No
-/// whole-set float tensor of images exists, so memory holds the set's bytes once plus one batch.
+/// normalised per batch (<see cref="ImageInputs"/>), or a backbone's features read from the run folder's cache per batch
+/// (<see cref="Transfer.CachedFeatureInputs"/>). No whole-set float tensor of images or features exists, so memory
+/// holds the set's bytes once plus one batch.
 /// </summary>
 internal abstract class ModelInputs : IDisposable
 {

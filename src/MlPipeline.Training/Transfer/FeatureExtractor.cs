@@ -16,7 +16,8 @@ namespace MlPipeline.Training.Transfer;
 /// call's convolutions over the cores), looking every image up in a <see cref="FeatureCache"/> first. The cache key is
 /// the SHA-256 of the backbone file's checksum and the exact input the backbone sees (the decoded, resized pixels, or
 /// an augmented copy of them), so a second run or a resume skips everything already computed, and a changed file,
-/// size or augmentation misses. Owns an ONNX Runtime session: dispose it.
+/// size or augmentation misses. The features go to the cache only; nothing of a whole set's features is held. Owns
+/// an ONNX Runtime session: dispose it.
 /// </summary>
 internal sealed class FeatureExtractor : IDisposable
 {
@@ -64,73 +65,133 @@ internal sealed class FeatureExtractor : IDisposable
     }
 
     /// <summary>
-    /// The features of every image of <paramref name="set"/> ([count × features], in order); with an
-    /// <paramref name="augmenter"/>, of augmented copy number <paramref name="copy"/> (1, 2, …) instead.
+    /// The cache keys of every image of <paramref name="set"/>, in order (<paramref name="copy"/> 0), or of augmented copy
+    /// number <paramref name="copy"/> (1, 2, …) of them: the images are read (and augmented) a batch at a time and
+    /// hashed, nothing is computed, so the rows still missing from the cache, and the disk they need, are known first.
     /// </summary>
-    public float[] Features(ImageSet set, FeatureCache? cache, Augmenter? augmenter, int copy, Action<int>? done, CancellationToken cancellationToken)
+    public FeatureRows Rows(ImageSet set, Augmenter? augmenter, int copy, string name, CancellationToken cancellationToken)
     {
-        int size = Backbone.InputSize, features = Cut.FeatureSize, imageSize = 3 * size * size;
+        int size = Backbone.InputSize, imageSize = 3 * size * size;
         if (set.Channels != 3 || set.Height != size || set.Width != size)
         {
             throw new ArgumentException($"The {Backbone.Name} backbone takes 3x{size}x{size} images; these are {set.Channels}x{set.Height}x{set.Width}.");
         }
-        var result = new float[(long)set.Count * features];
-        // One input buffer for every batch (each is 9.6 MB: a new one per batch would pile up on the large-object heap).
-        float[] buffer = new float[BatchSize * imageSize];
+        var keys = new FeatureCache.Key[set.Count];
+        var batch = new Batch(imageSize);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         for (int start = 0; start < set.Count; start += BatchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
             int n = Math.Min(BatchSize, set.Count - start);
-            float[] pixels = n == BatchSize ? buffer : new float[n * imageSize];
-            var source = new byte[n * imageSize];
-            set.CopyImages(start, n, source);
-            for (int i = 0; i < pixels.Length; i++) { pixels[i] = source[i]; }
-            if (augmenter is not null) { Augment(augmenter, pixels, n, copy, start / BatchSize); }
-
-            var keys = new FeatureCache.Key[n];
-            var missing = new List<int>();
+            float[] pixels = Pixels(set, start, n, augmenter, copy, batch);
             for (int i = 0; i < n; i++)
             {
-                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
                 hash.AppendData(salt);
                 hash.AppendData(MemoryMarshal.AsBytes(pixels.AsSpan(i * imageSize, imageSize)));
-                keys[i] = FeatureCache.Key.From(hash.GetHashAndReset());
-                if (cache is not null && cache.TryGet(keys[i], out var found))
+                keys[start + i] = FeatureCache.Key.From(hash.GetHashAndReset());
+            }
+            TrimNow(augmenter, start);
+        }
+        Native.NativeHeap.Trim();
+        return new FeatureRows(name, set, augmenter, copy, keys);
+    }
+
+    /// <summary>
+    /// How many records <see cref="Features"/> will add to <paramref name="cache"/> for <paramref name="parts"/>, in
+    /// that order: the rows not cached, counted batch by batch as it computes them (a key repeated within a batch is
+    /// computed twice, a key already computed for an earlier batch is not).
+    /// </summary>
+    public static long Missing(IEnumerable<FeatureRows> parts, FeatureCache cache)
+    {
+        var coming = new HashSet<FeatureCache.Key>();
+        var batch = new List<FeatureCache.Key>(BatchSize);
+        long count = 0;
+        foreach (var part in parts)
+        {
+            for (int start = 0; start < part.Count; start += BatchSize)
+            {
+                batch.Clear();
+                int n = Math.Min(BatchSize, part.Count - start);
+                for (int i = start; i < start + n; i++)
                 {
-                    found.CopyTo(result, (long)(start + i) * features);
-                    cached++;
+                    if (!cache.Contains(part.Keys[i]) && !coming.Contains(part.Keys[i])) { batch.Add(part.Keys[i]); }
                 }
-                else
-                {
-                    missing.Add(i);
-                }
+                count += batch.Count;
+                coming.UnionWith(batch);
+            }
+        }
+        return count;
+    }
+
+    /// <summary>
+    /// Makes sure that every row of <paramref name="rows"/> has its features in <paramref name="cache"/>: the missing ones
+    /// are computed a batch at a time (the same batches as the images' order gives, so the same values in every run) and
+    /// appended as each batch is done. Holds one batch of images and features, never the set's.
+    /// </summary>
+    public void Features(FeatureRows rows, FeatureCache cache, Action<int>? done, CancellationToken cancellationToken)
+    {
+        int imageSize = rows.Set.ImageSize, features = Cut.FeatureSize;
+        var batch = new Batch(imageSize);
+        var missing = new List<int>(BatchSize);
+        for (int start = 0; start < rows.Count; start += BatchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int n = Math.Min(BatchSize, rows.Count - start);
+            missing.Clear();
+            for (int i = 0; i < n; i++)
+            {
+                if (cache.Contains(rows.Keys[start + i])) { cached++; }
+                else { missing.Add(i); }
             }
             if (missing.Count > 0)
             {
+                // Only a batch with something to compute is read (and augmented) again.
+                float[] pixels = Pixels(rows.Set, start, n, rows.Augmenter, rows.Copy, batch);
                 clock.Start();
-                float[] batch = missing.Count == n ? pixels : new float[missing.Count * imageSize];
+                float[] input = missing.Count == n ? pixels : new float[missing.Count * imageSize];
                 if (missing.Count != n)
                 {
-                    for (int j = 0; j < missing.Count; j++) { pixels.AsSpan(missing[j] * imageSize, imageSize).CopyTo(batch.AsSpan(j * imageSize)); }
+                    for (int j = 0; j < missing.Count; j++) { pixels.AsSpan(missing[j] * imageSize, imageSize).CopyTo(input.AsSpan(j * imageSize)); }
                 }
-                float[] output = Run(batch, missing.Count);
+                float[] output = Run(input, missing.Count);
                 clock.Stop();
                 computed += missing.Count;
-                var added = new List<(FeatureCache.Key, float[])>(missing.Count);
-                for (int j = 0; j < missing.Count; j++)
-                {
-                    float[] row = output.AsSpan(j * features, features).ToArray();
-                    row.CopyTo(result, (long)(start + missing[j]) * features);
-                    added.Add((keys[missing[j]], row));
-                }
-                cache?.Add(added);
+                cache.Add([.. missing.Select(i => rows.Keys[start + i])], output.AsSpan(0, missing.Count * features));
+                TrimNow(rows.Augmenter, start);
             }
             done?.Invoke(start + n);
-            // Augmenting frees and reallocates image-sized native buffers every batch, which fragments glibc's heap.
-            if (augmenter is not null && start / BatchSize % 20 == 19) { Native.NativeHeap.Trim(); }
         }
         Native.NativeHeap.Trim();
-        return result;
+    }
+
+    /// <summary>The buffers of one batch, reused for every batch (each is 9.6 MB at 224×224: a new one per batch would pile up on the large-object heap).</summary>
+    sealed class Batch(int imageSize)
+    {
+        public byte[] Bytes { get; } = new byte[BatchSize * imageSize];
+
+        public float[] Pixels { get; } = new float[BatchSize * imageSize];
+    }
+
+    /// <summary>Images <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> - 1 as floats [count, 3, S, S], augmented when asked.</summary>
+    static float[] Pixels(ImageSet set, int start, int count, Augmenter? augmenter, int copy, Batch batch)
+    {
+        int length = count * set.ImageSize;
+        var bytes = batch.Bytes.AsSpan(0, length);
+        ReadImages(set, start, count, bytes);
+        float[] pixels = count == BatchSize ? batch.Pixels : new float[length];
+        for (int i = 0; i < length; i++) { pixels[i] = bytes[i]; }
+        if (augmenter is not null) { Augment(augmenter, pixels, count, copy, start / BatchSize); }
+        return pixels;
+    }
+
+    /// <summary>Copies the bytes of images <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> - 1 into <paramref name="destination"/>.</summary>
+    static void ReadImages(ImageSet set, int start, int count, Span<byte> destination) =>
+        set.CopyImages(start, count, destination);
+
+    /// <summary>Augmenting frees and reallocates image-sized native buffers every batch, which fragments glibc's heap: handed back every 20 batches.</summary>
+    static void TrimNow(Augmenter? augmenter, int start)
+    {
+        if (augmenter is not null && start / BatchSize % 20 == 19) { Native.NativeHeap.Trim(); }
     }
 
     /// <summary>Replaces <paramref name="pixels"/> with an augmented draw of them.</summary>

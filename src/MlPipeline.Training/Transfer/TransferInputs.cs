@@ -1,13 +1,14 @@
+using System.Globalization;
 using MlPipeline.Data;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace MlPipeline.Training.Transfer;
 
 /// <summary>
-/// The model inputs of a run on a frozen backbone: each image set's features ([rows, C, H, W] at the cut), computed once
-/// through <see cref="FeatureExtractor"/> and kept in the run folder's cache; for the training set, the features of
-/// <see cref="TrainingOptions.AugmentCopies"/> augmented copies follow the originals. Owns the extractor and the cache.
+/// The model inputs of a run on a backbone: each image set's features ([rows, C, H, W] at the cut), computed once
+/// through <see cref="FeatureExtractor"/> into the run folder's cache and read back from it a batch at a time
+/// (<see cref="CachedFeatureInputs"/>); for the training set, the features of <see cref="TrainingOptions.AugmentCopies"/>
+/// augmented copies follow the originals. <see cref="Prepare"/> first finds which rows the cache lacks, so that a disk
+/// too small for them is refused before anything is computed. Owns the extractor and the cache.
 /// </summary>
 internal sealed class TransferInputs : IDisposable
 {
@@ -15,15 +16,22 @@ internal sealed class TransferInputs : IDisposable
     readonly FeatureCache cache;
     readonly TrainingPlan plan;
     readonly TrainingOptions options;
+    readonly RunFolder folder;
+    readonly Func<string, long> freeSpace;
     readonly IProgress<TrainingProgress>? progress;
     readonly CancellationToken cancellationToken;
+    readonly List<(ImageSet Set, bool Training, FeatureRows[] Parts)> prepared = [];
 
-    public TransferInputs(Backbone backbone, TrainingPlan plan, TrainingOptions options, RunFolder folder, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    /// <param name="freeSpace">The bytes free on the drive of a folder (a seam for tests); by default the drive's available free space.</param>
+    public TransferInputs(Backbone backbone, TrainingPlan plan, TrainingOptions options, RunFolder folder, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken,
+        Func<string, long>? freeSpace = null)
     {
         this.plan = plan;
         this.options = options;
+        this.folder = folder;
         this.progress = progress;
         this.cancellationToken = cancellationToken;
+        this.freeSpace = freeSpace ?? (path => new DriveInfo(path).AvailableFreeSpace);
         extractor = new FeatureExtractor(backbone, plan.Cut!, options.Threads);
         try
         {
@@ -49,39 +57,66 @@ internal sealed class TransferInputs : IDisposable
         }
     }
 
-    /// <summary>The features of <paramref name="set"/> as a tensor [rows, features, 1, 1]; for training, followed by those of the augmented copies.</summary>
-    public Tensor Inputs(ImageSet set, bool training)
+    /// <summary>
+    /// Makes sure that the features of every set the run reads (training and its copies, validation, test) are in the
+    /// cache: finds the rows missing, refuses when the run folder's drive cannot hold them, then computes them.
+    /// </summary>
+    /// <exception cref="IOException">The drive has less space free than the missing features need (the message gives both); nothing was computed or removed.</exception>
+    public void Prepare()
     {
-        string name = training ? "training" : ReferenceEquals(set, plan.Validation) ? "validation" : "test";
-        var parts = new List<float[]> { Compute(set, null, 0, name) };
-        if (training && options.AugmentCopies > 0)
+        if (prepared.Count > 0) { return; }
+        var sets = new List<(ImageSet Set, bool Training, FeatureRows[] Parts)>
+        {
+            (plan.Train, true, TrainingRows()),
+            (plan.Validation, false, [extractor.Rows(plan.Validation, null, 0, "validation", cancellationToken)]),
+        };
+        if (!ReferenceEquals(plan.Test, plan.Validation)) { sets.Add((plan.Test, false, [extractor.Rows(plan.Test, null, 0, "test", cancellationToken)])); }
+        var parts = sets.SelectMany(s => s.Parts).ToList();
+        RequireSpace(FeatureExtractor.Missing(parts, cache));
+        foreach (var part in parts)
+        {
+            Report(part.Name, 0, part.Count);
+            extractor.Features(part, cache, done => Report(part.Name, done, part.Count), cancellationToken);
+        }
+        prepared.AddRange(sets);
+    }
+
+    FeatureRows[] TrainingRows()
+    {
+        var parts = new List<FeatureRows> { extractor.Rows(plan.Train, null, 0, "training", cancellationToken) };
+        if (options.AugmentCopies > 0)
         {
             var augmenter = new Augmenter(options.Augmentation, plan.Preprocessing, options.Seed);
             for (int copy = 1; copy <= options.AugmentCopies; copy++)
             {
-                parts.Add(Compute(set, augmenter, copy, $"training copy {copy}/{options.AugmentCopies}"));
+                parts.Add(extractor.Rows(plan.Train, augmenter, copy, $"training copy {copy}/{options.AugmentCopies}", cancellationToken));
             }
         }
-        var cut = extractor.Cut;
-        long rows = parts.Sum(p => (long)p.Length) / cut.FeatureSize;
-        var result = zeros([rows, cut.Channels, cut.Height, cut.Width]);
-        long row = 0;
-        foreach (float[] part in parts)
-        {
-            // Copied part by part into one native tensor, never concatenated in managed memory.
-            long count = part.LongLength / cut.FeatureSize;
-            using var source = tensor(part, [count, cut.Channels, cut.Height, cut.Width]);
-            using var target = result.narrow(0, row, count);
-            target.copy_(source);
-            row += count;
-        }
-        return result;
+        return [.. parts];
     }
 
-    float[] Compute(ImageSet set, Augmenter? augmenter, int copy, string name)
+    void RequireSpace(long records)
     {
-        Report(name, 0, set.Count);
-        return extractor.Features(set, cache, augmenter, copy, done => Report(name, done, set.Count), cancellationToken);
+        long need = records * cache.RecordSize, free = freeSpace(folder.Path);
+        if (need <= free) { return; }
+        throw new IOException(string.Create(CultureInfo.InvariantCulture,
+            $"Not enough disk space for the backbone features: {records} image(s) not yet in the cache '{cache.Path}' need {Size(need)} ({records} × {cache.RecordSize} bytes), and its drive has {Size(free)} free. Free {Size(need - free)} or more, or train into a folder on another drive; nothing was computed and nothing in the run folder was removed."));
+    }
+
+    static string Size(long bytes) => bytes switch
+    {
+        >= 1L << 30 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):F1} GiB"),
+        >= 1L << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):F1} MiB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes} bytes"),
+    };
+
+    /// <summary>The features of <paramref name="set"/> read from the cache per batch; for training, followed by those of the augmented copies. <see cref="Prepare"/> comes first.</summary>
+    public ModelInputs Inputs(ImageSet set, bool training)
+    {
+        Prepare();
+        var parts = prepared.FirstOrDefault(p => ReferenceEquals(p.Set, set) && p.Training == training).Parts
+            ?? throw new ArgumentException("The images are not one of the run's sets.", nameof(set));
+        return new CachedFeatureInputs(cache, extractor.Cut, parts);
     }
 
     void Report(string name, int done, int total)

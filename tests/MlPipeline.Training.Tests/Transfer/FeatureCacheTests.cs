@@ -3,7 +3,10 @@ using MlPipeline.Training.Transfer;
 
 namespace MlPipeline.Training.Tests.Transfer;
 
-/// <summary>The feature cache file: damaged records are never returned, and files of the first format are started afresh.</summary>
+/// <summary>
+/// The feature cache file: what is read back is what was added, damaged or torn records are never returned (dropped
+/// when the file is opened, an error naming the file when damaged later), and files of the first format are started afresh.
+/// </summary>
 public sealed class FeatureCacheTests
 {
     const int Size = 8;
@@ -20,18 +23,80 @@ public sealed class FeatureCacheTests
     [TearDown]
     public void TearDown() => Directory.Delete(dir, recursive: true);
 
-    static FeatureCache.Key KeyOf(int i) => FeatureCache.Key.From(SHA256.HashData(BitConverter.GetBytes(i)));
+    internal static FeatureCache.Key KeyOf(int i) => FeatureCache.Key.From(SHA256.HashData(BitConverter.GetBytes(i)));
 
-    static float[] FeaturesOf(int i) => [.. Enumerable.Range(0, Size).Select(j => (i * 100) + j + 0.5f)];
+    internal static float[] FeaturesOf(int i) => [.. Enumerable.Range(0, Size).Select(j => (i * 100) + j + 0.5f)];
+
+    internal static void Add(FeatureCache cache, IEnumerable<int> items) =>
+        cache.Add([.. items.Select(KeyOf)], [.. items.SelectMany(FeaturesOf)]);
 
     void Write(int count)
     {
         using var cache = FeatureCache.Open(path, Size);
-        cache.Add([.. Enumerable.Range(0, count).Select(i => (KeyOf(i), FeaturesOf(i)))]);
+        Add(cache, Enumerable.Range(0, count));
     }
 
     // The file: "MLPFEAT2", the feature size, then records of a 32-byte key, the features and a 16-byte checksum.
     static long RecordOffset(int i) => 12 + (i * (32 + (Size * 4) + 16));
+
+    [Test]
+    public void Read_RecordsAddedInSeveralBatches_GiveBackExactlyTheirFeatures()
+    {
+        using (var cache = FeatureCache.Open(path, Size))
+        {
+            Add(cache, [0, 1, 2]);
+            Add(cache, [3]);
+            Assert.That(cache.TryGetOffset(KeyOf(3), out long offset), Is.True);
+            Assert.That(offset, Is.EqualTo(RecordOffset(3)));
+            var record = new byte[cache.RecordSize];
+            Assert.That(cache.Read(offset, record).ToArray(), Is.EqualTo(FeaturesOf(3)));
+        }
+        using var again = FeatureCache.Open(path, Size);
+        Assert.That(again.Count, Is.EqualTo(4));
+        Assert.That(again.Discarded, Is.Null);
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.That(again.TryGet(KeyOf(i), out float[] features), Is.True);
+            Assert.That(features, Is.EqualTo(FeaturesOf(i)));
+        }
+    }
+
+    [Test]
+    public void Open_FileCutShortInARecord_DropsThatRecordSayingSo()
+    {
+        Write(3);
+        using (var file = new FileStream(path, FileMode.Open)) { file.SetLength(RecordOffset(2) + 40); }
+
+        using (var cache = FeatureCache.Open(path, Size))
+        {
+            Assert.That(cache.Count, Is.EqualTo(2));
+            Assert.That(cache.TryGet(KeyOf(2), out _), Is.False);
+            Assert.That(cache.DiscardedCount, Is.EqualTo(1));
+            Assert.That(cache.Discarded, Is.EqualTo("its last record was incomplete (a run was stopped while writing it, or the file was cut short)"));
+        }
+        Assert.That(new FileInfo(path).Length, Is.EqualTo(RecordOffset(2)), "the torn record was cut off");
+        using var again = FeatureCache.Open(path, Size);
+        Assert.That(again.Discarded, Is.Null);
+    }
+
+    [Test]
+    public void Read_RecordDamagedAfterOpening_IsAnErrorNamingTheFileAndSayingToDeleteIt()
+    {
+        Write(2);
+        using var cache = FeatureCache.Open(path, Size);
+        Assert.That(cache.TryGetOffset(KeyOf(1), out long offset), Is.True);
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
+        {
+            file.Position = offset + 32 + 7;
+            file.WriteByte(0x5A);
+        }
+
+        var e = Assert.Throws<InvalidDataException>(() => cache.Read(offset, new byte[cache.RecordSize]));
+
+        Assert.That(e!.Message, Is.EqualTo($"The feature cache '{path}' is damaged: the record at byte {offset} cannot be used (its checksum does not match), though it was whole when the run started. Delete the file and run again to compute the features afresh."));
+        Assert.That(cache.TryGet(KeyOf(0), out float[] first), Is.True);
+        Assert.That(first, Is.EqualTo(FeaturesOf(0)), "the other records still read");
+    }
 
     [Test]
     public void Open_EveryRecordsFeaturesAltered_ReturnsNoneOfThemAndSaysWhy()
@@ -60,13 +125,25 @@ public sealed class FeatureCacheTests
         bytes[RecordOffset(2) + 3] ^= 0x01;
         File.WriteAllBytes(path, bytes);
 
-        using var cache = FeatureCache.Open(path, Size);
-
-        Assert.That(cache.Count, Is.EqualTo(3));
-        Assert.That(cache.TryGet(KeyOf(2), out _), Is.False);
-        foreach (int i in new[] { 0, 1, 3 })
+        using (var cache = FeatureCache.Open(path, Size))
         {
-            Assert.That(cache.TryGet(KeyOf(i), out float[] features), Is.True);
+            Assert.That(cache.Count, Is.EqualTo(3));
+            Assert.That(cache.TryGet(KeyOf(2), out _), Is.False);
+            Assert.That(cache.Discarded, Is.EqualTo("1 record(s) did not match their checksum (the file was damaged)"));
+            foreach (int i in new[] { 0, 1, 3 })
+            {
+                Assert.That(cache.TryGet(KeyOf(i), out float[] features), Is.True);
+                Assert.That(features, Is.EqualTo(FeaturesOf(i)));
+            }
+            Add(cache, [4]);
+        }
+        // The damaged record was closed up in place: the file holds the four good records, each readable.
+        Assert.That(new FileInfo(path).Length, Is.EqualTo(RecordOffset(4)));
+        using var again = FeatureCache.Open(path, Size);
+        Assert.That(again.Discarded, Is.Null);
+        foreach (int i in new[] { 0, 1, 3, 4 })
+        {
+            Assert.That(again.TryGet(KeyOf(i), out float[] features), Is.True);
             Assert.That(features, Is.EqualTo(FeaturesOf(i)));
         }
     }
