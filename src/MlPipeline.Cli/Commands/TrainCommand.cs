@@ -19,7 +19,7 @@ internal static partial class TrainCommand
     static readonly Option<string?> Val = new("--val") { Description = "Validation images (a folder per class or a CSV) instead of --val-split (not both); no file may also be in --data or --test" };
     static readonly Option<string?> Test = new("--test") { Description = "Test images (a folder per class or a CSV), evaluated once at the end; no file may also be in --data or --val [default: the validation images]" };
     static readonly Option<string> Model = CliOptions.OneOf("--model", "Architecture", "cnn", ModelSpec.BuiltInNames);
-    static readonly Option<int> Epochs = CliOptions.Positive("--epochs", "Passes over the training set", 5);
+    static readonly Option<int> Epochs = CliOptions.Positive("--epochs", "Passes over the training set (50 with a frozen --backbone)", 5);
     static readonly Option<int> BatchSize = CliOptions.Range("--batch-size", "Images per step", 64, 1, TrainingOptions.MaxBatchSize);
     static readonly Option<double> LearningRate = CreateLearningRate();
     static readonly Option<int> Seed = CliOptions.Integer("--seed", "Seed for weights and shuffling", 42);
@@ -37,16 +37,16 @@ internal static partial class TrainCommand
     static readonly Option<int?> EarlyStop = CliOptions.OptionalRange("--early-stopping", "Stop after this many epochs without improvement on the validation set, keeping the best epoch's weights", 1, 10_000);
     static readonly Option<string> MonitorOption = CliOptions.OneOf("--monitor", "What early stopping watches", "val_loss", ["val_loss", "val_accuracy"]);
     static readonly Option<double> MinDelta = CliOptions.NonNegative("--min-delta", "Smallest change early stopping counts as an improvement", 0);
-    static readonly Option<string> Schedule = CliOptions.OneOf("--lr-schedule", "Learning-rate schedule", "constant", ["constant", "onecycle", "cosine", "plateau"]);
-    static readonly Option<double> WeightDecay = CliOptions.NonNegative("--weight-decay", "Decoupled weight decay (AdamW instead of Adam when above 0)", 0, 1);
-    static readonly Option<double> LabelSmoothing = CliOptions.NonNegative("--label-smoothing", "Label smoothing of the training loss", 0, 1, maxInclusive: false);
+    static readonly Option<string> Schedule = CliOptions.OneOf("--lr-schedule", "Learning-rate schedule (cosine with a frozen --backbone)", "constant", ["constant", "onecycle", "cosine", "plateau"]);
+    static readonly Option<double> WeightDecay = CliOptions.NonNegative("--weight-decay", "Decoupled weight decay (AdamW instead of Adam when above 0; 0.05 with a frozen --backbone)", 0, 1);
+    static readonly Option<double> LabelSmoothing = CliOptions.NonNegative("--label-smoothing", "Label smoothing of the training loss (0.1 with a frozen --backbone)", 0, 1, maxInclusive: false);
     static readonly Option<string> ClassWeights = CliOptions.OneOf("--class-weights", "Class weights in the loss (balanced: inverse frequency)", "none", ["none", "balanced"]);
     static readonly Option<string?> Resize = ScoringOptions.Choice("--resize", "How image folders' images of another size are resized: stretch, pad or crop (recorded with the model) [default: stretch]", "stretch", "pad", "crop");
     static readonly Option<string?> Background = ScoringOptions.Choice("--background", "Lay image folders' transparent pixels on black or white (recorded with the model) [default: colour values as stored]", "black", "white");
     static readonly Option<bool> IgnoreExif = new("--ignore-exif") { Description = "Read image folders' pixels as stored, ignoring JPEG EXIF orientation tags (recorded with the model) [default: images turned upright as tagged]" };
     static readonly Option<string?> BackboneOption = CreateBackbone();
     static readonly Option<string> ImageCacheOption = CliOptions.OneOf("--image-cache", "With image folders: where the decoded images are kept: disk (a cache file per set in the run folder, read a batch at a time, reused by --resume; memory stays small whatever the number of images) or memory (the whole set's bytes in memory)", "disk", ["disk", "memory"]);
-    static readonly Option<string> Head = CliOptions.OneOf("--head", "With --backbone: the head trained on its features (linear, or mlp: a hidden layer of 256)", "linear", ["linear", "mlp"]);
+    static readonly Option<string> Head = CliOptions.OneOf("--head", "With --backbone: the head trained on its features (linear, or mlp: a hidden layer of 256; mlp when the backbone is frozen)", "linear", ["linear", "mlp"]);
     static readonly Option<int> FineTune = CliOptions.Range("--fine-tune", "With --backbone: train its last N residual blocks with the head, from their pretrained weights (0: frozen)", 0, 0, 64);
     static readonly Option<int> AugmentCopies = CliOptions.Range("--augment-copies", $"With --backbone and --augment: features of N augmented copies of each training image, 0 to {TrainingOptions.MaxAugmentCopies}", 0, 0, TrainingOptions.MaxAugmentCopies);
 
@@ -127,7 +127,8 @@ internal static partial class TrainCommand
     {
         string? backbone = parse.GetValue(BackboneOption);
         RequireConsistent(parse, backbone);
-        string model = backbone is null ? parse.GetValue(Model)! : $"{backbone}{(parse.GetValue(FineTune) is > 0 and var n ? $"-ft{n}" : "")}-{parse.GetValue(Head)}";
+        bool backboneDefaults = UsesBackboneDefaults(parse, backbone);
+        string model = backbone is null ? parse.GetValue(Model)! : $"{backbone}{(parse.GetValue(FineTune) is > 0 and var n ? $"-ft{n}" : "")}-{Value(parse, Head, backboneDefaults, BackboneHead)}";
         float[]? means = CliOptions.ChannelValues(parse, Mean), stds = CliOptions.ChannelValues(parse, Std);
         ScoringOptions.CheckMeanStd(means, stds);
         if (parse.GetValue(Normalize) && means is not null) { throw new ArgumentException("Give either --normalize (the training split's statistics) or --mean and --std, not both."); }
@@ -150,6 +151,7 @@ internal static partial class TrainCommand
         try
         {
             data = LoadData(parse, backbone, parse.GetValue(ImageCacheOption) == "disk" ? folder.Path : null, console, cancellationToken);
+            if (DescribeBackboneDefaults(parse, backbone) is { } defaults) { console.Error.WriteLine(defaults); }
             var bar = new TrainingProgressBar(console);
             result = ClassifierTrainer.Train(data, options, folder, new SyncProgress<TrainingProgress>(bar.Report), cancellationToken);
         }
@@ -185,41 +187,45 @@ internal static partial class TrainCommand
     }
 
     /// <summary>The training options the command line gives.</summary>
-    static TrainingOptions Options(ParseResult parse, string? backbone, string model, string runDirectory, float[]? means, float[]? stds) => new()
+    static TrainingOptions Options(ParseResult parse, string? backbone, string model, string runDirectory, float[]? means, float[]? stds)
     {
-        Model = backbone is null ? model : new TrainingOptions().Model,
-        Backbone = backbone,
-        Head = parse.GetValue(Head) == "mlp" ? HeadKind.Mlp : HeadKind.Linear,
-        AugmentCopies = parse.GetValue(AugmentCopies),
-        FineTuneBlocks = parse.GetValue(FineTune),
-        Epochs = parse.GetValue(Epochs),
-        BatchSize = parse.GetValue(BatchSize),
-        LearningRate = parse.GetValue(LearningRate),
-        Seed = parse.GetValue(Seed),
-        Threads = parse.GetValue(Threads),
-        Limit = parse.GetValue(Limit),
-        OutputDirectory = runDirectory,
-        Resume = parse.GetValue(Resume),
-        ResumeChangedData = parse.GetValue(ResumeChangedData),
-        Normalize = parse.GetValue(Normalize),
-        Means = means,
-        Stds = stds,
-        Augmentation = Augmentation.Parse(parse.GetValue(Augment)!),
-        EarlyStopping = parse.GetValue(EarlyStop) is { } patience
+        bool backboneDefaults = UsesBackboneDefaults(parse, backbone);
+        return new()
+        {
+            Model = backbone is null ? model : new TrainingOptions().Model,
+            Backbone = backbone,
+            Head = Value(parse, Head, backboneDefaults, BackboneHead) == "mlp" ? HeadKind.Mlp : HeadKind.Linear,
+            AugmentCopies = parse.GetValue(AugmentCopies),
+            FineTuneBlocks = parse.GetValue(FineTune),
+            Epochs = Value(parse, Epochs, backboneDefaults, BackboneEpochs),
+            BatchSize = parse.GetValue(BatchSize),
+            LearningRate = parse.GetValue(LearningRate),
+            Seed = parse.GetValue(Seed),
+            Threads = parse.GetValue(Threads),
+            Limit = parse.GetValue(Limit),
+            OutputDirectory = runDirectory,
+            Resume = parse.GetValue(Resume),
+            ResumeChangedData = parse.GetValue(ResumeChangedData),
+            Normalize = parse.GetValue(Normalize),
+            Means = means,
+            Stds = stds,
+            Augmentation = Augmentation.Parse(parse.GetValue(Augment)!),
+            EarlyStopping = parse.GetValue(EarlyStop) is { } patience
             ? new EarlyStopping(patience, parse.GetValue(MonitorOption) == "val_accuracy" ? EarlyStoppingMonitor.ValAccuracy : EarlyStoppingMonitor.ValLoss, parse.GetValue(MinDelta))
             : null,
-        Schedule = parse.GetValue(Schedule) switch
-        {
-            "onecycle" => LearningRateSchedule.OneCycle,
-            "cosine" => LearningRateSchedule.Cosine,
-            "plateau" => LearningRateSchedule.Plateau,
-            _ => LearningRateSchedule.Constant,
-        },
-        WeightDecay = parse.GetValue(WeightDecay),
-        LabelSmoothing = parse.GetValue(LabelSmoothing),
-        ClassWeights = parse.GetValue(ClassWeights) == "balanced" ? ClassWeighting.Balanced : ClassWeighting.None,
-        Initialization = parse.GetValue(Init) == "pytorch" ? WeightInitialization.PyTorch : WeightInitialization.Glorot,
-    };
+            Schedule = Value(parse, Schedule, backboneDefaults, BackboneSchedule) switch
+            {
+                "onecycle" => LearningRateSchedule.OneCycle,
+                "cosine" => LearningRateSchedule.Cosine,
+                "plateau" => LearningRateSchedule.Plateau,
+                _ => LearningRateSchedule.Constant,
+            },
+            WeightDecay = Value(parse, WeightDecay, backboneDefaults, BackboneWeightDecay),
+            LabelSmoothing = Value(parse, LabelSmoothing, backboneDefaults, BackboneLabelSmoothing),
+            ClassWeights = parse.GetValue(ClassWeights) == "balanced" ? ClassWeighting.Balanced : ClassWeighting.None,
+            Initialization = parse.GetValue(Init) == "pytorch" ? WeightInitialization.PyTorch : WeightInitialization.Glorot,
+        };
+    }
 
     /// <summary>
     /// With --size, whether the model takes images of that size (its layers fit, its activations are within the limit):

@@ -140,7 +140,7 @@ public sealed class TransferInputsTests
         for (int start = 0; start < set.Count; start += FeatureExtractor.BatchSize)
         {
             int n = Math.Min(FeatureExtractor.BatchSize, set.Count - start);
-            float[] pixels = [.. set.Pixels.Span.Slice(start * imageSize, n * imageSize).ToArray().Select(b => (float)b)];
+            float[] pixels = [.. set.ToArray().AsSpan(start * imageSize, n * imageSize).ToArray().Select(b => (float)b)];
             if (augmenter is not null)
             {
                 using var scope = torch.NewDisposeScope();
