@@ -11,7 +11,6 @@ namespace MlPipeline.Cli;
 /// </summary>
 internal sealed class DataProgressBar(CliConsole console)
 {
-    const int Width = 30;
     readonly Stopwatch sinceDraw = Stopwatch.StartNew();
     bool drawn;
 
@@ -42,8 +41,7 @@ internal sealed class DataProgressBar(CliConsole console)
     /// <summary>The step, the count, a bar, the rate and the time left.</summary>
     internal static string Bar(DataProgress p)
     {
-        int done = p.Total == 0 ? Width : (int)((long)Width * p.Done / p.Total);
-        string bar = done >= Width ? new string('=', Width) : new string('=', done) + ">" + new string('.', Width - done - 1);
+        string bar = TrainingProgressBar.Meter(p.Done, p.Total);
         string left = p.Remaining is { } r ? r.ToString(r.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss", CultureInfo.InvariantCulture) : "?";
         return string.Create(CultureInfo.InvariantCulture, $"{p.Step}: {p.Done}/{p.Total} [{bar}] - {p.ImagesPerSecond:F0} img/s - ETA: {left}");
     }

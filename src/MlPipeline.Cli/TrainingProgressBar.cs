@@ -53,10 +53,16 @@ internal sealed class TrainingProgressBar(CliConsole console)
         console.Error.Write("\r" + Bar(p) + "\u001b[K");
     }
 
+    /// <summary>Keras's bar for <paramref name="done"/> of <paramref name="total"/>: <c>=====&gt;....</c>, full when the total is 0.</summary>
+    internal static string Meter(long done, long total)
+    {
+        int filled = total == 0 ? Width : (int)(Width * done / total);
+        return filled >= Width ? new string('=', Width) : new string('=', filled) + ">" + new string('.', Width - filled - 1);
+    }
+
     static string Bar(TrainingProgress p)
     {
-        int done = p.Steps == 0 ? Width : (int)((long)Width * p.Step / p.Steps);
-        string bar = done >= Width ? new string('=', Width) : new string('=', done) + ">" + new string('.', Width - done - 1);
+        string bar = Meter(p.Step, p.Steps);
         double perStep = p.Step == 0 ? 0 : p.Elapsed.TotalMilliseconds / p.Step;
         string timing = p.Step >= p.Steps
             ? string.Create(CultureInfo.InvariantCulture, $"{p.Elapsed.TotalSeconds:F0}s {perStep:F0}ms/step")

@@ -31,7 +31,7 @@ internal sealed class TransferInputs : IDisposable
         this.folder = folder;
         this.progress = progress;
         this.cancellationToken = cancellationToken;
-        this.freeSpace = freeSpace ?? (path => new DriveInfo(path).AvailableFreeSpace);
+        this.freeSpace = freeSpace ?? MlPipeline.Internals.FileSystem.FreeSpace;
         extractor = new FeatureExtractor(backbone, plan.Cut!, options.Threads);
         try
         {

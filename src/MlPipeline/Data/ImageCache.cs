@@ -26,6 +26,9 @@ internal static class ImageCache
     /// <summary>The description's format; another number is rebuilt.</summary>
     const int Format = 1;
 
+    /// <summary>The most bytes a cache of <paramref name="count"/> images of <paramref name="imageSize"/> bytes takes: the header, the rows, and the description (up to 64 bytes an image and 1 MB).</summary>
+    public static long BytesNeeded(int count, long imageSize) => DataOffset + (imageSize * count) + (64L * count) + (1 << 20);
+
     /// <summary>The cache file of a set in <paramref name="directory"/>: <c>images-training.bin</c>, <c>images-validation.bin</c>, <c>images-test.bin</c>.</summary>
     public static string PathOf(string directory, string role) => System.IO.Path.Combine(directory, FileName(role));
 

@@ -92,7 +92,7 @@ public static partial class ImageFolderData
         return store;
     }
 
-    /// <summary>Decodes the set into a new cache file at <paramref name="path"/>, after checking that the disk has room for it.</summary>
+    /// <summary>Decodes the set into a new cache file at <paramref name="path"/> (<see cref="Load"/> checked the disk's room for every set before any was decoded).</summary>
     static FileImageStore DecodeToCache(string path, string source, string role, IReadOnlyList<LabelledImage> items, List<string> relative, ImageCache.Settings settings, ImagePreprocessing preprocessing,
         Sampled? sharedSize, long maxPixels, byte[]?[] digests, string?[] errors, List<int> rowItems, IProgress<DataProgress>? progress, CancellationToken cancellationToken)
     {
@@ -101,13 +101,6 @@ public static partial class ImageFolderData
         if (File.Exists(path)) { File.Delete(path); }
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         AtomicFile.RemoveLeftovers(path);
-        long needed = ImageCache.DataOffset + (long)items.Count * imageSize + 64L * items.Count + (1 << 20);
-        long free = FreeSpace(path);
-        if (free < needed)
-        {
-            throw new IOException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"The decoded-image cache of the {role} set needs up to {needed / 1e6:F1} MB ({items.Count} images of {imageSize} bytes) in '{Path.GetDirectoryName(Path.GetFullPath(path))}', but only {free / 1e6:F1} MB are free; free some space, train into a folder on another disk (--out), or give a smaller --size."));
-        }
         try
         {
             using var writer = ImageCache.Create(path, imageSize);
@@ -122,14 +115,8 @@ public static partial class ImageFolderData
         }
     }
 
-    /// <summary>The free bytes of the disk a path is on (replaced by tests).</summary>
-    internal static Func<string, long> FreeSpace { get; set; } = path =>
-    {
-        // The folder may not exist yet: its nearest existing ancestor is on the same disk.
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        while (folder is not null && !Directory.Exists(folder)) { folder = Path.GetDirectoryName(folder); }
-        return new DriveInfo(folder ?? Path.GetPathRoot(Path.GetFullPath(path))!).AvailableFreeSpace;
-    };
+    /// <summary>The free bytes of the disk a folder is on (replaced by tests).</summary>
+    internal static Func<string, long> FreeSpace { get; set; } = FileSystem.FreeSpace;
 
     /// <summary>
     /// Decodes every image in chunks, appending the decoded ones to <paramref name="writer"/> (or, without one, to memory,

@@ -120,11 +120,11 @@ public static partial class ImageFolderData
         foreach (var (role, source, count) in sets)
         {
             if (source is null) { continue; }
-            needed += ImageCache.DataOffset + image * count + 64L * count + (1 << 20);
+            needed += ImageCache.BytesNeeded(count, image);
             string path = ImageCache.PathOf(directory, role);
             if (File.Exists(path)) { existing += new FileInfo(path).Length; }
         }
-        long free = FreeSpace(Path.Combine(directory, "x"));
+        long free = FreeSpace(directory);
         if (free + existing < needed)
         {
             throw new IOException(string.Create(System.Globalization.CultureInfo.InvariantCulture,

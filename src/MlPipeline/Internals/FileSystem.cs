@@ -40,6 +40,14 @@ internal static partial class FileSystem
         };
     }
 
+    /// <summary>The bytes available on the disk of <paramref name="folder"/>, which need not exist yet (its nearest existing ancestor is on the same disk).</summary>
+    public static long FreeSpace(string folder)
+    {
+        string? existing = Path.GetFullPath(folder);
+        while (existing is not null && !Directory.Exists(existing)) { existing = Path.GetDirectoryName(existing); }
+        return new DriveInfo(existing ?? Path.GetPathRoot(Path.GetFullPath(folder))!).AvailableFreeSpace;
+    }
+
     /// <summary>Throws unless <paramref name="path"/> is an existing regular file; the message names <paramref name="what"/> and what the path is instead.</summary>
     public static string RequireFile(string path, string what)
     {
