@@ -1,19 +1,19 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using MlPipeline.Data;
 using MlPipeline.Training;
 
 namespace MlPipeline.Benchmarks;
 
 /// <summary>
-/// Training sets larger than memory: the emoji set copied N times into class folders (hard links), read as 96x96 RGB
+/// Training sets larger than memory: the emoji set copied N times into class folders (file copies: the tool refuses
+/// hard links within a set that is split, as they could put one file on both sides), read as 96x96 RGB
 /// and trained for one epoch as <c>train --data DIR</c> does, each size in a fresh child process whose peak resident
 /// memory (VmHWM) is read at its end. Sizes are 1,906 × <c>--copies</c> (default 4,16,64: 7,624, 30,496 and 121,984
 /// images) with the decoded images in the run folder's cache file; the smallest is also trained with the images in
 /// memory (the earlier path), alternately, for the time-per-image ratio.
 /// </summary>
-internal static partial class LargeTrainBenchmark
+internal static class LargeTrainBenchmark
 {
     public static int Run(string[] args)
     {
@@ -30,7 +30,7 @@ internal static partial class LargeTrainBenchmark
             var results = new List<(string Mode, int Images, Dictionary<string, double> Figures)>();
             foreach (int n in copies)
             {
-                string folder = Linked(emoji, Path.Combine(work, $"x{n}"), n);
+                string folder = Copied(emoji, Path.Combine(work, $"x{n}"), n);
                 var modes = n == copies.Min() ? Enumerable.Range(0, rounds).SelectMany(_ => new[] { "disk", "memory" }).ToArray() : ["disk"];
                 foreach (string mode in modes)
                 {
@@ -59,8 +59,8 @@ internal static partial class LargeTrainBenchmark
         }
     }
 
-    /// <summary>The emoji folder's files hard-linked <paramref name="copies"/> times into the same class folders.</summary>
-    static string Linked(string emoji, string target, int copies)
+    /// <summary>The emoji folder's files copied <paramref name="copies"/> times into the same class folders.</summary>
+    static string Copied(string emoji, string target, int copies)
     {
         foreach (string file in Directory.EnumerateFiles(emoji, "*.png", SearchOption.AllDirectories))
         {
@@ -68,15 +68,11 @@ internal static partial class LargeTrainBenchmark
             Directory.CreateDirectory(Path.Combine(target, label));
             for (int c = 0; c < copies; c++)
             {
-                string link = Path.Combine(target, label, $"{c:D3}-{Path.GetFileName(file)}");
-                if (CreateLink(file, link) != 0) { throw new IOException($"link {file} {link} failed: errno {Marshal.GetLastPInvokeError()}"); }
+                File.Copy(file, Path.Combine(target, label, $"{c:D3}-{Path.GetFileName(file)}"));
             }
         }
         return target;
     }
-
-    [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int CreateLink(string existing, string link);
 
     /// <summary>Runs one size in a child process of this benchmark and returns its figures.</summary>
     static Dictionary<string, double> Child(string folder, string run, string mode, BenchArgs a)
