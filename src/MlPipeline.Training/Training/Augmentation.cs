@@ -1,4 +1,5 @@
 using System.Globalization;
+using TorchSharp;
 
 namespace MlPipeline.Training;
 
@@ -105,7 +106,10 @@ public sealed record Augmentation(bool Flip = false, double Rotate = 0, double S
         // The tensor holds its own copy of the bytes, so the copies after the first can be overwritten with their draws.
         var x = TrainingTensors.Images(Set(), preprocessing);
         var augmented = new Augmenter(this, preprocessing, seed).Apply(x.narrow(0, 1, count - 1), 1, 0);
-        float[] values = augmented.mul(255f).round().clamp(0, 255).data<float>().ToArray();
+        // Scalars held until the calls return (see TrainingTensors.Normalize).
+        using var zero = 0f.ToScalar();
+        using var full = 255f.ToScalar();
+        float[] values = augmented.mul(full).round().clamp(zero, full).data<float>().ToArray();
         for (int i = 0; i < values.Length; i++) { copies[one.Length + i] = (byte)values[i]; }
         return Set();
     }

@@ -56,10 +56,14 @@ internal sealed class Augmenter(Augmentation augmentation, ImagePreprocessing pr
             var offsets = tensor(preprocessing.Offsets.ToArray(), [1, channels, 1, 1]);
             var scales = tensor(preprocessing.Scales.ToArray(), [1, channels, 1, 1]);
             // Back to pixels in [0, 1]: p = x / scale + offset, then / 255.
-            var unit = x.div(scales).add_(offsets).div_(255f);
+            // Scalars held until the calls return (see TrainingTensors.Normalize).
+            using var full = 255f.ToScalar();
+            using var zero = 0f.ToScalar();
+            using var one = 1f.ToScalar();
+            var unit = x.div(scales).add_(offsets).div_(full);
             var mean = unit.mean([1, 2, 3], keepdim: true);
-            unit = unit.sub(mean).mul_(tensor(contrast, [n, 1, 1, 1])).add_(mean).clamp_(0, 1).mul_(tensor(brightness, [n, 1, 1, 1])).clamp_(0, 1);
-            x = unit.mul_(255f).sub_(offsets).mul_(scales);
+            unit = unit.sub(mean).mul_(tensor(contrast, [n, 1, 1, 1])).add_(mean).clamp_(zero, one).mul_(tensor(brightness, [n, 1, 1, 1])).clamp_(zero, one);
+            x = unit.mul_(full).sub_(offsets).mul_(scales);
         }
         return x;
     }

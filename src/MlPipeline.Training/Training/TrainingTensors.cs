@@ -27,8 +27,13 @@ internal static class TrainingTensors
         using var scope = torch.NewDisposeScope();
         var raw = tensor(bytes, [count, shape.Channels, shape.Height, shape.Width]);
         var floats = raw.to_type(ScalarType.Float32);
+        // Numbers go in as Scalars held until the call returns: a number converted implicitly makes a Scalar that nothing
+        // references once its handle is read, and the collector's finalizer can free it while libtorch still reads it
+        // ("Unknown scalar type" in a 121,984-image run of the large-train benchmark; dotnet/TorchSharp #1434).
+        using var offset = preprocessing.Offsets[0].ToScalar();
+        using var scale = preprocessing.Scales[0].ToScalar();
         var result = preprocessing.IsUniform
-            ? floats.sub(preprocessing.Offsets[0]).mul_(preprocessing.Scales[0])
+            ? floats.sub(offset).mul_(scale)
             : floats.sub(tensor(preprocessing.Offsets.ToArray(), [1, shape.Channels, 1, 1])).mul_(tensor(preprocessing.Scales.ToArray(), [1, shape.Channels, 1, 1]));
         return result.MoveToOuterDisposeScope();
     }

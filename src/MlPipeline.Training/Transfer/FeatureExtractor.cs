@@ -201,7 +201,10 @@ internal sealed class FeatureExtractor : IDisposable
         int size = (int)Math.Sqrt(pixels.Length / count / 3);
         var x = tensor(pixels, [count, 3, size, size]);
         // Augmented pixels stay in the byte range the backbone was trained on.
-        augmenter.Apply(x, copy, chunk).clamp(0, 255).contiguous().data<float>().CopyTo(pixels);
+        // Scalars held until the calls return (see TrainingTensors.Normalize).
+        using var zero = 0f.ToScalar();
+        using var full = 255f.ToScalar();
+        augmenter.Apply(x, copy, chunk).clamp(zero, full).contiguous().data<float>().CopyTo(pixels);
     }
 
     public void Dispose()
