@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every notebook in this folder top to bottom, headlessly, with dotnet-repl (pinned in .config/dotnet-tools.json).
-# First publishes the libraries (through the tool, which references all three) with their native dependencies into notebooks/lib, which the notebooks reference.
+# First publishes the libraries (through the tool, which references all four) with their native dependencies into notebooks/lib, which the notebooks reference.
 # Exits 1 when any cell fails, after printing the notebook, the failing cell and its error.
 set -uo pipefail
 cd "$(dirname "$0")"

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using MlPipeline.Data;
+using MlPipeline.Datasets;
 using MlPipeline.Training;
 
 namespace MlPipeline.Benchmarks;

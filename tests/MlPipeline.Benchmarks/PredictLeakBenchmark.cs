@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using MlPipeline.Data;
+using MlPipeline.Datasets;
 using MlPipeline.Internals;
 using MlPipeline.Scoring;
 

@@ -4,6 +4,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using MlPipeline.Data;
+using MlPipeline.Datasets;
 using MlPipeline.Scoring;
 
 namespace MlPipeline.Benchmarks;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using MlPipeline.Data;
+using MlPipeline.Datasets;
 using MlPipeline.Training;
 
 namespace MlPipeline.Benchmarks;

@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using MlPipeline.Data;
+using MlPipeline.Datasets;
 
 namespace MlPipeline.Cli.Tests;
 

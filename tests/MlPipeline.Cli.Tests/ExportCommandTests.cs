@@ -1,4 +1,4 @@
-using MlPipeline.Data;
+using MlPipeline.Datasets;
 
 namespace MlPipeline.Cli.Tests;
 

@@ -72,7 +72,7 @@ if ! check "dotnet pack MlPipeline.sln" pack; then
 fi
 echo "      packed in $(seconds_since "$start") s"
 
-libraries="MlPipeline MlPipeline.Training MlPipeline.Reporting"
+libraries="MlPipeline MlPipeline.Datasets MlPipeline.Training MlPipeline.Reporting"
 tools="MlPipeline.Cli.linux-x64 MlPipeline.Cli.win-x64 MlPipeline.Cli.osx-arm64"
 limit=$((250 * 1000 * 1000)) # nuget.org refuses packages over 250 MB
 for id in $libraries MlPipeline.Cli $tools; do

@@ -5,8 +5,8 @@ namespace MlPipeline.TestSupport;
 /// <summary>Real MNIST for the tests, fetched once per process through the same code users run.</summary>
 public static class Digits
 {
-    static readonly Lazy<string> MnistFolder = new(() => MlPipeline.Data.Mnist.Ensure());
-    static readonly Lazy<TrainingData> Data = new(() => MlPipeline.Data.Mnist.Load(MnistFolder.Value));
+    static readonly Lazy<string> MnistFolder = new(() => MlPipeline.Datasets.Mnist.Ensure());
+    static readonly Lazy<TrainingData> Data = new(() => MlPipeline.Datasets.Mnist.Load(MnistFolder.Value));
 
     /// <summary>The verified MNIST folder (the per-user cache).</summary>
     public static string MnistDirectory => MnistFolder.Value;

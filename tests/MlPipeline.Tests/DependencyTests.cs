@@ -25,6 +25,16 @@ public sealed class DependencyTests
     }
 
     [Test]
+    public void MlPipeline_Holds_NoDataSetFetching()
+    {
+        var types = typeof(ImagePreprocessing).Assembly.GetTypes().Select(t => t.Name).ToList();
+
+        Assert.That(types, Has.None.AnyOf("IdxDataSet", "Mnist", "EmojiCategories", "DataSetFetchOptions", "NpmPack", "IdxReader"),
+            "the data sets and their fetching live in MlPipeline.Datasets");
+        Assert.That(typeof(ImagePreprocessing).Assembly.GetReferencedAssemblies().Select(a => a.Name), Has.None.EqualTo("MlPipeline.Datasets"));
+    }
+
+    [Test]
     public void MlPipeline_PullsIn_NoTorchSharpPackage()
     {
         // The test project references MlPipeline and MlPipeline.Reporting, neither of which may bring TorchSharp.

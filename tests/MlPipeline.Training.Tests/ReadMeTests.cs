@@ -3,6 +3,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
 using MlPipeline.Data;
+using MlPipeline.Datasets;
 using MlPipeline.Evaluation;
 using MlPipeline.Scoring;
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using MlPipeline.Data;
+using MlPipeline.Datasets;
 using MlPipeline.Internals;
 
 namespace MlPipeline.Cli.Commands;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using MlPipeline.Data;
+using MlPipeline.Datasets;
 using MlPipeline.Evaluation;
 using MlPipeline.Scoring;
 using MlPipeline.Training;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using MlPipeline.Data;
+using MlPipeline.Datasets;
 using MlPipeline.Internals;
 using MlPipeline.Training;
 using MlPipeline.Training.Export;

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using MlPipeline.Cli.Deployment;
 using MlPipeline.Internals;
 using MlPipeline.Scoring;
 
@@ -19,7 +20,7 @@ internal static class ScoreCommand
     static readonly Option<bool> Probabilities = new("--probabilities") { Description = "Add every class probability to each row" };
     static readonly Option<string?> ShardOption = CreateShard();
     static readonly Option<bool> Resume = new("--resume") { Description = "Continue an interrupted run into the same --output: files it already scored are skipped (results are appended to OUTPUT.partial in flushed chunks as they come)" };
-    static readonly Option<int?> Shards = CliOptions.OptionalRange("--shards", $"With --shard auto: the number of shards (a Kubernetes Indexed Job's completions) [default: {Shard.SlurmCountVariable}]", 1, Shard.MaxCount);
+    static readonly Option<int?> Shards = CliOptions.OptionalRange("--shards", $"With --shard auto: the number of shards (a Kubernetes Indexed Job's completions) [default: {JobEngineShard.SlurmCountVariable}]", 1, Shard.MaxCount);
 
     public static Command Create(CliConsole console)
     {
@@ -33,7 +34,7 @@ internal static class ScoreCommand
     {
         var option = new Option<string?>("--shard")
         {
-            Description = $"Score one part of the folder: K/N (shard K of N, from 0), or auto (K from {Shard.KubernetesIndexVariable} or {Shard.SlurmIndexVariable}); a file's shard depends only on its relative path. Merge the parts with 'mlpipeline merge'",
+            Description = $"Score one part of the folder: K/N (shard K of N, from 0), or auto (K from {JobEngineShard.KubernetesIndexVariable} or {JobEngineShard.SlurmIndexVariable}); a file's shard depends only on its relative path. Merge the parts with 'mlpipeline merge'",
         };
         option.Validators.Add(result =>
         {
@@ -79,7 +80,7 @@ internal static class ScoreCommand
         }
         try
         {
-            return Shard.FromEnvironment(count);
+            return JobEngineShard.FromEnvironment(count);
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentOutOfRangeException)
         {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MlPipeline.Data;
+using MlPipeline.Datasets;
 using MlPipeline.Training;
 
 namespace MlPipeline.Cli.Commands;

@@ -2,7 +2,7 @@ using MlPipeline.Scoring;
 
 namespace MlPipeline.Tests.Scoring;
 
-/// <summary>The partition behind <c>score --shard</c>: by path alone, total, stable, and read from the job engines' variables.</summary>
+/// <summary>The partition behind <c>score --shard</c>: by path alone, total and stable.</summary>
 public sealed class ShardTests
 {
     static readonly string[] Paths = [.. Enumerable.Range(0, 2000).Select(i => $"class {i % 7}/image-{i:D5}.png")];
@@ -55,52 +55,5 @@ public sealed class ShardTests
 
         Assert.That(chosenAfter.Take(chosenBefore.Count), Is.EqualTo(chosenBefore));
         Assert.That(chosenAfter.Skip(chosenBefore.Count), Has.All.Not.AnyOf(before.ToArray()));
-    }
-
-    [Test]
-    public void FromEnvironment_Kubernetes_TakesTheIndexAndTheGivenCount()
-    {
-        var shard = Shard.FromEnvironment(4, name => name == "JOB_COMPLETION_INDEX" ? "2" : null);
-
-        Assert.That(shard, Is.EqualTo(new Shard(2, 4)));
-    }
-
-    [Test]
-    public void FromEnvironment_SlurmArrayFromOne_CountsFromItsMinimum()
-    {
-        var variables = new Dictionary<string, string> { ["SLURM_ARRAY_TASK_ID"] = "4", ["SLURM_ARRAY_TASK_MIN"] = "1", ["SLURM_ARRAY_TASK_COUNT"] = "4" };
-
-        var shard = Shard.FromEnvironment(null, variables.GetValueOrDefault);
-
-        Assert.That(shard, Is.EqualTo(new Shard(3, 4)));
-    }
-
-    [TestCase("0", 0)]
-    [TestCase("2", 1)]
-    [TestCase("4", 2)]
-    [TestCase("6", 3)]
-    public void FromEnvironment_SteppedSlurmArray_TakesTheTasksPlace(string id, int expected)
-    {
-        // sbatch --array=0-6:2 runs tasks 0, 2, 4 and 6: four tasks, four shards.
-        var variables = new Dictionary<string, string> { ["SLURM_ARRAY_TASK_ID"] = id, ["SLURM_ARRAY_TASK_MIN"] = "0", ["SLURM_ARRAY_TASK_STEP"] = "2", ["SLURM_ARRAY_TASK_COUNT"] = "4" };
-
-        var shard = Shard.FromEnvironment(null, variables.GetValueOrDefault);
-
-        Assert.That(shard, Is.EqualTo(new Shard(expected, 4)));
-    }
-
-    [Test]
-    public void FromEnvironment_KubernetesWithoutCount_SaysToGiveTheCompletions()
-    {
-        var e = Assert.Throws<InvalidOperationException>(() => Shard.FromEnvironment(null, name => name == "JOB_COMPLETION_INDEX" ? "0" : null));
-
-        Assert.That(e!.Message, Does.Contain("the number of shards is unknown: give it (--shards N, the Job's completions)"));
-    }
-
-    [Test]
-    public void FromEnvironment_IndexBeyondTheCount_IsOutOfRange()
-    {
-        Assert.Throws<ArgumentOutOfRangeException>(() => Shard.FromEnvironment(2, name => name == "JOB_COMPLETION_INDEX" ? "2" : null));
-        Assert.Throws<InvalidOperationException>(() => Shard.FromEnvironment(2, name => name == "JOB_COMPLETION_INDEX" ? "two" : null));
     }
 }

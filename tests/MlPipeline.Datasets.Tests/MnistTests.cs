@@ -1,8 +1,6 @@
 using System.Formats.Tar;
 using System.IO.Compression;
-using MlPipeline.Data;
-
-namespace MlPipeline.Tests.Data;
+namespace MlPipeline.Datasets.Tests;
 
 public sealed class MnistTests
 {

@@ -1,4 +1,6 @@
-namespace MlPipeline.Data;
+using MlPipeline.Data;
+
+namespace MlPipeline.Datasets;
 
 /// <summary>The real MNIST data set (LeCun et al.): a shorthand for <see cref="IdxDataSet.Mnist"/>.</summary>
 public static class Mnist

@@ -1,9 +1,11 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
+using MlPipeline.Data;
+using MlPipeline.Datasets.Internals;
 using MlPipeline.Internals;
 
-namespace MlPipeline.Data;
+namespace MlPipeline.Datasets;
 
 /// <summary>
 /// A data set shipped as four idx files (train and test images and labels), found, verified by MD5 and loaded without
@@ -30,7 +32,7 @@ public sealed class IdxDataSet
         ["train-labels-idx1-ubyte"] = "a25bea736e30d166cdddb491f175f624",
         ["t10k-images-idx3-ubyte"] = "2646ac647ad5339dbf082846283269ea",
         ["t10k-labels-idx1-ubyte"] = "27ae3e4e09519cfbb04c329615203637",
-    }, [.. Enumerable.Range(0, 10).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))], MlPipeline.Data.Mnist.NpmPackage, null, null);
+    }, [.. Enumerable.Range(0, 10).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))], MlPipeline.Datasets.Mnist.NpmPackage, null, null);
 
     /// <summary>
     /// Fashion-MNIST (Xiao et al.): 28x28 gray photos of clothing in ten classes, from Debian's

