@@ -63,7 +63,7 @@ internal static class PortableModel
                 : chain.Append(ml.Transforms.CustomMapping(new NoErrorFactory().GetMapping(), NoErrorFactory.Contract));
         }
         var labels = ml.Data.LoadFromEnumerable(model.Labels.Select(l => new LabelRow { Label = l }));
-        var scoring = new ScoringSettings([.. model.Labels], model.OutputName == "probabilities");
+        var scoring = new ScoringSettings([.. model.Labels], model.OutputIsProbabilities);
         chain = chain
             .Append(ml.Transforms.CopyColumns(model.InputName, FixedTensorColumn))
             .Append(ml.Transforms.ApplyOnnxModel([model.OutputName], [model.InputName], ModelStream(model)))
