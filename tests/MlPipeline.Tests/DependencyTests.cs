@@ -20,8 +20,10 @@ public sealed class DependencyTests
 
         Assert.That(references, Has.Some.StartWith("Microsoft.ML"));
         Assert.That(references, Has.Some.EqualTo("SkiaSharp"));
-        Assert.That(references, Has.None.StartWith("OxyPlot").And.None.StartWith("HarfBuzz").And.None.EqualTo("Google.Protobuf"),
-            "plotting lives in MlPipeline.Reporting; ONNX protobuf writing in MlPipeline.Training");
+        // ONNX protobuf messages (OnnxSharp over Google.Protobuf, which ML.NET's OnnxTransformer brings anyway) are
+        // MlPipeline's: the saved chain writes its Identity models with them, as the exporter writes whole models.
+        Assert.That(references, Has.None.StartWith("OxyPlot").And.None.StartWith("HarfBuzz"),
+            "plotting lives in MlPipeline.Reporting");
     }
 
     [Test]

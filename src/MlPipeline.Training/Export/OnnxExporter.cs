@@ -24,18 +24,6 @@ public static class OnnxExporter
     /// <summary>Name of the probabilities output.</summary>
     public const string ProbabilitiesName = "probabilities";
 
-    /// <summary>Metadata key of the backbone a head was trained on (for example <c>resnet18</c>).</summary>
-    public const string BackboneKey = "mlpipeline.backbone";
-
-    /// <summary>Metadata key of the NuGet package and version the backbone came from.</summary>
-    public const string BackbonePackageKey = "mlpipeline.backbone_package";
-
-    /// <summary>Metadata key of the head's kind (linear or mlp).</summary>
-    public const string HeadKey = "mlpipeline.head";
-
-    /// <summary>Metadata key of how many of the backbone's last residual blocks were fine-tuned (0: frozen).</summary>
-    public const string FineTunedBlocksKey = "mlpipeline.fine_tuned_blocks";
-
     /// <summary>ONNX IR version written (ONNX 1.8+, read by every current runtime).</summary>
     public const long IrVersion = 8;
 
@@ -94,15 +82,15 @@ public static class OnnxExporter
             Graph = graph,
         };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = options.Opset });
-        var metadata = new ClassifierMetadata(info.Labels, info.Preprocessing, spec.Name, info.DataChecksums, info.Epochs, info.TestAccuracy, info.Version);
-        var properties = metadata.ToProperties().ToDictionary(StringComparer.Ordinal);
-        if (info.Backbone is { } t)
+        // Scoring reads the probabilities output (the softmax above); the entry says so rather than leaving it to the name.
+        var metadata = new ClassifierMetadata(info.Labels, info.Preprocessing, spec.Name, info.DataChecksums, info.Epochs, info.TestAccuracy, info.Version)
         {
-            properties[BackboneKey] = t.Name;
-            properties[BackbonePackageKey] = $"{t.Package} {t.PackageVersion}";
-            properties[HeadKey] = t.Head.ToString().ToLowerInvariant();
-            properties[FineTunedBlocksKey] = t.FineTunedBlocks.ToString(CultureInfo.InvariantCulture);
-        }
+            Output = OutputKind.Probabilities,
+            Backbone = info.Backbone is { } t
+                ? new BackboneMetadata(t.Name, $"{t.Package} {t.PackageVersion}", t.Head.ToString().ToLowerInvariant(), t.FineTunedBlocks)
+                : null,
+        };
+        var properties = metadata.ToProperties();
         foreach (var (key, value) in properties.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });

@@ -1,5 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using MlPipeline.Data;
+using MlPipeline.Scoring;
 
 namespace MlPipeline.Training.Export;
 
@@ -65,16 +66,9 @@ public static class OnnxVerifier
                     maxDiff = Math.Max(maxDiff, Math.Abs(e[k] - a[k]));
                     maxProbDiff = Math.Max(maxProbDiff, Math.Abs((Math.Exp(e[k] - max) / sum) - p[k]));
                 }
-                if (ArgMax(e) == ArgMax(a)) { agree++; }
+                if (ScoreMath.ArgMax(e) == ScoreMath.ArgMax(a)) { agree++; }
             }
         }
         return new ExportVerification(count, batchSize, maxDiff, (double)agree / count, maxProbDiff);
-    }
-
-    static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++) { if (values[i] > values[best]) { best = i; } }
-        return best;
     }
 }

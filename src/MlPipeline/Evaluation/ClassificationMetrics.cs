@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MlPipeline.Scoring;
 
 namespace MlPipeline.Evaluation;
 
@@ -55,7 +56,8 @@ public sealed record ClassificationMetrics(
             if (actual[i] < 0 || actual[i] >= k) { throw new ArgumentException($"Actual class index {actual[i]} at row {i} is outside 0..{k - 1}.", nameof(actual)); }
             var p = probabilities[i];
             if (p.Count != k) { throw new ArgumentException($"Probability row {i} has {p.Count} values; expected {k} (one per label).", nameof(probabilities)); }
-            rows.Add(new Row { Label = (uint)actual[i], Score = [.. p], PredictedLabel = (uint)ArgMax(p) });
+            float[] score = [.. p];
+            rows.Add(new Row { Label = (uint)actual[i], Score = score, PredictedLabel = (uint)ScoreMath.ArgMax(score) });
         }
 
         var ml = new MLContext(seed: 0);
@@ -88,14 +90,6 @@ public sealed record ClassificationMetrics(
         }
         return new ClassificationMetrics([.. labels], actual.Count, m.MicroAccuracy, m.MacroAccuracy, m.LogLoss, m.LogLossReduction, topK, m.TopKAccuracy,
             perClass, confusion, [.. confused.OrderByDescending(c => c.Count).ThenBy(c => c.Actual, StringComparer.Ordinal).ThenBy(c => c.Predicted, StringComparer.Ordinal).Take(10)]);
-    }
-
-    /// <summary>The index of the largest value, the lowest index on ties.</summary>
-    internal static int ArgMax(IReadOnlyList<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Count; i++) { if (values[i] > values[best]) { best = i; } }
-        return best;
     }
 
     /// <summary>The metrics as JSON with the keys <c>microAccuracy</c>, <c>macroAccuracy</c>, <c>logLoss</c>,

@@ -67,7 +67,7 @@ public static class ClassifierEvaluation
             {
                 throw new InvalidDataException($"Predictions file '{predictionsCsv}' line {line}: '{fields[0]}' is in the file twice; each image has one row in score's output.");
             }
-            int best = ClassificationMetrics.ArgMax(values);
+            int best = ScoreMath.ArgMax(values);
             byPath[fields[0]] = new ScoreResult(fields[0], new Prediction(fields[0], labels[best], values[best], [new ClassProbability(labels[best], values[best])], values), null);
         }
         string errors = predictionsCsv + ".errors.csv";
@@ -155,7 +155,7 @@ public static class ClassifierEvaluation
         for (int i = 0; i < actual.Count; i++)
         {
             var p = probabilities[i];
-            int predicted = ClassificationMetrics.ArgMax(p);
+            int predicted = ScoreMath.ArgMax(p as float[] ?? [.. p]);
             if (predicted != actual[i])
             {
                 wrong.Add(new Misclassification(paths[i], modelLabels[actual[i]], modelLabels[predicted], p[predicted], p[actual[i]], p));

@@ -1,11 +1,12 @@
-using System.Globalization;
 using System.Text.Json;
+using Keys = MlPipeline.Scoring.OnnxMetadataKeys;
 
 namespace MlPipeline.Scoring;
 
 /// <summary>
 /// What an MlPipeline ONNX model says about itself in <c>metadata_props</c>, so scoring needs no preprocessing flags.
-/// Foreign models carry none of it; then the user supplies preprocessing and labels.
+/// Foreign models carry none of it; then the user supplies preprocessing and labels. The keys and their value types are
+/// in <see cref="OnnxMetadataKeys"/>.
 /// </summary>
 /// <param name="Labels">Class names, indexed by the model's output.</param>
 /// <param name="Preprocessing">Size, colour mode, and ExtractPixels' offset and scale.</param>
@@ -23,148 +24,113 @@ public sealed record ClassifierMetadata(
     double? TestAccuracy,
     string Version)
 {
-    /// <summary>Key of the JSON array of class labels.</summary>
-    public const string LabelsKey = "mlpipeline.labels";
+    /// <summary>What the class-score output holds; null when the model does not say (files written before the key), and scoring guesses from the output's name.</summary>
+    public OutputKind? Output { get; init; }
 
-    /// <summary>Key of the input width in pixels.</summary>
-    public const string WidthKey = "mlpipeline.image_width";
-
-    /// <summary>Key of the input height in pixels.</summary>
-    public const string HeightKey = "mlpipeline.image_height";
-
-    /// <summary>Key of the colour mode: gray, rgb or bgr.</summary>
-    public const string ColorModeKey = "mlpipeline.color_mode";
-
-    /// <summary>Key of ExtractPixels' offset: input = (pixel - offset) * scale; one number, or one per channel separated by commas.</summary>
-    public const string OffsetKey = "mlpipeline.pixel_offset";
-
-    /// <summary>Key of ExtractPixels' scale; one number, or one per channel separated by commas.</summary>
-    public const string ScaleKey = "mlpipeline.pixel_scale";
-
-    /// <summary>Key of the resize mode: stretch, pad or crop (absent: stretch).</summary>
-    public const string ResizeKey = "mlpipeline.resize";
-
-    /// <summary>Key of torchvision-style resizing: the shorter side's length before the centre crop (absent: none).</summary>
-    public const string ResizeShorterKey = "mlpipeline.resize_shorter";
-
-    /// <summary>Key of the input layout: nchw or nhwc (absent: nchw).</summary>
-    public const string LayoutKey = "mlpipeline.layout";
-
-    /// <summary>Key of the background transparent pixels are laid on: black or white (absent: none).</summary>
-    public const string BackgroundKey = "mlpipeline.background";
-
-    /// <summary>Key of the EXIF orientation: apply or ignore (absent: apply, so files written before the key turn images upright too).</summary>
-    public const string ExifOrientationKey = "mlpipeline.exif_orientation";
-
-    /// <summary>Key of the architecture name.</summary>
-    public const string ArchitectureKey = "mlpipeline.architecture";
-
-    /// <summary>Key of the JSON object of training data checksums.</summary>
-    public const string ChecksumsKey = "mlpipeline.training_data_md5";
-
-    /// <summary>Key of the number of epochs trained.</summary>
-    public const string EpochsKey = "mlpipeline.epochs";
-
-    /// <summary>Key of the test accuracy.</summary>
-    public const string TestAccuracyKey = "mlpipeline.test_accuracy";
-
-    /// <summary>Key of the MlPipeline version.</summary>
-    public const string VersionKey = "mlpipeline.version";
+    /// <summary>The backbone a transfer-learned head was trained on; null for a model trained from scratch.</summary>
+    public BackboneMetadata? Backbone { get; init; }
 
     /// <summary>The metadata as ONNX <c>metadata_props</c> entries.</summary>
     public IReadOnlyDictionary<string, string> ToProperties()
     {
-        var properties = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            [LabelsKey] = JsonSerializer.Serialize(Labels),
-            [WidthKey] = Preprocessing.Width.ToString(CultureInfo.InvariantCulture),
-            [HeightKey] = Preprocessing.Height.ToString(CultureInfo.InvariantCulture),
-            [ColorModeKey] = Preprocessing.ColorMode.ToString().ToLowerInvariant(),
-            [OffsetKey] = Values(Preprocessing.Offsets),
-            [ScaleKey] = Values(Preprocessing.Scales),
-            [ArchitectureKey] = Architecture,
-            [ChecksumsKey] = JsonSerializer.Serialize(TrainingDataChecksums),
-            [EpochsKey] = Epochs.ToString(CultureInfo.InvariantCulture),
-            [VersionKey] = Version,
-        };
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal);
+        void Set<T>(OnnxMetadataKey<T> key, T value) => properties[key.Name] = key.Format(value);
+        Set(Keys.Labels, Labels);
+        Set(Keys.ImageWidth, Preprocessing.Width);
+        Set(Keys.ImageHeight, Preprocessing.Height);
+        Set(Keys.ColorMode, Preprocessing.ColorMode);
+        Set(Keys.PixelOffset, Preprocessing.Offsets);
+        Set(Keys.PixelScale, Preprocessing.Scales);
+        Set(Keys.Architecture, Architecture);
+        Set(Keys.TrainingDataChecksums, TrainingDataChecksums);
+        Set(Keys.Epochs, Epochs);
+        Set(Keys.Version, Version);
         // The geometry keys are written only when they differ from the defaults, so older readers see older files.
-        if (Preprocessing.Resize != ResizeMode.Stretch) { properties[ResizeKey] = Preprocessing.Resize.ToString().ToLowerInvariant(); }
-        if (Preprocessing.ResizeShorter is { } shorter) { properties[ResizeShorterKey] = shorter.ToString(CultureInfo.InvariantCulture); }
-        if (Preprocessing.Layout != TensorLayout.Nchw) { properties[LayoutKey] = Preprocessing.Layout.ToString().ToLowerInvariant(); }
-        if (Preprocessing.Background is { } background) { properties[BackgroundKey] = background.ToString().ToLowerInvariant(); }
-        if (Preprocessing.IgnoreExifOrientation) { properties[ExifOrientationKey] = "ignore"; }
-        if (TestAccuracy is { } accuracy) { properties[TestAccuracyKey] = accuracy.ToString("R", CultureInfo.InvariantCulture); }
+        if (Preprocessing.Resize != ResizeMode.Stretch) { Set(Keys.Resize, Preprocessing.Resize); }
+        if (Preprocessing.ResizeShorter is { } shorter) { Set(Keys.ResizeShorter, shorter); }
+        if (Preprocessing.Layout != TensorLayout.Nchw) { Set(Keys.Layout, Preprocessing.Layout); }
+        if (Preprocessing.Background is { } background) { Set(Keys.Background, background); }
+        if (Preprocessing.IgnoreExifOrientation) { Set(Keys.IgnoreExifOrientation, true); }
+        if (TestAccuracy is { } accuracy) { Set(Keys.TestAccuracy, accuracy); }
+        if (Output is { } output) { Set(Keys.Output, output); }
+        if (Backbone is { } backbone)
+        {
+            Set(Keys.Backbone, backbone.Name);
+            Set(Keys.BackbonePackage, backbone.Package);
+            Set(Keys.Head, backbone.Head);
+            Set(Keys.FineTunedBlocks, backbone.FineTunedBlocks);
+        }
         return properties;
     }
 
     /// <summary>
     /// Reads the metadata back from <c>metadata_props</c>; returns null when the model carries none (a foreign model).
+    /// Keys renamed since (see <see cref="OnnxMetadataKey{T}.FormerName"/>) are read under their old names too.
     /// </summary>
     /// <exception cref="InvalidDataException">Some MlPipeline keys are present but missing or malformed; the message names the key.</exception>
     public static ClassifierMetadata? FromProperties(IReadOnlyDictionary<string, string> properties, string source)
     {
         ArgumentNullException.ThrowIfNull(properties);
-        if (!properties.ContainsKey(LabelsKey) && !properties.ContainsKey(WidthKey)) { return null; }
-        string Get(string key) => properties.TryGetValue(key, out var value)
-            ? value
-            : throw new InvalidDataException($"Model '{source}' has MlPipeline metadata but lacks '{key}'.");
-        T Parse<T>(string key, Func<string, T> parse)
-        {
-            string raw = Get(key);
-            try { return parse(raw); }
-            catch (Exception e) when (e is FormatException or JsonException or OverflowException or ArgumentException)
-            {
-                throw new InvalidDataException($"Model '{source}' has an invalid '{key}' value '{raw}': {e.Message}", e);
-            }
-        }
-        var labels = Parse(LabelsKey, s => JsonSerializer.Deserialize<string[]>(s) ?? throw new FormatException("null"));
-        int width = Parse(WidthKey, s => int.Parse(s, CultureInfo.InvariantCulture));
-        int height = Parse(HeightKey, s => int.Parse(s, CultureInfo.InvariantCulture));
-        var color = Parse(ColorModeKey, s => Enum.Parse<ColorMode>(s, ignoreCase: true));
-        float[] offsets = Parse(OffsetKey, ParseValues), scales = Parse(ScaleKey, ParseValues);
+        if (!properties.ContainsKey(Keys.Labels.Name) && !properties.ContainsKey(Keys.ImageWidth.Name)) { return null; }
+        var reader = new Reader(properties, source);
+        var labels = reader.Get(Keys.Labels);
+        int width = reader.Get(Keys.ImageWidth), height = reader.Get(Keys.ImageHeight);
+        var color = reader.Get(Keys.ColorMode);
+        var offsets = reader.Get(Keys.PixelOffset);
+        var scales = reader.Get(Keys.PixelScale);
         ImagePreprocessing preprocessing;
         try
         {
             preprocessing = new ImagePreprocessing(width, height, color, offsets, scales)
             {
-                Resize = properties.ContainsKey(ResizeKey) ? Parse(ResizeKey, ParseName<ResizeMode>) : ResizeMode.Stretch,
-                ResizeShorter = properties.ContainsKey(ResizeShorterKey) ? Parse(ResizeShorterKey, s => int.Parse(s, CultureInfo.InvariantCulture)) : null,
-                Layout = properties.ContainsKey(LayoutKey) ? Parse(LayoutKey, ParseName<TensorLayout>) : TensorLayout.Nchw,
-                Background = properties.ContainsKey(BackgroundKey) ? Parse(BackgroundKey, ParseName<BackgroundColor>) : null,
-                IgnoreExifOrientation = properties.ContainsKey(ExifOrientationKey) && Parse(ExifOrientationKey, ParseIgnore),
+                Resize = reader.Optional(Keys.Resize) ?? ResizeMode.Stretch,
+                ResizeShorter = reader.Optional(Keys.ResizeShorter),
+                Layout = reader.Optional(Keys.Layout) ?? TensorLayout.Nchw,
+                Background = reader.Optional(Keys.Background),
+                IgnoreExifOrientation = reader.Optional(Keys.IgnoreExifOrientation) ?? false,
             }.Validate();
         }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException($"Model '{source}' has invalid preprocessing metadata ('{OffsetKey}' {Get(OffsetKey)}, '{ScaleKey}' {Get(ScaleKey)}, '{ColorModeKey}' {Get(ColorModeKey)}): {e.Message}", e);
+            throw new InvalidDataException($"Model '{source}' has invalid preprocessing metadata ('{Keys.PixelOffset}' {reader.Text(Keys.PixelOffset)}, '{Keys.PixelScale}' {reader.Text(Keys.PixelScale)}, '{Keys.ColorMode}' {reader.Text(Keys.ColorMode)}): {e.Message}", e);
         }
-        var checksums = properties.ContainsKey(ChecksumsKey)
-            ? Parse(ChecksumsKey, s => JsonSerializer.Deserialize<Dictionary<string, string>>(s) ?? [])
-            : [];
-        double? accuracy = properties.ContainsKey(TestAccuracyKey) ? Parse(TestAccuracyKey, s => double.Parse(s, CultureInfo.InvariantCulture)) : null;
-        int epochs = properties.ContainsKey(EpochsKey) ? Parse(EpochsKey, s => int.Parse(s, CultureInfo.InvariantCulture)) : 0;
-        return new ClassifierMetadata(labels, preprocessing, properties.GetValueOrDefault(ArchitectureKey, ""), checksums, epochs, accuracy,
-            properties.GetValueOrDefault(VersionKey, ""));
+        var backbone = reader.Text(Keys.Backbone) is { } name
+            ? new BackboneMetadata(name, reader.Get(Keys.BackbonePackage, ""), reader.Get(Keys.Head, ""), reader.Optional(Keys.FineTunedBlocks) ?? 0)
+            : null;
+        return new ClassifierMetadata(labels, preprocessing, reader.Get(Keys.Architecture, ""),
+            reader.Get(Keys.TrainingDataChecksums, new Dictionary<string, string>()), reader.Optional(Keys.Epochs) ?? 0,
+            reader.Optional(Keys.TestAccuracy), reader.Get(Keys.Version, ""))
+        {
+            Output = reader.Optional(Keys.Output),
+            Backbone = backbone,
+        };
     }
 
-    // One number when every channel shares it, so models with one offset and scale read as before.
-    static string Values(IReadOnlyList<float> values) =>
-        ImagePreprocessing.Join(values.All(v => v.Equals(values[0])) ? [values[0]] : values);
-
-    /// <summary>An enum value by its name (any case); numbers are not names.</summary>
-    static T ParseName<T>(string text) where T : struct, Enum =>
-        !text.Any(char.IsDigit) && Enum.TryParse<T>(text, ignoreCase: true, out var value) && Enum.IsDefined(value)
-            ? value
-            : throw new FormatException($"expected one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
-
-    /// <summary>Whether an orientation value says ignore: "apply" or "ignore", in any case.</summary>
-    static bool ParseIgnore(string text) => text.ToLowerInvariant() switch
+    /// <summary>Typed reads whose errors name the model, the key and the bad text.</summary>
+    sealed class Reader(IReadOnlyDictionary<string, string> properties, string source)
     {
-        "ignore" => true,
-        "apply" => false,
-        _ => throw new FormatException("expected apply or ignore"),
-    };
+        /// <summary>A key that must be present.</summary>
+        public T Get<T>(OnnxMetadataKey<T> key) => key.TryFind(properties, out string name, out string text)
+            ? Parse(key, name, text)
+            : throw new InvalidDataException($"Model '{source}' has MlPipeline metadata but lacks '{key.Name}'.");
 
-    static float[] ParseValues(string text) =>
-        [.. text.Split(',').Select(v => float.Parse(v.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture))];
+        /// <summary>A key that may be absent, then <paramref name="absent"/>.</summary>
+        public T Get<T>(OnnxMetadataKey<T> key, T absent) => key.TryFind(properties, out string name, out string text) ? Parse(key, name, text) : absent;
+
+        /// <summary>A value-typed key that may be absent, then null.</summary>
+        public T? Optional<T>(OnnxMetadataKey<T> key) where T : struct =>
+            key.TryFind(properties, out string name, out string text) ? Parse(key, name, text) : null;
+
+        /// <summary>The entry's text, or null when absent.</summary>
+        public string? Text<T>(OnnxMetadataKey<T> key) => key.TryFind(properties, out _, out string text) ? text : null;
+
+        T Parse<T>(OnnxMetadataKey<T> key, string name, string text)
+        {
+            try { return key.Parse(text); }
+            catch (Exception e) when (e is FormatException or JsonException or OverflowException or ArgumentException)
+            {
+                throw new InvalidDataException($"Model '{source}' has an invalid '{name}' value '{text}': {e.Message}", e);
+            }
+        }
+    }
 }

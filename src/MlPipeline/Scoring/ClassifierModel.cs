@@ -14,6 +14,9 @@ namespace MlPipeline.Scoring;
 internal sealed class ClassifierModel : IDisposable
 {
     const string BuiltInResource = "MlPipeline.mnist-cnn.onnx";
+
+    /// <summary>The output read when a model has it, and taken to hold probabilities when its metadata does not say.</summary>
+    const string ProbabilitiesOutput = "probabilities";
     readonly InferenceSession session;
     readonly string outputName;
 
@@ -28,6 +31,8 @@ internal sealed class ClassifierModel : IDisposable
         Metadata = ClassifierMetadata.FromProperties(session.ModelMetadata.CustomMetadataMap, source);
         (InputName, Channels, int? modelHeight, int? modelWidth, var layout) = ReadInput(session, source, options.Layout ?? Metadata?.Preprocessing.Layout);
         (outputName, int? classes) = ReadOutput(session, source);
+        // The guess from the name is for foreign models and files written before the metadata said.
+        OutputIsProbabilities = Metadata?.Output is { } kind ? kind == OutputKind.Probabilities : outputName == ProbabilitiesOutput;
         Preprocessing = ResolvePreprocessing(options, Metadata, Channels, modelHeight, modelWidth, source) with { Layout = layout };
         Labels = ResolveLabels(options, Metadata, classes, source);
         ImageSize = Channels * Preprocessing.Height * Preprocessing.Width;
@@ -70,6 +75,12 @@ internal sealed class ClassifierModel : IDisposable
 
     /// <summary>Name of the output read as class scores: <c>probabilities</c> when the model has it, else its first output.</summary>
     public string OutputName => outputName;
+
+    /// <summary>
+    /// Whether <see cref="OutputName"/> holds probabilities already (no softmax applied): what the metadata's
+    /// <see cref="OnnxMetadataKeys.Output"/> says, else whether the output is named <c>probabilities</c>.
+    /// </summary>
+    public bool OutputIsProbabilities { get; }
 
     /// <summary>Input channels of the model.</summary>
     public int Channels { get; }
@@ -186,7 +197,7 @@ internal sealed class ClassifierModel : IDisposable
             {
                 var scores = values.Slice(row * classes, classes);
                 var destination = probabilities.Slice(row * classes, classes);
-                ScoreMath.ToProbabilities(scores, outputName == "probabilities", destination);
+                ScoreMath.ToProbabilities(scores, OutputIsProbabilities, destination);
             }
         }
     }
@@ -223,7 +234,7 @@ internal sealed class ClassifierModel : IDisposable
     static (string Name, int? Classes) ReadOutput(InferenceSession session, string source)
     {
         var outputs = session.OutputMetadata;
-        var (name, meta) = outputs.ContainsKey("probabilities") ? outputs.First(o => o.Key == "probabilities") : outputs.First();
+        var (name, meta) = outputs.ContainsKey(ProbabilitiesOutput) ? outputs.First(o => o.Key == ProbabilitiesOutput) : outputs.First();
         if (meta.ElementDataType != TensorElementType.Float)
         {
             throw new InvalidDataException($"Model '{source}' output '{name}' is {meta.ElementDataType}; expected float32 class scores.");

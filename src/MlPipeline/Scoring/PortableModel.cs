@@ -1,10 +1,11 @@
 using System.Collections.Concurrent;
-using System.Text;
 using System.Text.Json;
+using Google.Protobuf;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
 using MlPipeline.Internals;
+using Onnx;
 
 namespace MlPipeline.Scoring;
 
@@ -63,7 +64,7 @@ internal static class PortableModel
                 : chain.Append(ml.Transforms.CustomMapping(new NoErrorFactory().GetMapping(), NoErrorFactory.Contract));
         }
         var labels = ml.Data.LoadFromEnumerable(model.Labels.Select(l => new LabelRow { Label = l }));
-        var scoring = new ScoringSettings([.. model.Labels], model.OutputName == "probabilities");
+        var scoring = new ScoringSettings([.. model.Labels], model.OutputIsProbabilities);
         chain = chain
             .Append(ml.Transforms.CopyColumns(model.InputName, FixedTensorColumn))
             .Append(ml.Transforms.ApplyOnnxModel([model.OutputName], [model.InputName], ModelStream(model)))
@@ -149,65 +150,27 @@ internal static class PortableModel
     /// <summary>A one-node ONNX graph, Identity from a vector of any length to one of <paramref name="size"/>.</summary>
     internal static byte[] IdentityModel(string input, string output, int size)
     {
-        static byte[] Shape(params (long Value, string? Param)[] dims)
+        static ValueInfoProto Vector(string name, TensorShapeProto.Types.Dimension length)
         {
-            var shape = new ProtoWriter();
-            foreach (var (value, param) in dims)
+            var shape = new TensorShapeProto();
+            shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = 1 });
+            shape.Dim.Add(length);
+            return new ValueInfoProto
             {
-                var dim = new ProtoWriter();
-                if (param is null) { dim.Varint(1, (ulong)value); } else { dim.String(2, param); }
-                shape.Bytes(1, dim.ToArray());
-            }
-            var tensor = new ProtoWriter().Varint(1, 1).Bytes(2, shape.ToArray());  // elem_type FLOAT, shape
-            return new ProtoWriter().Bytes(1, tensor.ToArray()).ToArray();           // TypeProto.tensor_type
+                Name = name,
+                Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
+            };
         }
-        var node = new ProtoWriter().String(1, input).String(2, output).String(3, "identity").String(4, "Identity");
-        var graph = new ProtoWriter()
-            .Bytes(1, node.ToArray())
-            .String(2, "mlpipeline_fixed_size")
-            .Bytes(11, new ProtoWriter().String(1, input).Bytes(2, Shape((1, null), (0, "n"))).ToArray())
-            .Bytes(12, new ProtoWriter().String(1, output).Bytes(2, Shape((1, null), (size, null))).ToArray());
-        return new ProtoWriter()
-            .Varint(1, 7)                                                           // ir_version
-            .String(2, "MlPipeline")                                                // producer_name
-            .Bytes(7, graph.ToArray())
-            .Bytes(8, new ProtoWriter().String(1, "").Varint(2, 13).ToArray())      // opset_import: ai.onnx 13
-            .ToArray();
-    }
-
-    /// <summary>Protocol-buffer fields, enough for <see cref="IdentityModel"/>.</summary>
-    sealed class ProtoWriter
-    {
-        readonly MemoryStream stream = new();
-
-        public ProtoWriter Varint(int field, ulong value)
-        {
-            Raw(((ulong)field << 3) | 0);
-            Raw(value);
-            return this;
-        }
-
-        public ProtoWriter Bytes(int field, byte[] value)
-        {
-            Raw(((ulong)field << 3) | 2);
-            Raw((ulong)value.Length);
-            stream.Write(value);
-            return this;
-        }
-
-        public ProtoWriter String(int field, string value) => Bytes(field, Encoding.UTF8.GetBytes(value));
-
-        void Raw(ulong value)
-        {
-            while (value >= 0x80)
-            {
-                stream.WriteByte((byte)(value | 0x80));
-                value >>= 7;
-            }
-            stream.WriteByte((byte)value);
-        }
-
-        public byte[] ToArray() => stream.ToArray();
+        var node = new NodeProto { Name = "identity", OpType = "Identity" };
+        node.Input.Add(input);
+        node.Output.Add(output);
+        var graph = new GraphProto { Name = "mlpipeline_fixed_size" };
+        graph.Node.Add(node);
+        graph.Input.Add(Vector(input, new TensorShapeProto.Types.Dimension { DimParam = "n" }));
+        graph.Output.Add(Vector(output, new TensorShapeProto.Types.Dimension { DimValue = size }));
+        var model = new ModelProto { IrVersion = 7, ProducerName = "MlPipeline", Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 13 });
+        return model.ToByteArray();
     }
 
     /// <summary>An input with the given schema and no rows, to fit the saved chain on.</summary>

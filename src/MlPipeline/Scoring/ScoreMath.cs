@@ -13,7 +13,11 @@ internal static class ScoreMath
         else { Softmax(scores, probabilities); }
     }
 
-    /// <summary>The index of the largest value; the first on a tie.</summary>
+    /// <summary>
+    /// The index of the largest value; the first on a tie. MlPipeline's one argmax (scoring, evaluation, the export
+    /// check). A NaN is never larger than anything, so it is skipped, except in first place, where nothing replaces it:
+    /// callers reject non-finite scores before asking.
+    /// </summary>
     public static int ArgMax(ReadOnlySpan<float> values)
     {
         int best = 0;

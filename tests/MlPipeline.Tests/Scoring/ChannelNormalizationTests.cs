@@ -112,9 +112,9 @@ public sealed class ChannelNormalizationTests
         var properties = metadata.ToProperties();
         var uniform = (metadata with { Preprocessing = ImagePreprocessing.UnitRange(12, 10, ColorMode.Rgb) }).ToProperties();
 
-        Assert.That(properties[ClassifierMetadata.OffsetKey].Split(','), Has.Length.EqualTo(3));
+        Assert.That(properties[OnnxMetadataKeys.PixelOffset.Name].Split(','), Has.Length.EqualTo(3));
         Assert.That(ClassifierMetadata.FromProperties(properties, "m")!.Preprocessing, Is.EqualTo(perChannel));
-        Assert.That(uniform[ClassifierMetadata.OffsetKey], Is.EqualTo("0"));
+        Assert.That(uniform[OnnxMetadataKeys.PixelOffset.Name], Is.EqualTo("0"));
     }
 
     [Test]
@@ -122,11 +122,11 @@ public sealed class ChannelNormalizationTests
     {
         var properties = new ClassifierMetadata(["a", "b"], ImagePreprocessing.UnitRange(12, 10, ColorMode.Gray), "x", new Dictionary<string, string>(), 1, null, "test")
             .ToProperties().ToDictionary();
-        properties[ClassifierMetadata.OffsetKey] = "1,2,3";
+        properties[OnnxMetadataKeys.PixelOffset.Name] = "1,2,3";
 
         var e = Assert.Throws<InvalidDataException>(() => ClassifierMetadata.FromProperties(properties, "m.onnx"));
 
-        Assert.That(e!.Message, Does.Contain("m.onnx").And.Contain(ClassifierMetadata.OffsetKey).And.Contain("3 offsets").And.Contain("gray"));
+        Assert.That(e!.Message, Does.Contain("m.onnx").And.Contain(OnnxMetadataKeys.PixelOffset.Name).And.Contain("3 offsets").And.Contain("gray"));
     }
 
     [TestCase(2, "Means has 2 values")]

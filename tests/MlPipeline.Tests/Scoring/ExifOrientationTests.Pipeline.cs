@@ -143,10 +143,10 @@ public sealed partial class ExifOrientationTests
 
         var written = ignoring.ToProperties();
         var bad = written.ToDictionary();
-        bad[ClassifierMetadata.ExifOrientationKey] = "sideways";
+        bad[OnnxMetadataKeys.IgnoreExifOrientation.Name] = "sideways";
 
-        Assert.That(applying.ToProperties().ContainsKey(ClassifierMetadata.ExifOrientationKey), Is.False, "older readers see older files");
-        Assert.That(written[ClassifierMetadata.ExifOrientationKey], Is.EqualTo("ignore"));
+        Assert.That(applying.ToProperties().ContainsKey(OnnxMetadataKeys.IgnoreExifOrientation.Name), Is.False, "older readers see older files");
+        Assert.That(written[OnnxMetadataKeys.IgnoreExifOrientation.Name], Is.EqualTo("ignore"));
         Assert.That(ClassifierMetadata.FromProperties(written, "m")!.Preprocessing, Is.EqualTo(ignoring.Preprocessing));
         Assert.That(ClassifierMetadata.FromProperties(applying.ToProperties(), "m")!.Preprocessing.IgnoreExifOrientation, Is.False);
         var e = Assert.Throws<InvalidDataException>(() => ClassifierMetadata.FromProperties(bad, "m.onnx"));

@@ -105,6 +105,22 @@ public sealed class OnnxExporterTests
     }
 
     [Test]
+    public void Export_Metadata_SaysTheOutputHoldsProbabilitiesAndKeepsChecksumsUnderTheSha256Key()
+    {
+        var (info, weights) = HandModel();
+        using var model = TrainedModel.FromWeights(info, weights);
+        string path = Path.Combine(dir, "hand.onnx");
+
+        OnnxExporter.Export(model, path);
+
+        var properties = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).MetadataProps.ToDictionary(p => p.Key, p => p.Value);
+        Assert.That(properties["mlpipeline.output"], Is.EqualTo("probabilities"));
+        Assert.That(properties["mlpipeline.training_data_sha256"], Is.EqualTo("{\"x\":\"0123\"}"));
+        Assert.That(properties.ContainsKey("mlpipeline.training_data_md5"), Is.False);
+        Assert.That(ClassifierMetadata.FromProperties(properties, path)!.Output, Is.EqualTo(OutputKind.Probabilities));
+    }
+
+    [Test]
     public void Export_EveryLayerKind_MatchesTorchSharpWithinTolerance()
     {
         var spec = new ModelSpec("zoo", 2, 12, 12,

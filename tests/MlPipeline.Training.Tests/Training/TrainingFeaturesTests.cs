@@ -130,16 +130,9 @@ public sealed class TrainingFeaturesTests
         var validation = data.Validation!;
         using var x = TrainingTensors.Images(validation, model.Info.Preprocessing);
         float[] logits = model.Logits(x.data<float>().ToArray(), validation.Count);
-        int right = Enumerable.Range(0, validation.Count).Count(i => ArgMax(logits.AsSpan(i * 10, 10)) == validation.Labels.Span[i]);
+        int right = Enumerable.Range(0, validation.Count).Count(i => ScoreMath.ArgMax(logits.AsSpan(i * 10, 10)) == validation.Labels.Span[i]);
         Assert.That(augmented.History[^1].TestAccuracy, Is.EqualTo((double)right / validation.Count).Within(1e-9));
         Assert.That(model.Info.Training!.Augmentation, Is.EqualTo("rotate=10,shift=0.1,zoom=0.1,color=0.2"));
-    }
-
-    static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++) { if (values[i] > values[best]) { best = i; } }
-        return best;
     }
 
     [Test]
@@ -171,7 +164,7 @@ public sealed class TrainingFeaturesTests
         var validation = data.Validation!;
         using var x = TrainingTensors.Images(validation, model.Info.Preprocessing);
         float[] logits = model.Logits(x.data<float>().ToArray(), validation.Count);
-        int right = Enumerable.Range(0, validation.Count).Count(i => ArgMax(logits.AsSpan(i * 10, 10)) == validation.Labels.Span[i]);
+        int right = Enumerable.Range(0, validation.Count).Count(i => ScoreMath.ArgMax(logits.AsSpan(i * 10, 10)) == validation.Labels.Span[i]);
         Assert.That((double)right / validation.Count, Is.EqualTo(result.History[0].TestAccuracy).Within(1e-9), "the model has epoch 1's weights");
         string history = File.ReadAllText(Path.Combine(result.RunDirectory, RunFolder.HistoryFile));
         Assert.That(history, Does.Contain("\"best\": true"));
