@@ -81,6 +81,27 @@ public sealed class TrainDataTests
     }
 
     [Test]
+    public async Task Train_ResumeChangedData_AfterAFileWasRemoved_ContinuesOnTheSmallerSet()
+    {
+        string data = TwoClasses("data", 6), run = Path.Combine(dir, "run");
+        string[] common = ["train", "--data", data, "--val-split", "0.5", "--batch-size", "4", "--threads", "1", "--out", run];
+        var (exit, _, error) = await CliRunner.Run([.. common, "--epochs", "1"]);
+        Assert.That(exit, Is.Zero, error);
+        File.Delete(Directory.GetFiles(Path.Combine(data, "a")).Order(StringComparer.Ordinal).First());
+
+        (exit, _, error) = await CliRunner.Run([.. common, "--epochs", "2", "--resume"]);
+        Assert.That(exit, Is.EqualTo(1), error);
+        Assert.That(error, Does.Contain("--resume-changed-data"));
+
+        // The option the refusal names continues the run: the count of training images is the data's, not a setting.
+        (exit, _, error) = await CliRunner.Run([.. common, "--epochs", "2", "--resume", "--resume-changed-data"]);
+
+        Assert.That(exit, Is.Zero, error);
+        using var history = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "history.json")));
+        Assert.That(history.RootElement.GetArrayLength(), Is.EqualTo(2), "the resumed run trained its second epoch");
+    }
+
+    [Test]
     public async Task Train_ResumeChangedDataWithoutResume_ExitsTwo()
     {
         var (exit, _, error) = await CliRunner.Run("train", "--data", TwoClasses("data", 2), "--resume-changed-data", "--out", Path.Combine(dir, "run"));

@@ -103,7 +103,7 @@ public static class ClassifierTrainer
             // class, size or model) instead of surfacing as a tensor that does not fit.
             var recorded = Checkpoint.ReadState(checkpointPath);
             if (!options.ResumeChangedData) { DataChanges.RequireSame(checkpointPath, recorded, state); }
-            RequireSameRun(checkpointPath, recorded, state);
+            RequireSameRun(checkpointPath, recorded, state, options.ResumeChangedData);
             var saved = Checkpoint.Load(checkpointPath, model, optimizer);
             // From here on the run records the data it now trains on.
             state = saved with { DataChecksums = state.DataChecksums, DataClasses = state.DataClasses };
@@ -186,7 +186,11 @@ public static class ClassifierTrainer
         return saved != requested ? $"{saved} (now {requested})" : $"other layers for {saved} (another head, number of classes or fine-tuned blocks)";
     }
 
-    static void RequireSameRun(string path, CheckpointState saved, CheckpointState requested)
+    /// <summary>
+    /// Refuses a resume whose settings differ from the checkpoint's, naming each. With <paramref name="changedData"/> the
+    /// number of training images may differ too (files added or removed): the run goes on with the new set's order.
+    /// </summary>
+    static void RequireSameRun(string path, CheckpointState saved, CheckpointState requested, bool changedData)
     {
         var differences = new List<string>();
         if (saved.ArchitectureJson != requested.ArchitectureJson) { differences.Add(DescribeArchitectures(saved.ArchitectureJson, requested.ArchitectureJson)); }
@@ -194,7 +198,7 @@ public static class ClassifierTrainer
         if (saved.BatchSize != requested.BatchSize) { differences.Add($"batch size {saved.BatchSize} (now {requested.BatchSize})"); }
         if (saved.LearningRate != requested.LearningRate) { differences.Add($"learning rate {saved.LearningRate} (now {requested.LearningRate})"); }
         if (saved.Seed != requested.Seed) { differences.Add($"seed {saved.Seed} (now {requested.Seed})"); }
-        if (saved.TrainingImages != requested.TrainingImages) { differences.Add($"{saved.TrainingImages} training images (now {requested.TrainingImages})"); }
+        if (saved.TrainingImages != requested.TrainingImages && !changedData) { differences.Add($"{saved.TrainingImages} training images (now {requested.TrainingImages})"); }
         if (saved.Settings is not null && saved.Settings != requested.Settings) { differences.Add($"{saved.Settings} (now {requested.Settings})"); }
         if (saved.Normalization != requested.Normalization) { differences.Add($"pixel {saved.Normalization ?? "normalisation of an older version"} (now {requested.Normalization})"); }
         if (differences.Count > 0)
