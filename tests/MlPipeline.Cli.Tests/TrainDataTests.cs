@@ -102,6 +102,25 @@ public sealed class TrainDataTests
     }
 
     [Test]
+    public async Task Train_IntoAFinishedRunWithoutResume_IsRefusedBeforeItsImageCacheIsRebuilt()
+    {
+        string data = TwoClasses("data", 6), run = Path.Combine(dir, "run");
+        string[] common = ["train", "--data", data, "--val-split", "0.5", "--batch-size", "4", "--epochs", "1", "--threads", "1", "--out", run];
+        var (exit, _, error) = await CliRunner.Run([.. common, "--size", "28x28"]);
+        Assert.That(exit, Is.Zero, error);
+        string cache = Path.Combine(run, "images-training.bin");
+        byte[] before = File.ReadAllBytes(cache);
+
+        // Another size would need another cache: the refusal must come before the folder's cache is replaced.
+        (exit, _, error) = await CliRunner.Run([.. common, "--size", "32x32"]);
+
+        Assert.That(exit, Is.EqualTo(1), error);
+        Assert.That(error, Does.Contain("already holds a checkpoint"));
+        Assert.That(error, Does.Not.Contain("Decoding"));
+        Assert.That(File.ReadAllBytes(cache), Is.EqualTo(before));
+    }
+
+    [Test]
     public async Task Train_ResumeChangedDataWithoutResume_ExitsTwo()
     {
         var (exit, _, error) = await CliRunner.Run("train", "--data", TwoClasses("data", 2), "--resume-changed-data", "--out", Path.Combine(dir, "run"));

@@ -75,15 +75,8 @@ public static class ClassifierTrainer
         IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         string checkpointPath = folder[RunFolder.CheckpointFile];
-        bool resuming = folder.HasCheckpoint;
-        if (resuming && !options.Resume)
-        {
-            throw new InvalidOperationException($"Run folder '{folder.Path}' already holds a checkpoint; pass --resume (Resume = true) to continue it, or choose another output folder.");
-        }
-        if (!resuming && options.Resume)
-        {
-            throw new InvalidOperationException($"Run folder '{folder.Path}' holds no checkpoint to resume; leave out --resume (Resume = false) to start a new run there.");
-        }
+        folder.RequireResumable(options.Resume);
+        bool resuming = options.Resume;
 
         TorchNative.EnsureLoaded();
         if (options.Threads is { } threads) { torch.set_num_threads(threads); }

@@ -92,6 +92,23 @@ public sealed class RunFolder : IDisposable
     /// <summary>Whether the folder holds a checkpoint.</summary>
     public bool HasCheckpoint => File.Exists(this[CheckpointFile]);
 
+    /// <summary>
+    /// Refuses a resume of a folder without a checkpoint, and a new run into a folder that holds one (it would replace
+    /// that run). Training checks this itself; call it first to refuse before any data is read.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The folder does not fit <paramref name="resume"/>.</exception>
+    public void RequireResumable(bool resume)
+    {
+        if (HasCheckpoint && !resume)
+        {
+            throw new InvalidOperationException($"Run folder '{Path}' already holds a checkpoint; pass --resume (Resume = true) to continue it, or choose another output folder.");
+        }
+        if (!HasCheckpoint && resume)
+        {
+            throw new InvalidOperationException($"Run folder '{Path}' holds no checkpoint to resume; leave out --resume (Resume = false) to start a new run there.");
+        }
+    }
+
     /// <summary>Whether the folder holds a finished model (its <c>model.json</c>).</summary>
     public bool IsFinished => File.Exists(this[ModelFile]);
 
