@@ -121,6 +121,52 @@ public sealed class TrainDataTests
     }
 
     [Test]
+    public async Task Train_ResumeWithAnotherBatchSize_IsRefusedBeforeAnyImageIsDecoded()
+    {
+        string data = TwoClasses("data", 6), run = Path.Combine(dir, "run");
+        string[] common = ["train", "--data", data, "--val-split", "0.5", "--threads", "1", "--out", run];
+        var (exit, _, error) = await CliRunner.Run([.. common, "--batch-size", "4", "--epochs", "1"]);
+        Assert.That(exit, Is.Zero, error);
+        string cache = Path.Combine(run, "images-training.bin");
+        byte[] before = File.ReadAllBytes(cache);
+        byte[] checkpoint = File.ReadAllBytes(Path.Combine(run, "checkpoint.bin"));
+
+        (exit, _, error) = await CliRunner.Run([.. common, "--batch-size", "3", "--epochs", "2", "--resume"]);
+
+        Assert.That(exit, Is.EqualTo(1), error);
+        Assert.That(error, Does.Contain("batch size 4 (now 3)"));
+        Assert.That(error, Does.Not.Contain("Decoding").And.Not.Contain("Reused"), "refused before the data is read");
+        Assert.That(File.ReadAllBytes(cache), Is.EqualTo(before));
+        Assert.That(File.ReadAllBytes(Path.Combine(run, "checkpoint.bin")), Is.EqualTo(checkpoint));
+    }
+
+    [Test]
+    public async Task Train_ResumeRefusedForAnotherSize_KeepsTheCacheTheRightResumeReuses()
+    {
+        string data = TwoClasses("data", 6), run = Path.Combine(dir, "run");
+        string[] common = ["train", "--data", data, "--val-split", "0.5", "--batch-size", "4", "--threads", "1", "--out", run];
+        var (exit, _, error) = await CliRunner.Run([.. common, "--size", "28x28", "--epochs", "1"]);
+        Assert.That(exit, Is.Zero, error);
+        string cache = Path.Combine(run, "images-training.bin");
+        byte[] before = File.ReadAllBytes(cache);
+
+        // The size is known only once the images are read: this resume decodes into a new cache, then is refused.
+        (exit, _, error) = await CliRunner.Run([.. common, "--size", "32x32", "--epochs", "2", "--resume"]);
+        Assert.That(exit, Is.EqualTo(1), error);
+        Assert.That(error, Does.Contain("images read as"));
+
+        // The refused run's cache did not cost the first run's: the resume it should have been reuses it.
+        (exit, _, error) = await CliRunner.Run([.. common, "--size", "28x28", "--epochs", "2", "--resume"]);
+
+        Assert.That(exit, Is.Zero, error);
+        Assert.That(error, Does.Contain("Reused"));
+        Assert.That(File.ReadAllBytes(cache), Is.EqualTo(before));
+        Assert.That(File.Exists(Path.Combine(run, "images-training.previous.bin")), Is.False, "the slot is emptied once a run goes ahead");
+        using var history = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "history.json")));
+        Assert.That(history.RootElement.GetArrayLength(), Is.EqualTo(2));
+    }
+
+    [Test]
     public async Task Train_ResumeChangedDataWithoutResume_ExitsTwo()
     {
         var (exit, _, error) = await CliRunner.Run("train", "--data", TwoClasses("data", 2), "--resume-changed-data", "--out", Path.Combine(dir, "run"));

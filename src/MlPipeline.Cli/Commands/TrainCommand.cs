@@ -151,8 +151,8 @@ internal static partial class TrainCommand
         TrainingResult result;
         try
         {
-            // Before any image is read: a resume with nothing to resume, or a new run into a finished one.
-            folder.RequireResumable(options.Resume);
+            // Before any image is read: a resume with nothing to resume or with other options, or a new run into a finished one.
+            ClassifierTrainer.RequireResumable(folder, options);
             data = LoadData(parse, backbone, parse.GetValue(ImageCacheOption) == "disk" ? folder.Path : null, console, cancellationToken);
             if (DescribeBackboneDefaults(parse, backbone) is { } defaults) { console.Error.WriteLine(defaults); }
             var bar = new TrainingProgressBar(console);

@@ -75,7 +75,7 @@ public static class ClassifierTrainer
         IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         string checkpointPath = folder[RunFolder.CheckpointFile];
-        folder.RequireResumable(options.Resume);
+        RequireResumable(folder, options);
         bool resuming = options.Resume;
 
         TorchNative.EnsureLoaded();
@@ -102,8 +102,10 @@ public static class ClassifierTrainer
             state = saved with { DataChecksums = state.DataChecksums, DataClasses = state.DataClasses };
         }
 
-        // Only once the run is known to go ahead, so a refused run changes nothing in the folder.
+        // Only once the run is known to go ahead, so a refused run changes nothing in the folder; the image caches
+        // replaced by this run's (kept in case it was refused) are no longer needed.
         WriteDataErrors(folder, data.Failed);
+        MlPipeline.Data.ImageCache.RemovePrevious(folder.Path);
         using var transfer = plan.Backbone is { } backbone ? new Transfer.TransferInputs(backbone, plan, options, folder, progress, cancellationToken) : null;
         // Images are converted to floats a batch at a time; a backbone's features are computed once, before the epochs,
         // into the run folder's cache, and read from it a batch at a time.
@@ -180,6 +182,41 @@ public static class ClassifierTrainer
     }
 
     /// <summary>
+    /// Refuses, before any data is read, a run the folder cannot take: a resume without a checkpoint, a new run into a
+    /// folder that holds one (<see cref="RunFolder.RequireResumable"/>), and a resume whose batch size, learning rate,
+    /// seed or other training options (<see cref="TrainingPlan.DescribeSettings"/>) differ from the checkpoint's. What
+    /// depends on the data (the model's layers, image size and colour, normalisation, the files) is checked by
+    /// <see cref="Train(TrainingData, TrainingOptions, RunFolder, IProgress{TrainingProgress}?, CancellationToken)"/>
+    /// once the data is read. Training checks all of this itself; call this first so that a mistyped resume costs no decoding.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The folder cannot take this run (the message names each difference).</exception>
+    /// <exception cref="InvalidDataException">The folder's checkpoint cannot be read.</exception>
+    public static void RequireResumable(RunFolder folder, TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(options);
+        folder.RequireResumable(options.Resume);
+        if (!options.Resume) { return; }
+        string path = folder[RunFolder.CheckpointFile];
+        var differences = OptionDifferences(Checkpoint.ReadState(path), options.BatchSize, options.LearningRate, options.Seed, TrainingPlan.DescribeSettings(options));
+        if (differences.Count > 0) { throw CannotResume(path, differences); }
+    }
+
+    /// <summary>The differences in what the options alone set: batch size, learning rate, seed and the other settings.</summary>
+    static List<string> OptionDifferences(CheckpointState saved, int batchSize, double learningRate, int seed, string? settings)
+    {
+        var differences = new List<string>();
+        if (saved.BatchSize != batchSize) { differences.Add($"batch size {saved.BatchSize} (now {batchSize})"); }
+        if (saved.LearningRate != learningRate) { differences.Add($"learning rate {saved.LearningRate} (now {learningRate})"); }
+        if (saved.Seed != seed) { differences.Add($"seed {saved.Seed} (now {seed})"); }
+        if (saved.Settings is not null && saved.Settings != settings) { differences.Add($"{saved.Settings} (now {settings})"); }
+        return differences;
+    }
+
+    static InvalidOperationException CannotResume(string path, List<string> differences) =>
+        new($"Cannot resume '{path}': it was trained with {string.Join(", ", differences)}. Resume with the same settings, or train into another folder.");
+
+    /// <summary>
     /// Refuses a resume whose settings differ from the checkpoint's, naming each. With <paramref name="changedData"/> the
     /// number of training images may differ too (files added or removed): the run goes on with the new set's order.
     /// </summary>
@@ -188,15 +225,9 @@ public static class ClassifierTrainer
         var differences = new List<string>();
         if (saved.ArchitectureJson != requested.ArchitectureJson) { differences.Add(DescribeArchitectures(saved.ArchitectureJson, requested.ArchitectureJson)); }
         if (saved.Geometry is not null && saved.Geometry != requested.Geometry) { differences.Add($"images read as {saved.Geometry} (now {requested.Geometry})"); }
-        if (saved.BatchSize != requested.BatchSize) { differences.Add($"batch size {saved.BatchSize} (now {requested.BatchSize})"); }
-        if (saved.LearningRate != requested.LearningRate) { differences.Add($"learning rate {saved.LearningRate} (now {requested.LearningRate})"); }
-        if (saved.Seed != requested.Seed) { differences.Add($"seed {saved.Seed} (now {requested.Seed})"); }
+        differences.AddRange(OptionDifferences(saved, requested.BatchSize, requested.LearningRate, requested.Seed, requested.Settings));
         if (saved.TrainingImages != requested.TrainingImages && !changedData) { differences.Add($"{saved.TrainingImages} training images (now {requested.TrainingImages})"); }
-        if (saved.Settings is not null && saved.Settings != requested.Settings) { differences.Add($"{saved.Settings} (now {requested.Settings})"); }
         if (saved.Normalization != requested.Normalization) { differences.Add($"pixel {saved.Normalization ?? "normalisation of an older version"} (now {requested.Normalization})"); }
-        if (differences.Count > 0)
-        {
-            throw new InvalidOperationException($"Cannot resume '{path}': it was trained with {string.Join(", ", differences)}. Resume with the same settings, or train into another folder.");
-        }
+        if (differences.Count > 0) { throw CannotResume(path, differences); }
     }
 }

@@ -31,7 +31,11 @@ public sealed class RunFolder : IDisposable
     /// <summary>The lock file; a second process that opens the folder while it is held gets an error.</summary>
     public const string LockFile = "run.lock";
 
-    /// <summary>The decoded-image cache files, one per set (<c>images-training.bin</c>, <c>images-validation.bin</c>, <c>images-test.bin</c>), when the images are kept on disk.</summary>
+    /// <summary>
+    /// The decoded-image cache files, one per set (<c>images-training.bin</c>, <c>images-validation.bin</c>,
+    /// <c>images-test.bin</c>), when the images are kept on disk, and those a run replaced, kept until it goes ahead
+    /// (<c>images-training.previous.bin</c>, …: a run refused once its data is read leaves the old cache reusable).
+    /// </summary>
     public static IReadOnlyList<string> ImageCacheFiles => MlPipeline.Data.ImageCache.FileNames;
 
     /// <summary>Every file a run folder keeps; an export or another output must not overwrite any of them.</summary>

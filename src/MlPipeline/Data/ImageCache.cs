@@ -35,8 +35,26 @@ internal static class ImageCache
     /// <summary>The cache file's name for a set.</summary>
     public static string FileName(string role) => $"images-{role}.bin";
 
-    /// <summary>The names of every set's cache file.</summary>
-    public static IReadOnlyList<string> FileNames { get; } = [FileName("training"), FileName("validation"), FileName("test")];
+    /// <summary>
+    /// Where a replaced cache is kept (<c>images-training.previous.bin</c>, …) until a run goes ahead with the new one:
+    /// a run refused after decoding (a resume with another size) leaves the folder's cache reusable.
+    /// </summary>
+    public static string PreviousOf(string path) => System.IO.Path.ChangeExtension(path, ".previous.bin");
+
+    static readonly string[] Roles = ["training", "validation", "test"];
+
+    /// <summary>The names of every set's cache file and of the replaced ones kept beside them.</summary>
+    public static IReadOnlyList<string> FileNames { get; } = [.. Roles.Select(FileName), .. Roles.Select(r => PreviousOf(FileName(r)))];
+
+    /// <summary>Removes the replaced caches kept in <paramref name="directory"/> (see <see cref="PreviousOf"/>).</summary>
+    public static void RemovePrevious(string directory)
+    {
+        foreach (string role in Roles)
+        {
+            string previous = PreviousOf(PathOf(directory, role));
+            if (FileSystem.KindOf(previous) == FileSystem.Kind.RegularFile) { File.Delete(previous); }
+        }
+    }
 
     static string LibraryVersion { get; } =
         typeof(ImageCache).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";

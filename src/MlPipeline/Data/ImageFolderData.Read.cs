@@ -53,7 +53,8 @@ public static partial class ImageFolderData
     static FileImageStore? Reuse(string path, string role, IReadOnlyList<LabelledImage> items, List<string> relative, ImageCache.Settings settings, ImagePreprocessing preprocessing,
         byte[]?[] digests, string?[] errors, List<int> rowItems, IProgress<DataProgress>? progress, CancellationToken cancellationToken)
     {
-        if (FileSystem.KindOf(path) == FileSystem.Kind.Missing) { return null; }
+        string previous = ImageCache.PreviousOf(path);
+        if (FileSystem.KindOf(path) == FileSystem.Kind.Missing && FileSystem.KindOf(previous) == FileSystem.Kind.Missing) { return null; }
         // Every file is read and hashed (much cheaper than decoding it) to know that the cache holds these files' pixels.
         var clock = System.Diagnostics.Stopwatch.StartNew();
         string step = $"Checking the {role} images against the cache";
@@ -78,13 +79,20 @@ public static partial class ImageFolderData
         }
         string listing = ImageCache.ListingSha256(relative, [.. items.Select(i => i.Label)], digests);
         int imageSize = preprocessing.Channels * preprocessing.Height * preprocessing.Width;
-        if (ImageCache.TryOpen(path, settings, items.Count, listing, imageSize, out string? reason) is not { } cached)
+        var cached = ImageCache.TryOpen(path, settings, items.Count, listing, imageSize, out string? reason);
+        // The cache a refused run replaced (say a resume with another size) is kept beside it: it may be this one.
+        if (cached is null && ImageCache.TryOpen(previous, settings, items.Count, listing, imageSize, out _) is { } kept)
         {
-            progress?.Report(DataProgress.Note($"The decoded-image cache {path} is not used because {reason}; the {role} images are decoded again."));
+            Swap(path, previous);
+            cached = (kept.Store.MovedTo(path), kept.Description);
+        }
+        if (cached is null)
+        {
+            if (reason is not null) { progress?.Report(DataProgress.Note($"The decoded-image cache {path} is not used because {reason}; the {role} images are decoded again.")); }
             Array.Clear(digests);
             return null;
         }
-        var (store, description) = cached;
+        var (store, description) = cached.Value;
         foreach (var (item, error) in description.Failed) { errors[item] = readErrors[item] ?? error; }
         rowItems.AddRange(description.Rows);
         progress?.Report(DataProgress.Note(string.Create(System.Globalization.CultureInfo.InvariantCulture,
@@ -97,9 +105,17 @@ public static partial class ImageFolderData
         Sampled? sharedSize, long maxPixels, byte[]?[] digests, string?[] errors, List<int> rowItems, IProgress<DataProgress>? progress, CancellationToken cancellationToken)
     {
         int imageSize = preprocessing.Channels * preprocessing.Height * preprocessing.Width;
-        // A cache that is not this set's is of no use: it goes first, so that the new one has its room.
-        if (File.Exists(path)) { File.Delete(path); }
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        // The cache this one replaces is kept as the previous one (an older previous goes) when the disk has room for
+        // both, so that a run refused once its data is read (a resume with another size) has not cost the folder its
+        // cache; without that room it goes first, so that the new one has its room.
+        string previous = ImageCache.PreviousOf(path);
+        if (FileSystem.KindOf(previous) == FileSystem.Kind.RegularFile) { File.Delete(previous); }
+        if (FileSystem.KindOf(path) == FileSystem.Kind.RegularFile)
+        {
+            if (FreeSpace(Path.GetDirectoryName(Path.GetFullPath(path))!) >= ImageCache.BytesNeeded(items.Count, imageSize)) { File.Move(path, previous); }
+            else { File.Delete(path); }
+        }
         AtomicFile.RemoveLeftovers(path);
         try
         {
@@ -113,6 +129,20 @@ public static partial class ImageFolderData
         {
             throw new IOException($"Writing the decoded-image cache '{path}' failed: {e.Message} Nothing else in its folder was changed.", e);
         }
+    }
+
+    /// <summary>Exchanges two files' names.</summary>
+    static void Swap(string a, string b)
+    {
+        if (FileSystem.KindOf(a) == FileSystem.Kind.Missing)
+        {
+            File.Move(b, a);
+            return;
+        }
+        string temporary = a + ".swap";
+        File.Move(a, temporary, overwrite: true);
+        File.Move(b, a);
+        File.Move(temporary, b);
     }
 
     /// <summary>The free bytes of the disk a folder is on (replaced by tests).</summary>

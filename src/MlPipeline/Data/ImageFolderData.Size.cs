@@ -122,7 +122,10 @@ public static partial class ImageFolderData
             if (source is null) { continue; }
             needed += ImageCache.BytesNeeded(count, image);
             string path = ImageCache.PathOf(directory, role);
-            if (File.Exists(path)) { existing += new FileInfo(path).Length; }
+            foreach (string file in (string[])[path, ImageCache.PreviousOf(path)])
+            {
+                if (FileSystem.KindOf(file) == FileSystem.Kind.RegularFile) { existing += new FileInfo(file).Length; }
+            }
         }
         long free = FreeSpace(directory);
         if (free + existing < needed)

@@ -48,6 +48,9 @@ internal sealed class FileImageStore(string path, long dataOffset, Guid stamp, i
     /// <summary>The cache file.</summary>
     public string Path => path;
 
+    /// <summary>The same rows once the file was renamed to <paramref name="newPath"/> (its stamp is checked there).</summary>
+    public FileImageStore MovedTo(string newPath) => new(newPath, dataOffset, stamp, ImageSize, Count);
+
     /// <inheritdoc/>
     public override void Read(ReadOnlySpan<int> rows, Span<byte> destination)
     {
