@@ -38,11 +38,4 @@ public sealed class ModuleFactoryTests
         Assert.That(ModuleFactory.UsesChannelsLast(spec), Is.False);
         Assert.That(ModuleFactory.UsesChannelsLast(ModelSpec.Mlp()), Is.False);
     }
-
-    [Test]
-    public void NativeHeap_Trim_CanBeCalledAnyTime()
-    {
-        Assert.DoesNotThrow(NativeHeap.Trim);
-        Assert.DoesNotThrow(NativeHeap.Trim);
-    }
 }
