@@ -157,6 +157,23 @@ internal sealed class ClassifierModel : IDisposable
     }
 
     /// <summary>
+    /// The one rule for a model output that is NaN or infinite, in the live transform and in its saved chain alike: an
+    /// error, never a row of scores. It is the model or the preprocessing that is wrong (pixels scaled out of the
+    /// range the model was trained on, or a broken model), not the image, so nothing it scores can be trusted.
+    /// </summary>
+    internal static InvalidDataException NonFiniteScores(string source, string outputName, float value, string where, string inputs) =>
+        new(string.Create(CultureInfo.InvariantCulture,
+            $"Model '{source}' output '{outputName}' is {value} for {where}: the model produced non-finite scores. {inputs}; check --offset/--scale or --mean/--std."));
+
+    /// <summary>The scores of an image are not one per label: the wrong model for these labels.</summary>
+    internal static InvalidDataException WrongScoreCount(string source, string outputName, int values, int classes) =>
+        new($"Model '{source}' output '{outputName}' gave {values} values per image; expected {classes} (one per label).");
+
+    /// <summary>What the model's inputs range over, for <see cref="NonFiniteScores"/>.</summary>
+    internal static string DescribeInputs(ImagePreprocessing p) =>
+        string.Create(CultureInfo.InvariantCulture, $"With preprocessing {p.DescribeNormalization()} its inputs range from {p.InputRange().Min} to {p.InputRange().Max}");
+
+    /// <summary>
     /// Runs the model on <paramref name="count"/> input tensors stacked at the start of <paramref name="pixels"/> and
     /// writes each image's class probabilities (softmax of the scores unless the output already holds probabilities)
     /// to <paramref name="probabilities"/>, <see cref="Labels"/>.Count values per image.
@@ -185,13 +202,12 @@ internal sealed class ClassifierModel : IDisposable
             int classes = Labels.Count;
             if (values.Length != count * classes)
             {
-                throw new InvalidDataException($"Model '{Source}' output '{outputName}' gave {values.Length / Math.Max(count, 1)} values per image; expected {classes} (one per label).");
+                throw WrongScoreCount(Source, outputName, values.Length / Math.Max(count, 1), classes);
             }
             int bad = ScoreMath.IndexOfNonFinite(values);
             if (bad >= 0)
             {
-                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
-                    $"Model '{Source}' output '{outputName}' is {values[bad]} for image {(bad / classes) + 1} of a batch of {count}: the model produced non-finite scores. With preprocessing {p.DescribeNormalization()} its inputs range from {p.InputRange().Min} to {p.InputRange().Max}; check --offset/--scale or --mean/--std."));
+                throw NonFiniteScores(Source, outputName, values[bad], string.Create(CultureInfo.InvariantCulture, $"image {(bad / classes) + 1} of a batch of {count}"), DescribeInputs(p));
             }
             for (int row = 0; row < count; row++)
             {

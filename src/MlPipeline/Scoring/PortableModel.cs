@@ -64,7 +64,12 @@ internal static class PortableModel
                 : chain.Append(ml.Transforms.CustomMapping(new NoErrorFactory().GetMapping(), NoErrorFactory.Contract));
         }
         var labels = ml.Data.LoadFromEnumerable(model.Labels.Select(l => new LabelRow { Label = l }));
-        var scoring = new ScoringSettings([.. model.Labels], model.OutputIsProbabilities);
+        var scoring = new ScoringSettings([.. model.Labels], model.OutputIsProbabilities)
+        {
+            Source = model.Source,
+            OutputName = model.OutputName,
+            Inputs = ClassifierModel.DescribeInputs(model.Preprocessing),
+        };
         chain = chain
             .Append(ml.Transforms.CopyColumns(model.InputName, FixedTensorColumn))
             .Append(ml.Transforms.ApplyOnnxModel([model.OutputName], [model.InputName], ModelStream(model)))
@@ -122,8 +127,15 @@ internal static class PortableModel
     /// <summary>What image loading needs.</summary>
     internal sealed record ImageSettings(ImagePreprocessing Preprocessing, string? ImageFolder, long MaxImagePixels, bool ReducedScale);
 
-    /// <summary>What score mapping needs.</summary>
-    internal sealed record ScoringSettings(string[] Labels, bool OutputIsProbabilities);
+    /// <summary>What score mapping needs; the model's name, output and input range name it in an error (null in chains saved by earlier builds).</summary>
+    internal sealed record ScoringSettings(string[] Labels, bool OutputIsProbabilities)
+    {
+        public string? Source { get; init; }
+
+        public string? OutputName { get; init; }
+
+        public string? Inputs { get; init; }
+    }
 
     sealed class Loader(ImageSettings settings)
     {
@@ -353,13 +365,18 @@ internal static class PortableModel
         {
             var settings = Scorings.GetOrAdd(input.Config, Parse<ScoringSettings>);
             var probabilities = new float[settings.Labels.Length];
-            if (input.Error.Length > 0 || input.Raw.Length != probabilities.Length || ScoreMath.IndexOfNonFinite(input.Raw) >= 0)
+            if (input.Error.Length > 0)
             {
                 Array.Fill(probabilities, float.NaN);
                 row.Predicted = "";
             }
             else
             {
+                // The live transform's rule (ClassifierModel.Run): scores of another size or not finite are an error.
+                string source = settings.Source ?? "(saved in the ML.NET model)", output = settings.OutputName ?? RawColumn;
+                if (input.Raw.Length != probabilities.Length) { throw ClassifierModel.WrongScoreCount(source, output, input.Raw.Length, probabilities.Length); }
+                int bad = ScoreMath.IndexOfNonFinite(input.Raw);
+                if (bad >= 0) { throw ClassifierModel.NonFiniteScores(source, output, input.Raw[bad], "an image", settings.Inputs ?? "The saved chain does not record its input range"); }
                 ScoreMath.ToProbabilities(input.Raw, settings.OutputIsProbabilities, probabilities);
                 row.Predicted = settings.Labels[ScoreMath.ArgMax(probabilities)];
             }

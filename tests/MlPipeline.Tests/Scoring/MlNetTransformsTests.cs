@@ -191,6 +191,31 @@ public sealed class MlNetTransformsTests
         Assert.That(metrics.LogLoss, Is.EqualTo(expected.LogLoss).Within(1e-6));
     }
 
+    [Test]
+    public void NonFiniteModelOutput_IsTheSameErrorLiveAndAfterSaveAndLoad()
+    {
+        // Pixels times 1e36 stay finite (at most 2.55e38) but overflow the model's logits: the wrong preprocessing.
+        string csv = WriteCsv();
+        var ml = new MLContext(seed: 0);
+        var data = ml.Data.LoadFromTextFile<CsvRow>(csv, separatorChar: ',', hasHeader: true);
+        using var fitted = ml.Transforms.ScoreImageClassifier(model, nameof(CsvRow.Path), new ImageClassifierOptions { Scales = [1e36f] }, folder).Fit(data);
+        string zip = Path.Combine(dir, "pipeline.zip");
+        ml.Model.Save(fitted, data.Schema, zip);
+        var loaded = new MLContext(seed: 1).Model.Load(zip, out _);
+
+        var live = Assert.Catch(() => fitted.Transform(data).GetColumn<float[]>("Score").ToList());
+        var saved = Assert.Catch(() => loaded.Transform(data).GetColumn<float[]>("Score").ToList());
+
+        foreach (var (path, e) in new[] { ("live", live), ("saved", saved) })
+        {
+            var innermost = e!;
+            while (innermost.InnerException is { } inner && innermost is not InvalidDataException) { innermost = inner; }
+            Assert.That(innermost, Is.TypeOf<InvalidDataException>(), $"{path}: {e}");
+            Assert.That(innermost.Message, Does.StartWith($"Model '{model}' output '").And.Contain("the model produced non-finite scores")
+                .And.Contain("scale 1E+36 its inputs range from 0 to "), path);
+        }
+    }
+
     sealed class ErrorRow
     {
         public string ImageError { get; set; } = "";
