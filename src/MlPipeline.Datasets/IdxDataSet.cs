@@ -165,15 +165,11 @@ public sealed class IdxDataSet
         bool told = false;
         while (true)
         {
-            try
-            {
-                return new FileStream(FileSystem.RequireFileOrMissing(path, "The data set's lock file"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (!cancellationToken.IsCancellationRequested)
-            {
-                if (!told) { progress?.Report($"Waiting for another process that is fetching {Name} into {Path.GetDirectoryName(path)} …"); told = true; }
-                cancellationToken.WaitHandle.WaitOne(200);
-            }
+            cancellationToken.ThrowIfCancellationRequested();
+            if (ExclusiveLock.TryTake(path, "The data set's lock file") is { } taken) { return taken; }
+            if (!told) { progress?.Report($"Waiting for another process that is fetching {Name} into {Path.GetDirectoryName(path)} …"); told = true; }
+            // The holder may be another process: no event reaches this one when it lets go, so the lock is tried again.
+            cancellationToken.WaitHandle.WaitOne(200);
         }
     }
 

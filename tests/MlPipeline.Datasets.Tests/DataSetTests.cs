@@ -73,6 +73,17 @@ public sealed class DataSetTests
     }
 
     [Test]
+    public void Ensure_LockFileIsAFolder_FailsNamingItInsteadOfWaitingForever()
+    {
+        string target = Path.Combine(dir, "fashion");
+        string folder = Directory.CreateDirectory(Path.Combine(target, ".fetch.lock")).FullName;
+
+        var e = Assert.Throws<IOException>(() => IdxDataSet.FashionMnist.Ensure(new DataSetFetchOptions { Directory = target, UseSystemFolder = false, UseNpm = false }));
+
+        Assert.That(e!.Message, Is.EqualTo($"The data set's lock file '{folder}' is a folder; expected a file."));
+    }
+
+    [Test]
     [Category("Slow")]
     public void Emoji_FromNpm_WritesNineCategoryFoldersOf64x64ColourImages()
     {

@@ -88,16 +88,9 @@ internal sealed class PartialOutput
         }
         // An exclusive lock (flock, released by the OS if the process dies) before anything is read or written: a second
         // run into the same output is refused instead of interleaving with, or truncating, this one.
-        FileStream held;
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(output))!);
-        try
-        {
-            held = new FileStream(LockPath(output), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException e) when (e is not (DirectoryNotFoundException or PathTooLongException or FileNotFoundException))
-        {
-            throw new IOException($"'{output}' is in use: another mlpipeline run is writing this output ({LockPath(output)} is locked). Wait for it, or write elsewhere.", e);
-        }
+        var held = ExclusiveLock.TryTake(LockPath(output), "The lock file")
+            ?? throw new IOException($"'{output}' is in use: another mlpipeline run is writing this output ({LockPath(output)} is locked). Wait for it, or write elsewhere.");
         var partial = new PartialOutput(output, held, pause);
         bool starting = false;
         try

@@ -81,16 +81,9 @@ public sealed class RunFolder : IDisposable
         RequireUsable(path);
         bool created = !Directory.Exists(full);
         Directory.CreateDirectory(full);
-        string lockPath = MlPipeline.Internals.FileSystem.RequireFileOrMissing(System.IO.Path.Combine(full, LockFile), "The run's lock file");
-        try
-        {
-            // FileShare.None is an exclusive advisory lock (flock on Unix), released by the OS if the process dies.
-            return new RunFolder(full, new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None), created);
-        }
-        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
-        {
-            throw new IOException($"Run folder '{path}' is in use: another MlPipeline process holds its lock ({LockFile}). Wait for that run to finish, or train into another folder.", e);
-        }
+        var held = MlPipeline.Internals.ExclusiveLock.TryTake(System.IO.Path.Combine(full, LockFile), "The run's lock file")
+            ?? throw new IOException($"Run folder '{path}' is in use: another MlPipeline process holds its lock ({LockFile}). Wait for that run to finish, or train into another folder.");
+        return new RunFolder(full, held, created);
     }
 
     /// <summary>Whether the folder holds a checkpoint.</summary>
