@@ -61,6 +61,8 @@ public sealed class TrainRunSafetyTests
     [TestCase("--resize", "crop", "images read as gray")]
     [TestCase("--model", "mlp", "model 'cnn' on 1x28x28 inputs (now model 'mlp' on 1x28x28 inputs)")]
     [TestCase("--size", "20x20", "model 'cnn' on 1x28x28 inputs (now model 'cnn' on 1x20x20 inputs)")]
+    [TestCase("--label-smoothing", "0.1", "it was trained with label smoothing 0 (now 0.1). Resume with")]
+    [TestCase("--lr-schedule", "cosine", "it was trained with learning-rate schedule constant (now cosine). Resume with")]
     public async Task TrainResume_OtherPreprocessingOrModel_ExitsOneNamingItAndKeepsTheRun(string option, string value, string expected)
     {
         string run = F("run");

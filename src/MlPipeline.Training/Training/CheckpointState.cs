@@ -19,6 +19,9 @@ internal sealed record CheckpointState(
     /// <summary>The run's other training settings (augmentation, schedule, weight decay, label smoothing, class weights, early stopping) in words, compared on resume.</summary>
     public string? Settings { get; init; }
 
+    /// <summary>The same settings as a structure, compared field by field on resume (null in checkpoints of earlier versions, which compare <see cref="Settings"/>).</summary>
+    public ResumeSettings? RunSettings { get; init; }
+
     /// <summary>How images are read (colour mode, resizing, layout, background, EXIF orientation) in words, compared on resume (null in checkpoints of earlier versions).</summary>
     public string? Geometry { get; init; }
 

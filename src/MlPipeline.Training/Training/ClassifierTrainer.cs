@@ -184,7 +184,7 @@ public static class ClassifierTrainer
     /// <summary>
     /// Refuses, before any data is read, a run the folder cannot take: a resume without a checkpoint, a new run into a
     /// folder that holds one (<see cref="RunFolder.RequireResumable"/>), and a resume whose batch size, learning rate,
-    /// seed or other training options (<see cref="TrainingPlan.DescribeSettings"/>) differ from the checkpoint's. What
+    /// seed or other training options (<see cref="ResumeSettings"/>) differ from the checkpoint's. What
     /// depends on the data (the model's layers, image size and colour, normalisation, the files) is checked by
     /// <see cref="Train(TrainingData, TrainingOptions, RunFolder, IProgress{TrainingProgress}?, CancellationToken)"/>
     /// once the data is read. Training checks all of this itself; call this first so that a mistyped resume costs no decoding.
@@ -198,18 +198,20 @@ public static class ClassifierTrainer
         folder.RequireResumable(options.Resume);
         if (!options.Resume) { return; }
         string path = folder[RunFolder.CheckpointFile];
-        var differences = OptionDifferences(Checkpoint.ReadState(path), options.BatchSize, options.LearningRate, options.Seed, TrainingPlan.DescribeSettings(options));
+        var differences = OptionDifferences(Checkpoint.ReadState(path), options.BatchSize, options.LearningRate, options.Seed, ResumeSettings.Of(options), TrainingPlan.DescribeSettings(options));
         if (differences.Count > 0) { throw CannotResume(path, differences); }
     }
 
     /// <summary>The differences in what the options alone set: batch size, learning rate, seed and the other settings.</summary>
-    static List<string> OptionDifferences(CheckpointState saved, int batchSize, double learningRate, int seed, string? settings)
+    static List<string> OptionDifferences(CheckpointState saved, int batchSize, double learningRate, int seed, ResumeSettings? runSettings, string? settings)
     {
         var differences = new List<string>();
         if (saved.BatchSize != batchSize) { differences.Add($"batch size {saved.BatchSize} (now {batchSize})"); }
         if (saved.LearningRate != learningRate) { differences.Add($"learning rate {saved.LearningRate} (now {learningRate})"); }
         if (saved.Seed != seed) { differences.Add($"seed {saved.Seed} (now {seed})"); }
-        if (saved.Settings is not null && saved.Settings != settings) { differences.Add($"{saved.Settings} (now {settings})"); }
+        if (saved.RunSettings is { } structured && runSettings is not null) { differences.AddRange(structured.Differences(runSettings)); }
+        // A checkpoint of an earlier version has the settings in words only.
+        else if (saved.Settings is not null && saved.Settings != settings) { differences.Add($"{saved.Settings} (now {settings})"); }
         return differences;
     }
 
@@ -225,7 +227,7 @@ public static class ClassifierTrainer
         var differences = new List<string>();
         if (saved.ArchitectureJson != requested.ArchitectureJson) { differences.Add(DescribeArchitectures(saved.ArchitectureJson, requested.ArchitectureJson)); }
         if (saved.Geometry is not null && saved.Geometry != requested.Geometry) { differences.Add($"images read as {saved.Geometry} (now {requested.Geometry})"); }
-        differences.AddRange(OptionDifferences(saved, requested.BatchSize, requested.LearningRate, requested.Seed, requested.Settings));
+        differences.AddRange(OptionDifferences(saved, requested.BatchSize, requested.LearningRate, requested.Seed, requested.RunSettings, requested.Settings));
         if (saved.TrainingImages != requested.TrainingImages && !changedData) { differences.Add($"{saved.TrainingImages} training images (now {requested.TrainingImages})"); }
         if (saved.Normalization != requested.Normalization) { differences.Add($"pixel {saved.Normalization ?? "normalisation of an older version"} (now {requested.Normalization})"); }
         if (differences.Count > 0) { throw CannotResume(path, differences); }

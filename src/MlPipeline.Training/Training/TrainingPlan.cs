@@ -102,6 +102,7 @@ internal sealed record TrainingPlan(ImageSet Train, ImageSet Validation, ImageSe
         new(JsonSerializer.Serialize(Spec, Json.Options), options.BatchSize, options.LearningRate, options.Seed, Train.Count, Preprocessing.DescribeNormalization(), 0, 0, 0, 0, 0, 0, [])
         {
             Settings = DescribeSettings(options),
+            RunSettings = ResumeSettings.Of(options),
             Geometry = $"{Preprocessing.ColorMode.ToString().ToLowerInvariant()}, {Preprocessing.DescribeGeometry()}",
         };
 
