@@ -162,15 +162,13 @@ public static class EvaluationPlots
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(historyPath);
         RequireSize(width, height);
-        if (Directory.Exists(historyPath)) { historyPath = Path.Combine(historyPath, "history.json"); }
-        if (!File.Exists(historyPath)) { throw new FileNotFoundException($"Training history '{historyPath}' does not exist.", historyPath); }
-        var epochs = ReadHistory(historyPath);
+        var epochs = TrainingHistory.Read(historyPath);
         var model = new PlotModel { Title = "Training curves", Background = OxyColors.White };
         model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightMiddle, LegendPlacement = LegendPlacement.Inside });
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "epoch", MinimumMajorStep = 1, MinimumMinorStep = 1 });
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "loss", Key = "loss", Minimum = 0 });
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Right, Title = "accuracy", Key = "accuracy", StringFormat = "P1" });
-        void Line(string title, string axis, OxyColor color, LineStyle style, Func<HistoryRow, double> value)
+        void Line(string title, string axis, OxyColor color, LineStyle style, Func<EpochMetrics, double> value)
         {
             bool train = style == LineStyle.Dash;
             var series = new LineSeries { Title = title, YAxisKey = axis, Color = color, LineStyle = style, MarkerType = train ? MarkerType.Square : MarkerType.Circle, MarkerSize = 3, MarkerFill = train ? OxyColors.White : color, MarkerStroke = color };
@@ -201,23 +199,6 @@ public static class EvaluationPlots
             });
         }
         return Render(model, width, height);
-    }
-
-    sealed record HistoryRow(int Epoch, double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy, double LearningRate = 0, bool Best = false);
-
-    static List<HistoryRow> ReadHistory(string path)
-    {
-        try
-        {
-            var rows = JsonSerializer.Deserialize<List<HistoryRow>>(FileSystem.ReadAllText(path, "Training history"), new JsonSerializerOptions(JsonSerializerDefaults.Web));
-            if (rows is null || rows.Count == 0) { throw new InvalidDataException($"Training history '{path}' holds no epochs; expected a JSON array of epochs."); }
-            if (rows.Any(r => r.Epoch < 1)) { throw new InvalidDataException($"Training history '{path}' has an entry without a positive 'epoch'; expected objects with epoch, trainLoss, trainAccuracy, testLoss, testAccuracy."); }
-            return rows;
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"Training history '{path}' is not valid JSON of the expected shape (an array of epochs): {e.Message}", e);
-        }
     }
 
     static void CheckGrid(int count, int columns, int cellSize)

@@ -1,3 +1,5 @@
+using MlPipeline.Evaluation;
+
 namespace MlPipeline.Training;
 
 /// <summary>Where a run stands, stored at the head of its checkpoint: enough to continue bit-for-bit.</summary>

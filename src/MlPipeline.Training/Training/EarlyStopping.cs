@@ -1,3 +1,5 @@
+using MlPipeline.Evaluation;
+
 namespace MlPipeline.Training;
 
 /// <summary>What early stopping watches after every epoch, on the validation set.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using MlPipeline.Evaluation;
 using MlPipeline.Training.Internals;
 using MlPipeline.Training.Models;
 using MlPipeline.Training.Native;
@@ -173,7 +174,7 @@ internal sealed class EpochLoop : IDisposable
             { LearningRate = rate, BestEpoch = bestEpoch, StoppingEarly = stop });
             if (stop) { return new LoopResult(history, true, bestEpoch); }
         }
-        Json.Write(folder[RunFolder.HistoryFile], history);
+        TrainingHistory.Write(folder[RunFolder.HistoryFile], history);
         int? finalBest = stopping?.Decide(history).BestEpoch;
         return new LoopResult(history, true, finalBest);
     }
@@ -181,7 +182,7 @@ internal sealed class EpochLoop : IDisposable
     void Save(CheckpointState state)
     {
         Checkpoint.Save(folder[RunFolder.CheckpointFile], state, model, optimizer);
-        Json.Write(folder[RunFolder.HistoryFile], state.History);
+        TrainingHistory.Write(folder[RunFolder.HistoryFile], state.History);
     }
 
     /// <summary>One optimisation step on the images at <paramref name="batch"/>; returns the mean loss and how many it got right. A non-finite loss takes no step.</summary>

@@ -14,7 +14,7 @@ public sealed class RunFolder : IDisposable
     public const string BestCheckpointFile = "best.bin";
 
     /// <summary>One entry per finished epoch.</summary>
-    public const string HistoryFile = "history.json";
+    public const string HistoryFile = MlPipeline.Evaluation.TrainingHistory.FileName;
 
     /// <summary>The finished model's description (architecture, preprocessing, labels); present only when the run finished.</summary>
     public const string ModelFile = "model.json";

@@ -1,3 +1,5 @@
+using MlPipeline.Evaluation;
+
 namespace MlPipeline.Training;
 
 /// <summary>A progress report: after every step, and once more when an epoch finishes (then <see cref="CompletedEpoch"/> is set).</summary>

@@ -111,6 +111,7 @@ public sealed class ClassifierTrainerTests
         Assert.That(metrics.PerClass.Select(c => c.Support), Is.EqualTo(Enumerable.Range(0, 10).Select(d => data.Test.Labels.ToArray().Count(l => l == d))));
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(result.RunDirectory, ClassifierTrainer.MetricsFileName)));
         Assert.That(json.RootElement.GetProperty("microAccuracy").GetDouble(), Is.EqualTo(metrics.MicroAccuracy));
+        Assert.That(MlPipeline.Evaluation.TrainingHistory.Read(result.RunDirectory), Is.EqualTo(result.History), "history.json reads back as the run's epochs, every figure exact");
     }
 
     [Test]

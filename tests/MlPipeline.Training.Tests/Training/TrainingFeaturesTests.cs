@@ -1,4 +1,5 @@
 using MlPipeline.Data;
+using MlPipeline.Evaluation;
 using MlPipeline.Scoring;
 using TorchSharp;
 

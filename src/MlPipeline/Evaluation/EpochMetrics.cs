@@ -1,4 +1,4 @@
-namespace MlPipeline.Training;
+namespace MlPipeline.Evaluation;
 
 /// <summary>The figures of one finished epoch, as stored in <c>history.json</c>.</summary>
 /// <param name="Epoch">1-based epoch number.</param>
