@@ -67,9 +67,14 @@ internal sealed class FeatureCache : IDisposable
     /// <summary>Bytes one record takes in the file: what each image (or copy) not yet cached adds to it.</summary>
     public int RecordSize => KeySize + FeatureBytes + ChecksumSize;
 
-    /// <summary>Opens (or creates) the cache file; anything at the path but a regular file, or a file that is not a cache at all, is an error naming it.</summary>
+    /// <summary>
+    /// Opens (or creates) the cache file; anything at the path but a regular file, or a file that is not a cache at all,
+    /// is an error naming it. A symbolic link there was not made by MlPipeline: it is replaced by a new cache and what it
+    /// points at (which may be an input) is never written.
+    /// </summary>
     public static FeatureCache Open(string path, int featureSize)
     {
+        if (new FileInfo(path).LinkTarget is not null) { File.Delete(path); }
         var file = File.OpenHandle(MlPipeline.Internals.FileSystem.RequireFileOrMissing(path, "The feature cache"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
         try
         {

@@ -39,6 +39,23 @@ public sealed class FeatureCacheTests
     // The file: "MLPFEAT2", the feature size, then records of a 32-byte key, the features and a 16-byte checksum.
     static long RecordOffset(int i) => 12 + (i * (32 + (Size * 4) + 16));
 
+    [TestCase(new byte[0])]
+    [TestCase(new byte[] { 0x89, 0x50, 0x4E, 0x47 })]
+    public void Open_SymbolicLinkToAnotherFile_IsReplacedAndItsTargetNeverWritten(byte[] content)
+    {
+        // A link into the training data (an empty file would otherwise pass for a new cache and be appended to).
+        string target = Path.Combine(dir, "image.png");
+        File.WriteAllBytes(target, content);
+        File.CreateSymbolicLink(path, target);
+
+        Write(3);
+
+        Assert.That(File.ReadAllBytes(target), Is.EqualTo(content));
+        Assert.That(new FileInfo(path).LinkTarget, Is.Null, "a regular file now");
+        using var again = FeatureCache.Open(path, Size);
+        Assert.That(again.Count, Is.EqualTo(3));
+    }
+
     [Test]
     public void Read_RecordsAddedInSeveralBatches_GiveBackExactlyTheirFeatures()
     {
