@@ -9,7 +9,7 @@ namespace MlPipeline.Data;
 /// <summary>
 /// The decoded-image cache file: one set's decoded pixels as uint8 rows, written once and read a few rows at a time,
 /// so that training holds a batch of images in memory, not the set. Layout: a 4,096-byte header (<c>MLPIMGC1</c>, a
-/// random stamp, where the description is), the rows from byte 4,096, then the description (UTF-8 JSON: format, the
+/// random stamp, where the description is, the description's SHA-256), the rows from byte 4,096, then the description (UTF-8 JSON: format, the
 /// version that wrote it, the settings that made the pixels, a SHA-256 of the listing and of every file's content, which
 /// file became which row and why the others failed, and a SHA-256 of the rows). The file is written under a temporary
 /// name and renamed into place when complete, so a kill leaves the old file or none. A file is reused only when its
@@ -23,8 +23,11 @@ internal static class ImageCache
     /// <summary>Where the rows start.</summary>
     public const int DataOffset = 4096;
 
-    /// <summary>The description's format; another number is rebuilt.</summary>
-    const int Format = 1;
+    /// <summary>The description's format; another number is rebuilt (2: the header holds the description's SHA-256).</summary>
+    const int Format = 2;
+
+    /// <summary>Header bytes in use: the magic, the stamp, where the description is and its length, and its SHA-256.</summary>
+    const int HeaderBytes = 8 + 16 + 8 + 8 + 32;
 
     /// <summary>The most bytes a cache of <paramref name="count"/> images of <paramref name="imageSize"/> bytes takes: the header, the rows, and the description (up to 64 bytes an image and 1 MB).</summary>
     public static long BytesNeeded(int count, long imageSize) => DataOffset + (imageSize * count) + (64L * count) + (1 << 20);
@@ -96,7 +99,7 @@ internal static class ImageCache
         if (FileSystem.KindOf(path) != FileSystem.Kind.RegularFile) { throw new IOException($"The decoded-image cache '{path}' is {FileSystem.Describe(FileSystem.KindOf(path))}; expected a regular file (or none). Move it away."); }
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         long length = RandomAccess.GetLength(handle);
-        Span<byte> header = stackalloc byte[Magic.Length + 16 + 16];
+        Span<byte> header = stackalloc byte[HeaderBytes];
         if (length < DataOffset || RandomAccess.Read(handle, header, 0) != header.Length || !header[..Magic.Length].SequenceEqual(Magic))
         {
             reason = "it is not a decoded-image cache of this version (or it is cut short)";
@@ -123,11 +126,13 @@ internal static class ImageCache
         }
         if (d is null || d.Rows is null || d.Failed is null || d.Settings is null) { reason = "its description is damaged"; return null; }
         if (d.Format != Format || d.Version != LibraryVersion) { reason = $"it was written by MlPipeline {d.Version} (format {d.Format}), not {LibraryVersion} (format {Format})"; return null; }
+        // The description says which file became which row: an edit there (two rows swapped) would pair pixels with the wrong files.
+        if (!SHA256.HashData(json).AsSpan().SequenceEqual(header.Slice(Magic.Length + 32, 32))) { reason = "its description does not match its checksum (the file was changed or damaged)"; return null; }
         if (d.Settings != settings) { reason = $"it holds images read with other settings ({Differences(d.Settings, settings)})"; return null; }
         if (d.Items != items || d.ListingSha256 != listing) { reason = $"the files changed since it was written ({d.Items} files then, {items} now, or other names, labels or contents)"; return null; }
         if (d.Rows.Any(r => (uint)r >= (uint)items) || at != DataOffset + (long)d.Rows.Length * imageSize) { reason = "its rows do not match its description (it is damaged)"; return null; }
         if (RowsSha256(handle, at - DataOffset) != d.RowsSha256) { reason = "its rows do not match their checksum (the file was changed or damaged)"; return null; }
-        return (new FileImageStore(path, DataOffset, stamp, imageSize, d.Rows.Length), d);
+        return (new FileImageStore(path, DataOffset, stamp, FileSystem.IdOf(handle), imageSize, d.Rows.Length), d);
     }
 
     static string Differences(Settings a, Settings b)
@@ -192,15 +197,19 @@ internal static class ImageCache
             byte[] json = JsonSerializer.SerializeToUtf8Bytes(description);
             long at = file.Stream.Position;
             file.Stream.Write(json);
-            var header = new byte[Magic.Length + 32];
+            var header = new byte[HeaderBytes];
             Magic.CopyTo(header);
             stamp.TryWriteBytes(header.AsSpan(Magic.Length));
             BitConverter.TryWriteBytes(header.AsSpan(Magic.Length + 16), at);
             BitConverter.TryWriteBytes(header.AsSpan(Magic.Length + 24), (long)json.Length);
+            SHA256.HashData(json).CopyTo(header.AsSpan(Magic.Length + 32));
             file.Stream.Position = 0;
             file.Stream.Write(header);
+            file.Stream.Flush();
+            // The file's identity, kept by the rename: each read checks that the path still names this file.
+            var id = FileSystem.IdOf(file.Stream.SafeFileHandle);
             file.Commit();
-            return new FileImageStore(Path, DataOffset, stamp, imageSize, Rows);
+            return new FileImageStore(Path, DataOffset, stamp, id, imageSize, Rows);
         }
 
         public void Dispose()

@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using MlPipeline.Internals;
 
 namespace MlPipeline.Data;
 
@@ -43,13 +44,13 @@ internal sealed class MemoryImageStore(byte[] pixels, int imageSize, int count) 
 /// holds only what a call asks for (a memory map would count the pages read in the process's resident memory), and a
 /// file replaced, cut or removed while it is used is an error naming it, never other pixels.
 /// </summary>
-internal sealed class FileImageStore(string path, long dataOffset, Guid stamp, int imageSize, int count) : ImageStore(imageSize, count)
+internal sealed class FileImageStore(string path, long dataOffset, Guid stamp, FileSystem.FileId? id, int imageSize, int count) : ImageStore(imageSize, count)
 {
     /// <summary>The cache file.</summary>
     public string Path => path;
 
     /// <summary>The same rows once the file was renamed to <paramref name="newPath"/> (its stamp is checked there).</summary>
-    public FileImageStore MovedTo(string newPath) => new(newPath, dataOffset, stamp, ImageSize, Count);
+    public FileImageStore MovedTo(string newPath) => new(newPath, dataOffset, stamp, id, ImageSize, Count);
 
     /// <inheritdoc/>
     public override void Read(ReadOnlySpan<int> rows, Span<byte> destination)
@@ -80,7 +81,9 @@ internal sealed class FileImageStore(string path, long dataOffset, Guid stamp, i
         try
         {
             long expected = dataOffset + (long)Count * ImageSize;
-            if (!ImageCache.HasStamp(handle, stamp) || RandomAccess.GetLength(handle) < expected)
+            // The stamp and length catch another cache or a cut one; the identity (device and inode) a copy of this one
+            // put in its place, whose header is the same.
+            if (!ImageCache.HasStamp(handle, stamp) || RandomAccess.GetLength(handle) < expected || (id is not null && FileSystem.IdOf(handle) != id))
             {
                 throw new IOException($"The decoded-image cache '{path}' was replaced or cut while in use (expected the file written at the start of this run, {expected:N0} bytes or more); run the command again to rebuild it.");
             }

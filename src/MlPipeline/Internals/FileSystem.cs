@@ -111,6 +111,15 @@ internal static partial class FileSystem
         return new FileId(BitConverter.ToInt64(status[DeviceOffset..]), BitConverter.ToInt64(status[InodeOffset..]));
     }
 
+    /// <summary>The identity of the open file <paramref name="handle"/>; null on Windows or when it cannot be read.</summary>
+    public static FileId? IdOf(SafeHandle handle)
+    {
+        if (OperatingSystem.IsWindows()) { return null; }
+        Span<byte> status = stackalloc byte[256];
+        if (FStat(handle, status) != 0) { return null; }
+        return new FileId(BitConverter.ToInt64(status[DeviceOffset..]), BitConverter.ToInt64(status[InodeOffset..]));
+    }
+
     /// <summary>Throws unless <paramref name="path"/> is missing or a regular file: what a file the program creates or appends to may be (a FIFO would block the open for ever).</summary>
     public static string RequireFileOrMissing(string path, string what)
     {
@@ -178,4 +187,7 @@ internal static partial class FileSystem
 
     [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_Stat", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Stat(string path, Span<byte> status);
+
+    [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_FStat")]
+    private static partial int FStat(SafeHandle fd, Span<byte> status);
 }

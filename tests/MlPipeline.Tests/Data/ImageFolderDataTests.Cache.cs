@@ -95,6 +95,8 @@ public sealed partial class ImageFolderDataTests
         yield return new TestCaseData((Action<string>)(p => File.WriteAllBytes(p, [.. Encoding.ASCII.GetBytes("MLPIMGC0"), .. File.ReadAllBytes(p)[8..]])), "it is not a decoded-image cache of this version").SetName("Load_CacheOfAnotherFormat_IsRebuilt");
         yield return new TestCaseData((Action<string>)(p => Replace(p, "\"Version\":\"", "\"Version\":\"9")), "it was written by MlPipeline 9").SetName("Load_CacheWrittenByAnotherVersion_IsRebuilt");
         yield return new TestCaseData((Action<string>)(p => Replace(p, "\"Failed\":{", "\"Failed\":[")), "its description is damaged").SetName("Load_CacheWithADamagedDescription_IsRebuilt");
+        // Two rows swapped in the description: the pixels and their checksum are intact, but would go to the wrong files.
+        yield return new TestCaseData((Action<string>)(p => Replace(p, "\"Rows\":[0,1,", "\"Rows\":[1,0,")), "its description does not match its checksum").SetName("Load_CacheWithRowsSwappedInItsDescription_IsRebuilt");
     }
 
     static void Flip(string path, long at)
@@ -172,6 +174,13 @@ public sealed partial class ImageFolderDataTests
         string cache = data.Train.CacheFile!;
         var buffer = new byte[data.Train.ImageSize];
         data.Train.CopyImages([0], buffer);
+
+        // A byte-for-byte copy moved into its place (the same stamp and length, another file).
+        string copy = cache + ".copy";
+        File.Copy(cache, copy);
+        File.Move(copy, cache, overwrite: true);
+        var copied = Assert.Throws<IOException>(() => data.Train.CopyImages([0], buffer));
+        Assert.That(copied!.Message, Does.Contain(cache).And.Contain("was replaced or cut while in use"));
 
         // Another load writes a new file (another stamp) in its place.
         File.Delete(cache);
