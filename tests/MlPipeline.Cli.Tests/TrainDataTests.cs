@@ -141,7 +141,7 @@ public sealed class TrainDataTests
     }
 
     [Test]
-    public async Task Train_ResumeRefusedForAnotherSize_KeepsTheCacheTheRightResumeReuses()
+    public async Task Train_ResumesRefusedForOtherSizes_KeepTheCacheTheRightResumeReuses()
     {
         string data = TwoClasses("data", 6), run = Path.Combine(dir, "run");
         string[] common = ["train", "--data", data, "--val-split", "0.5", "--batch-size", "4", "--threads", "1", "--out", run];
@@ -151,9 +151,13 @@ public sealed class TrainDataTests
         byte[] before = File.ReadAllBytes(cache);
 
         // The size is known only once the images are read: this resume decodes into a new cache, then is refused.
-        (exit, _, error) = await CliRunner.Run([.. common, "--size", "32x32", "--epochs", "2", "--resume"]);
-        Assert.That(exit, Is.EqualTo(1), error);
-        Assert.That(error, Does.Contain("images read as"));
+        // Twice: the second refused run must not put the first one's cache in the kept slot.
+        foreach (string size in new[] { "32x32", "24x24" })
+        {
+            (exit, _, error) = await CliRunner.Run([.. common, "--size", size, "--epochs", "2", "--resume"]);
+            Assert.That(exit, Is.EqualTo(1), error);
+            Assert.That(error, Does.Contain("images read as"));
+        }
 
         // The refused run's cache did not cost the first run's: the resume it should have been reuses it.
         (exit, _, error) = await CliRunner.Run([.. common, "--size", "28x28", "--epochs", "2", "--resume"]);
