@@ -49,7 +49,8 @@ internal static class OutputPaths
         if (kind == FileSystem.Kind.Missing) { return folder; }
         if (kind != FileSystem.Kind.Directory) { throw new IOException($"{what} '{folder}' is {FileSystem.Describe(kind)}; expected a folder."); }
         if (File.Exists(Path.Combine(folder, marker))) { return folder; }
-        string? first = Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Where(n => !welcome.Contains(n, StringComparer.Ordinal)).Order(StringComparer.Ordinal).FirstOrDefault();
+        // The marker again: another run may create it between the check above and this listing (it then holds the lock).
+        string? first = Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Where(n => n != marker && !welcome.Contains(n, StringComparer.Ordinal)).Order(StringComparer.Ordinal).FirstOrDefault();
         if (first is null) { return folder; }
         throw new IOException($"{what} '{folder}' already holds files that MlPipeline did not write there (for example '{first}'); {writes}. Choose a new or empty folder.");
     }
