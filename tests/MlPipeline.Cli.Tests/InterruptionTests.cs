@@ -74,11 +74,12 @@ public sealed class InterruptionTests
     [Test]
     public void Score_Sigterm_LeavesNoPartialPredictions()
     {
-        string input = Digits.WritePngFolder(Path.Combine(dir, "digits"), 10_000);
+        string input = Digits.WritePngFolder(Path.Combine(dir, "digits"), 300);
         string output = Path.Combine(dir, "out", "predictions.csv");
 
-        using var cli = new CliProcess("score", "--input", input, "--recursive", "--output", output, "--batch-size", "1", "--threads", "1");
-        Assert.That(cli.WaitFor("Scoring 10000 images", TimeSpan.FromSeconds(60)), Is.True, cli.Error);
+        // Paused once the first image is scored, so the signal always comes mid-run.
+        using var cli = CliProcess.PausedAt("score.first-result", "score", "--input", input, "--recursive", "--output", output, "--batch-size", "1", "--threads", "1");
+        Assert.That(cli.WaitFor("paused at score.first-result", TimeSpan.FromSeconds(60)), Is.True, cli.Error);
         cli.Signal("TERM");
 
         Assert.That(cli.Exit(TimeSpan.FromSeconds(30)), Is.EqualTo(130), cli.Error);
@@ -94,9 +95,9 @@ public sealed class InterruptionTests
         Assert.That(trained, Is.EqualTo(0), error);
         string onnx = Path.Combine(dir, "model", "m.onnx");
 
-        using var cli = new CliProcess("export", "--run", run, "--out", onnx, "--verify", "--verify-images", "10000");
-        // The file is written (and announced) before verification starts.
-        Assert.That(cli.WaitFor("Wrote ", TimeSpan.FromSeconds(60)), Is.True, cli.Error);
+        // Paused once the file is written (and announced), before verification starts.
+        using var cli = CliProcess.PausedAt("export.written", "export", "--run", run, "--out", onnx, "--verify", "--verify-images", "300");
+        Assert.That(cli.WaitFor("paused at export.written", TimeSpan.FromSeconds(60)), Is.True, cli.Error);
         cli.Signal("TERM");
 
         Assert.That(cli.Exit(TimeSpan.FromSeconds(60)), Is.EqualTo(130), cli.Output + cli.Error);

@@ -72,6 +72,7 @@ internal static class ExportCommand
     {
         OnnxExporter.Export(model, path, new OnnxExportOptions { Opset = opset });
         console.Out.WriteLine($"Wrote {Path.GetFullPath(path)} (opset {opset}, {new FileInfo(path).Length / 1024.0:F0} KiB).");
+        console.Pause("export.written", cancellationToken);
         if (images is null) { return true; }
         var result = OnnxVerifier.Verify(model, path, images, count, cancellationToken: cancellationToken);
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
