@@ -161,7 +161,7 @@ public static partial class ImageFolderData
     static MemoryImageStore? Decode(string source, string role, IReadOnlyList<LabelledImage> items, ImagePreprocessing preprocessing, Sampled? sharedSize, long maxPixels, ImageCache.Writer? writer,
         byte[]?[] digests, string?[] errors, List<int> rowItems, IProgress<DataProgress>? progress, CancellationToken cancellationToken)
     {
-        var preprocessor = new ImagePreprocessor(preprocessing, "pixels");
+        var preprocessor = new ImagePreprocessor(preprocessing);
         int imageSize = preprocessing.Channels * preprocessing.Height * preprocessing.Width;
         var pixels = new List<byte[]>();
         var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -36,7 +36,7 @@ internal sealed class ClassifierModel : IDisposable
         Preprocessing = ResolvePreprocessing(options, Metadata, Channels, modelHeight, modelWidth, source) with { Layout = layout };
         Labels = ResolveLabels(options, Metadata, classes, source);
         ImageSize = Channels * Preprocessing.Height * Preprocessing.Width;
-        Preprocessor = new ImagePreprocessor(Preprocessing, InputName);
+        Preprocessor = new ImagePreprocessor(Preprocessing);
         Decode = new DecodeSettings(options.MaxImagePixels, options.ReducedScaleDecoding, new PixelBudget(options.DecodedPixelBudget), options.Threads);
     }
 

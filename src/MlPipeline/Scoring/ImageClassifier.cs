@@ -232,35 +232,6 @@ public sealed class ImageClassifier : IDisposable
         return pixels;
     }
 
-    /// <summary>
-    /// The stock ML.NET pipeline for the same model: LoadImages → ResizeImages → ConvertToGrayscale → ExtractPixels →
-    /// ApplyOnnxModel (one row per model call). The reference for equality tests and the benchmark; it aborts on a bad file.
-    /// </summary>
-    internal (MLContext Context, IEstimator<ITransformer> Pipeline, string Output) StockPipeline(string imageFolder, string modelPath)
-    {
-        if (!Preprocessing.IsStock)
-        {
-            throw new NotSupportedException($"ML.NET's stock chain has one offset and scale for all channels, NCHW, no background and no resize-then-crop; this model's preprocessing is {Preprocessing.DescribeNormalization()}, {Preprocessing.DescribeGeometry()}.");
-        }
-        var ml = new MLContext(seed: 0);
-        var chain = ml.Transforms.LoadImages(ImagePreprocessor.ImageColumn, imageFolder, "path")
-            .Append(ImagePreprocessor.Chain(ml, Preprocessing, InputName))
-            .Append(ml.Transforms.ApplyOnnxModel([model.OutputName], [InputName], modelPath));
-        return (ml, chain, model.OutputName);
-    }
-
-    /// <summary>The preprocessed pixel vectors of decoded images, stacked [N, C, H, W] (for the benchmark's stage timings).</summary>
-    internal float[] Pixels(IReadOnlyList<SkiaSharp.SKBitmap> images)
-    {
-        int size = model.ImageSize;
-        float[] pixels = new float[images.Count * size];
-        Parallel.For(0, images.Count, new ParallelOptions { MaxDegreeOfParallelism = Options.Threads ?? Environment.ProcessorCount }, i => model.Preprocessor.Fill(images[i], pixels.AsSpan(i * size, size)));
-        return pixels;
-    }
-
-    /// <summary>The stock ML.NET chain's pixel vectors for decoded images (the reference the fused path is tested against).</summary>
-    internal float[] StockPixels(IReadOnlyList<MLImage> images) => model.Preprocessor.StockPixels(images);
-
     /// <summary>Releases the ONNX Runtime session.</summary>
     public void Dispose() => model.Dispose();
 

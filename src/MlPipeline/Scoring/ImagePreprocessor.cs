@@ -11,69 +11,22 @@ namespace MlPipeline.Scoring;
 /// ExtractPixels with offset and scale), bit for bit, in one fused pass per image (<see cref="Fill(SKBitmap, Span{float})"/>)
 /// that makes the same SkiaSharp calls without ML.NET's per-row costs. Scoring feeds its output to the model; training
 /// builds its tensors with it (offset 0, scale 1 gives the pixel bytes), so a file becomes the same tensor on both
-/// sides. The stock chain itself (<see cref="Chain"/>, <see cref="StockPixels"/>) stays as the reference for tests and
-/// benchmarks. ExtractPixels has one offset and scale for all channels; per-channel ones follow the same formula in
+/// sides. The stock chain itself is the tests' and benchmarks' reference (<c>MlPipeline.TestSupport.StockChain</c>), not
+/// shipped. ExtractPixels has one offset and scale for all channels; per-channel ones follow the same formula in
 /// the same float arithmetic.
 /// </summary>
 internal sealed class ImagePreprocessor
 {
-    /// <summary>The image column the chain reads and rewrites.</summary>
-    public const string ImageColumn = "image";
-
-    readonly MLContext ml = new(seed: 0);
-    readonly Lazy<ITransformer> fitted;
-    readonly string outputColumn;
     readonly int imageSize;
 
-    public ImagePreprocessor(ImagePreprocessing preprocessing, string outputColumn)
+    public ImagePreprocessor(ImagePreprocessing preprocessing)
     {
         Preprocessing = preprocessing;
-        this.outputColumn = outputColumn;
         imageSize = preprocessing.Channels * preprocessing.Height * preprocessing.Width;
-        // Fitted only when the reference is asked for: the fused path needs none of it.
-        fitted = new(() => Chain(ml, preprocessing, outputColumn).Fit(ml.Data.LoadFromEnumerable(Array.Empty<ImageRow>())));
     }
 
     /// <summary>What the chain does.</summary>
     public ImagePreprocessing Preprocessing { get; }
-
-    /// <summary>
-    /// ResizeImages → ConvertToGrayscale (gray) → ExtractPixels, from <see cref="ImageColumn"/> to <paramref name="outputColumn"/>.
-    /// For per-channel offsets and scales ExtractPixels runs with offset 0 and scale 1 and <see cref="ApplyChannels"/> must follow.
-    /// </summary>
-    public static IEstimator<ITransformer> Chain(MLContext ml, ImagePreprocessing p, string outputColumn)
-    {
-        var (offset, scale) = p.IsUniform ? (p.Offsets[0], p.Scales[0]) : (0f, 1f);
-        var kind = p.Resize switch
-        {
-            ResizeMode.Pad => ImageResizingEstimator.ResizingKind.IsoPad,
-            ResizeMode.Crop => ImageResizingEstimator.ResizingKind.IsoCrop,
-            _ => ImageResizingEstimator.ResizingKind.Fill,
-        };
-        IEstimator<ITransformer> chain = ml.Transforms.ResizeImages(ImageColumn, p.Width, p.Height, ImageColumn, kind, ImageResizingEstimator.Anchor.Center);
-        if (p.ColorMode == ColorMode.Gray) { chain = chain.Append(ml.Transforms.ConvertToGrayscale(ImageColumn, ImageColumn)); }
-        return chain.Append(ml.Transforms.ExtractPixels(
-            outputColumn, ImageColumn,
-            colorsToExtract: p.ColorMode == ColorMode.Gray ? ImagePixelExtractingEstimator.ColorBits.Red : ImagePixelExtractingEstimator.ColorBits.Rgb,
-            orderOfExtraction: p.ColorMode == ColorMode.Bgr ? ImagePixelExtractingEstimator.ColorsOrder.ABGR : ImagePixelExtractingEstimator.ColorsOrder.ARGB,
-            interleavePixelColors: false, offsetImage: offset, scaleImage: scale));
-    }
-
-    /// <summary>
-    /// Applies per-channel offsets and scales to pixel vectors [N, C, H, W] that ExtractPixels extracted with offset 0
-    /// and scale 1; does nothing when the preprocessing is uniform (ExtractPixels applied it).
-    /// </summary>
-    public static void ApplyChannels(ImagePreprocessing p, Span<float> pixels)
-    {
-        if (p.IsUniform) { return; }
-        int plane = p.Height * p.Width;
-        for (int start = 0; start < pixels.Length; start += plane)
-        {
-            int channel = start / plane % p.Channels;
-            float offset = p.Offsets[channel], scale = p.Scales[channel];
-            foreach (ref float v in pixels.Slice(start, plane)) { v = (v - offset) * scale; }
-        }
-    }
 
     /// <summary>
     /// Decodes one encoded image strictly, upright by its EXIF orientation unless the preprocessing ignores it, and
@@ -347,40 +300,4 @@ internal sealed class ImagePreprocessor
         0, 0, 0, 1, 0,
     ]);
 
-    /// <summary>
-    /// The stock ML.NET chain's output for decoded images, stacked [N, C, H, W]: the reference the fused path is tested
-    /// against, one cursor over the images.
-    /// </summary>
-    internal float[] StockPixels(IReadOnlyList<MLImage> images)
-    {
-        float[] batch = new float[images.Count * imageSize];
-        var view = fitted.Value.Transform(ml.Data.LoadFromEnumerable(images.Select(i => new ImageRow { Image = i })));
-        var column = view.Schema[outputColumn];
-        using var cursor = view.GetRowCursor([column]);
-        var getter = cursor.GetGetter<VBuffer<float>>(column);
-        VBuffer<float> buffer = default;
-        int row = 0;
-        while (cursor.MoveNext())
-        {
-            getter(ref buffer);
-            if (buffer.Length != imageSize)
-            {
-                throw new InvalidOperationException($"ExtractPixels produced {buffer.Length} values; expected {imageSize} ({Preprocessing.Channels}x{Preprocessing.Height}x{Preprocessing.Width}).");
-            }
-            var pixels = batch.AsSpan(row * imageSize, imageSize);
-            buffer.CopyTo(pixels);
-            ApplyChannels(Preprocessing, pixels);
-            row++;
-        }
-        return batch;
-    }
-
-    sealed class ImageRow
-    {
-        // ML.NET maps MLImage only through this attribute, which wants a positive size; the declared size is not
-        // checked against the pixels, and ResizeImages takes any size, so the images keep their own.
-        [ImageType(1, 1)]
-        [ColumnName(ImageColumn)]
-        public MLImage? Image { get; set; }
-    }
 }

@@ -100,7 +100,7 @@ public sealed class ImageTensorTransformer : ITransformer
 
     sealed class Mapper(Settings settings) : BatchMapper
     {
-        readonly ImagePreprocessor preprocessor = new(settings.Preprocessing, settings.OutputColumn);
+        readonly ImagePreprocessor preprocessor = new(settings.Preprocessing);
         readonly DecodeSettings decode = new(settings.MaxImagePixels, settings.ReducedScaleDecoding, new PixelBudget(DecodeSettings.DefaultBudget), settings.Threads);
 
         public override IReadOnlyList<DataViewSchema.DetachedColumn> AddedColumns { get; } = settings.Columns();

@@ -139,7 +139,7 @@ internal static class PortableModel
 
     sealed class Loader(ImageSettings settings)
     {
-        public ImagePreprocessor Preprocessor { get; } = new(settings.Preprocessing.Validate(), TensorColumn);
+        public ImagePreprocessor Preprocessor { get; } = new(settings.Preprocessing.Validate());
 
         public ImageSource Source { get; } = ImageSource.ForValues(settings.ImageFolder);
 

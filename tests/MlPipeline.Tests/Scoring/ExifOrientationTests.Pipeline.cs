@@ -82,7 +82,7 @@ public sealed partial class ExifOrientationTests
         float[] before = fitted.Transform(rows).GetColumn<float[]>("t").Single();
         float[] after = new MLContext(seed: 1).Model.Load(zip, out _).Transform(rows).GetColumn<float[]>("t").Single();
         float[] uprightTensor = new float[3 * 24 * 16];
-        new ImagePreprocessor(preprocessing, "t").Fill(ExifJpeg.Encode(upright), long.MaxValue, uprightTensor);
+        new ImagePreprocessor(preprocessing).Fill(ExifJpeg.Encode(upright), long.MaxValue, uprightTensor);
 
         Assert.That(after, Is.EqualTo(before));
         Assert.That(Levels(after, uprightTensor, preprocessing), ignore ? Is.GreaterThan(100) : Is.LessThanOrEqualTo(JpegNoise));

@@ -81,7 +81,8 @@ public sealed class FusedPreprocessingTests
     [TestCaseSource(nameof(Preprocessings))]
     public void Fill_EveryImage_EqualsTheStockChainBitForBit(ImagePreprocessing preprocessing)
     {
-        var preprocessor = new ImagePreprocessor(preprocessing, "pixels");
+        var preprocessor = new ImagePreprocessor(preprocessing);
+        var reference = new StockChain(preprocessing);
         int size = preprocessing.Channels * preprocessing.Height * preprocessing.Width;
 
         foreach (var (name, bytes) in Images())
@@ -89,7 +90,7 @@ public sealed class FusedPreprocessingTests
             float[] fused = new float[size];
             preprocessor.Fill(bytes, long.MaxValue, fused);
             using var image = ImageDecoder.Decode(bytes, long.MaxValue);
-            float[] stock = preprocessor.StockPixels([image]);
+            float[] stock = reference.Pixels([image]);
 
             Assert.That(fused, Is.EqualTo(stock), name);
         }
@@ -98,7 +99,7 @@ public sealed class FusedPreprocessingTests
     [Test]
     public void Fill_BadBytes_IsInvalidDataNamingTheReason()
     {
-        var preprocessor = new ImagePreprocessor(ImagePreprocessing.UnitRange(4, 4, ColorMode.Gray), "pixels");
+        var preprocessor = new ImagePreprocessor(ImagePreprocessing.UnitRange(4, 4, ColorMode.Gray));
 
         var e = Assert.Throws<InvalidDataException>(() => preprocessor.Fill([1, 2, 3], long.MaxValue, new float[16]));
 
