@@ -35,7 +35,7 @@ public sealed class DataSetTests
         Assert.That(data.Test.ClassNames, Is.EqualTo(new[] { "T-shirt-top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot" }));
         // Fashion-MNIST is balanced: 1,000 test images per class.
         Assert.That(data.Test.Labels.ToArray().GroupBy(l => l).Select(g => g.Count()), Has.All.EqualTo(1000));
-        foreach (var (name, md5) in IdxDataSet.FashionMnist.ExpectedMd5) { Assert.That(IdxDataSet.Md5(Path.Combine(folder, name)), Is.EqualTo(md5), name); }
+        foreach (var (name, md5) in IdxDataSet.FashionMnist.ExpectedMd5) { Assert.That(Checksums.Md5Sum(Path.Combine(folder, name)), Is.EqualTo(md5), name); }
     }
 
     [Test]

@@ -31,7 +31,7 @@ public sealed class MnistTests
         Assert.That(ready, Is.EqualTo(target));
         foreach (var (name, md5) in Mnist.ExpectedMd5)
         {
-            Assert.That(IdxDataSet.Md5(Path.Combine(target, name)), Is.EqualTo(md5), name);
+            Assert.That(Checksums.Md5Sum(Path.Combine(target, name)), Is.EqualTo(md5), name);
         }
     }
 

@@ -21,14 +21,16 @@ public sealed class TorchNativeTests
     [Test]
     public void EnsureLoaded_HostWithoutTheVersion_LeavesOnlyThatNeedWeak()
     {
+        Assume.That(File.Exists("/usr/bin/readelf"), "binutils' readelf, the independent reader of the version sections");
         TorchNative.EnsureLoaded();
         string library = Library();
-        var hostVersions = ElfVersionNeeds.ReadDefinitions(File.ReadAllBytes(TorchNative.FindHostLibstdcxx()!), "libstdc++");
-        var needs = ElfVersionNeeds.ReadNeeds(File.ReadAllBytes(library), library);
+        var hostVersions = ReadElf.Definitions(TorchNative.FindHostLibstdcxx()!);
+        var needs = ReadElf.Needs(library);
 
         var marker = needs.Single(n => n.Version == MarkerVersion);
-        Assert.That(marker.IsWeak, Is.EqualTo(!hostVersions.Contains(MarkerVersion)));
-        Assert.That(needs.Where(n => n.IsWeak).Select(n => n.Version), Is.All.Not.AnyOf(hostVersions.ToArray()));
+        Assert.That(hostVersions, Has.Member("GLIBCXX_3.4.30"), "readelf read the host's definitions");
+        Assert.That(marker.Weak, Is.EqualTo(!hostVersions.Contains(MarkerVersion)));
+        Assert.That(needs.Where(n => n.Weak).Select(n => n.Version), Is.All.Not.AnyOf(hostVersions.ToArray()));
     }
 
     [Test]
@@ -91,5 +93,32 @@ public sealed class TorchNativeTests
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    /// <summary>The version sections as binutils' <c>readelf -V</c> prints them.</summary>
+    static class ReadElf
+    {
+        static string[] Lines(string path)
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("/usr/bin/readelf", ["-V", "--wide", path]) { RedirectStandardOutput = true, UseShellExecute = false };
+            using var process = System.Diagnostics.Process.Start(start)!;
+            string output = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            Assert.That(process.ExitCode, Is.Zero, $"readelf -V {path}");
+            return output.Split('\n');
+        }
+
+        /// <summary>The lines of the section whose heading starts with <paramref name="heading"/>, up to the next heading.</summary>
+        static IEnumerable<string> Section(string path, string heading) =>
+            Lines(path).SkipWhile(l => !l.StartsWith(heading, StringComparison.Ordinal)).Skip(1).TakeWhile(l => !l.StartsWith("Version ", StringComparison.Ordinal));
+
+        /// <summary>The versions a library defines ("Rev: 1  Flags: none  Index: 32  Cnt: 2  Name: GLIBCXX_3.4.30").</summary>
+        public static HashSet<string> Definitions(string path) =>
+            [.. Section(path, "Version definition section").Select(l => System.Text.RegularExpressions.Regex.Match(l, @"Index: \d+\s+Cnt: \d+\s+Name: (\S+)")).Where(m => m.Success).Select(m => m.Groups[1].Value)];
+
+        /// <summary>The versions a library needs and whether each is weak ("Name: GLIBCXX_3.4.32  Flags: WEAK  Version: 18").</summary>
+        public static List<(string Version, bool Weak)> Needs(string path) =>
+            [.. Section(path, "Version needs section").Select(l => System.Text.RegularExpressions.Regex.Match(l, @"Name: (\S+)\s+Flags: (.+?)\s+Version: \d+")).Where(m => m.Success)
+                .Select(m => (m.Groups[1].Value, m.Groups[2].Value.Contains("WEAK", StringComparison.Ordinal)))];
     }
 }
