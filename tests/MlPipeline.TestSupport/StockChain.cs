@@ -35,7 +35,7 @@ public sealed class StockChain
     {
         ArgumentNullException.ThrowIfNull(ml);
         ArgumentNullException.ThrowIfNull(p);
-        bool uniform = p.Offsets.Distinct().Count() == 1 && p.Scales.Distinct().Count() == 1;
+        bool uniform = Uniform(p);
         var kind = p.Resize switch
         {
             ResizeMode.Pad => ImageResizingEstimator.ResizingKind.IsoPad,
@@ -60,7 +60,7 @@ public sealed class StockChain
         ArgumentNullException.ThrowIfNull(images);
         var p = preprocessing;
         int plane = p.Height * p.Width, size = p.Channels * plane;
-        bool uniform = p.Offsets.Distinct().Count() == 1 && p.Scales.Distinct().Count() == 1;
+        bool uniform = Uniform(p);
         float[] batch = new float[images.Count * size];
         var view = fitted.Value.Transform(ml.Data.LoadFromEnumerable(images.Select(i => new ImageRow { Image = i })));
         var column = view.Schema[Output];
@@ -99,6 +99,9 @@ public sealed class StockChain
             .Append(ml.Transforms.ApplyOnnxModel([classifier.Model.OutputName], [classifier.InputName], modelPath));
         return (ml, chain, classifier.Model.OutputName);
     }
+
+    /// <summary>Whether one offset and one scale serve every channel (what ExtractPixels can apply itself).</summary>
+    static bool Uniform(ImagePreprocessing p) => p.Offsets.Distinct().Count() == 1 && p.Scales.Distinct().Count() == 1;
 
     sealed class ImageRow
     {

@@ -96,7 +96,7 @@ public static class ClassifierTrainer
             // class, size or model) instead of surfacing as a tensor that does not fit.
             var recorded = Checkpoint.ReadState(checkpointPath);
             if (!options.ResumeChangedData) { DataChanges.RequireSame(checkpointPath, recorded, state); }
-            RequireSameRun(checkpointPath, recorded, state, options.ResumeChangedData);
+            RequireSameRun(checkpointPath, recorded, state, ResumeSettings.Of(options), options.ResumeChangedData);
             var saved = Checkpoint.Load(checkpointPath, model, optimizer);
             // From here on the run records the data it now trains on.
             state = saved with { DataChecksums = state.DataChecksums, DataClasses = state.DataClasses };
@@ -198,20 +198,20 @@ public static class ClassifierTrainer
         folder.RequireResumable(options.Resume);
         if (!options.Resume) { return; }
         string path = folder[RunFolder.CheckpointFile];
-        var differences = OptionDifferences(Checkpoint.ReadState(path), options.BatchSize, options.LearningRate, options.Seed, ResumeSettings.Of(options), TrainingPlan.DescribeSettings(options));
+        var differences = OptionDifferences(Checkpoint.ReadState(path), options.BatchSize, options.LearningRate, options.Seed, ResumeSettings.Of(options));
         if (differences.Count > 0) { throw CannotResume(path, differences); }
     }
 
     /// <summary>The differences in what the options alone set: batch size, learning rate, seed and the other settings.</summary>
-    static List<string> OptionDifferences(CheckpointState saved, int batchSize, double learningRate, int seed, ResumeSettings? runSettings, string? settings)
+    static List<string> OptionDifferences(CheckpointState saved, int batchSize, double learningRate, int seed, ResumeSettings settings)
     {
         var differences = new List<string>();
         if (saved.BatchSize != batchSize) { differences.Add($"batch size {saved.BatchSize} (now {batchSize})"); }
         if (saved.LearningRate != learningRate) { differences.Add($"learning rate {saved.LearningRate} (now {learningRate})"); }
         if (saved.Seed != seed) { differences.Add($"seed {saved.Seed} (now {seed})"); }
-        if (saved.RunSettings is { } structured && runSettings is not null) { differences.AddRange(structured.Differences(runSettings)); }
+        if (saved.RunSettings is { } structured) { differences.AddRange(structured.Differences(settings)); }
         // A checkpoint of an earlier version has the settings in words only.
-        else if (saved.Settings is not null && saved.Settings != settings) { differences.Add($"{saved.Settings} (now {settings})"); }
+        else if (saved.Settings is not null && saved.Settings != settings.Text) { differences.Add($"{saved.Settings} (now {settings.Text})"); }
         return differences;
     }
 
@@ -222,12 +222,12 @@ public static class ClassifierTrainer
     /// Refuses a resume whose settings differ from the checkpoint's, naming each. With <paramref name="changedData"/> the
     /// number of training images may differ too (files added or removed): the run goes on with the new set's order.
     /// </summary>
-    static void RequireSameRun(string path, CheckpointState saved, CheckpointState requested, bool changedData)
+    static void RequireSameRun(string path, CheckpointState saved, CheckpointState requested, ResumeSettings settings, bool changedData)
     {
         var differences = new List<string>();
         if (saved.ArchitectureJson != requested.ArchitectureJson) { differences.Add(DescribeArchitectures(saved.ArchitectureJson, requested.ArchitectureJson)); }
         if (saved.Geometry is not null && saved.Geometry != requested.Geometry) { differences.Add($"images read as {saved.Geometry} (now {requested.Geometry})"); }
-        differences.AddRange(OptionDifferences(saved, requested.BatchSize, requested.LearningRate, requested.Seed, requested.RunSettings, requested.Settings));
+        differences.AddRange(OptionDifferences(saved, requested.BatchSize, requested.LearningRate, requested.Seed, settings));
         if (saved.TrainingImages != requested.TrainingImages && !changedData) { differences.Add($"{saved.TrainingImages} training images (now {requested.TrainingImages})"); }
         if (saved.Normalization != requested.Normalization) { differences.Add($"pixel {saved.Normalization ?? "normalisation of an older version"} (now {requested.Normalization})"); }
         if (differences.Count > 0) { throw CannotResume(path, differences); }

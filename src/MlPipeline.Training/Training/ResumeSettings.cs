@@ -26,6 +26,16 @@ internal sealed record ResumeSettings(string Augmentation, LearningRateSchedule 
         options.WeightDecay, options.LabelSmoothing, options.ClassWeights, options.EarlyStopping,
         options.Backbone, options.Backbone is null ? 0 : options.AugmentCopies, options.Backbone is null ? 0 : options.FineTuneBlocks);
 
+    /// <summary>
+    /// The settings in words, as checkpoints of earlier versions hold them (and new ones still do, for those versions):
+    /// what a resume of such a checkpoint compares.
+    /// </summary>
+    public string Text => string.Create(CultureInfo.InvariantCulture,
+        $"augment {Augmentation}, schedule {Schedule}{(ScheduleEpochs is { } n ? $" over {n} epochs" : "")}, weight decay {WeightDecay}, label smoothing {LabelSmoothing}, class weights {ClassWeights}, early stopping {Describe(EarlyStopping)}{(Backbone is { } b ? $", backbone {b}, augment copies {AugmentCopies}{(FineTuneBlocks > 0 ? $", fine-tuned blocks {FineTuneBlocks}" : "")}" : "")}");
+
+    static string Describe(EarlyStopping? e) =>
+        e is null ? "off" : string.Create(CultureInfo.InvariantCulture, $"patience {e.Patience} on {e.Monitor} (min delta {e.MinDelta})");
+
     /// <summary>Each setting of <paramref name="now"/> that differs from these, as "name saved (now requested)".</summary>
     public List<string> Differences(ResumeSettings now)
     {
@@ -46,8 +56,7 @@ internal sealed record ResumeSettings(string Augmentation, LearningRateSchedule 
         Compare("weight decay", WeightDecay, now.WeightDecay, Number);
         Compare("label smoothing", LabelSmoothing, now.LabelSmoothing, Number);
         Compare("class weights", ClassWeights, now.ClassWeights, c => c.ToString().ToLowerInvariant());
-        Compare("early stopping", EarlyStopping, now.EarlyStopping,
-            e => e is null ? "off" : string.Create(CultureInfo.InvariantCulture, $"patience {e.Patience} on {e.Monitor} (min delta {e.MinDelta})"));
+        Compare("early stopping", EarlyStopping, now.EarlyStopping, Describe);
         Compare("backbone", Backbone, now.Backbone, b => b ?? "none");
         Compare("augment copies", AugmentCopies, now.AugmentCopies, c => c.ToString(CultureInfo.InvariantCulture));
         Compare("fine-tuned blocks", FineTuneBlocks, now.FineTuneBlocks, c => c.ToString(CultureInfo.InvariantCulture));

@@ -98,17 +98,16 @@ internal sealed record TrainingPlan(ImageSet Train, ImageSet Validation, ImageSe
         source is null ? preprocessing : preprocessing with { Resize = source.Resize, Background = source.Background, IgnoreExifOrientation = source.IgnoreExifOrientation };
 
     /// <summary>The state of a run that has not started.</summary>
-    public CheckpointState FreshState(TrainingOptions options) =>
-        new(JsonSerializer.Serialize(Spec, Json.Options), options.BatchSize, options.LearningRate, options.Seed, Train.Count, Preprocessing.DescribeNormalization(), 0, 0, 0, 0, 0, 0, [])
+    public CheckpointState FreshState(TrainingOptions options)
+    {
+        var settings = ResumeSettings.Of(options);
+        return new(JsonSerializer.Serialize(Spec, Json.Options), options.BatchSize, options.LearningRate, options.Seed, Train.Count, Preprocessing.DescribeNormalization(), 0, 0, 0, 0, 0, 0, [])
         {
-            Settings = DescribeSettings(options),
-            RunSettings = ResumeSettings.Of(options),
+            Settings = settings.Text,
+            RunSettings = settings,
             Geometry = $"{Preprocessing.ColorMode.ToString().ToLowerInvariant()}, {Preprocessing.DescribeGeometry()}",
         };
-
-    /// <summary>The settings beyond batch, rate and seed, as compared on resume.</summary>
-    public static string DescribeSettings(TrainingOptions o) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"augment {o.Augmentation}, schedule {o.Schedule}{(o.Schedule is LearningRateSchedule.OneCycle or LearningRateSchedule.Cosine ? $" over {o.Epochs} epochs" : "")}, weight decay {o.WeightDecay}, label smoothing {o.LabelSmoothing}, class weights {o.ClassWeights}, early stopping {(o.EarlyStopping is { } e ? $"patience {e.Patience} on {e.Monitor} (min delta {e.MinDelta})" : "off")}{(o.Backbone is { } b ? $", backbone {b}, augment copies {o.AugmentCopies}{(o.FineTuneBlocks > 0 ? $", fine-tuned blocks {o.FineTuneBlocks}" : "")}" : "")}");
+    }
 
     /// <summary>Mean and standard deviation of each channel's pixels scaled to [0, 1], over the whole training split.</summary>
     internal static (float[] Means, float[] Stds) ChannelStatistics(ImageSet train)

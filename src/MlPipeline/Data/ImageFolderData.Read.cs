@@ -54,7 +54,8 @@ public static partial class ImageFolderData
         byte[]?[] digests, string?[] errors, List<int> rowItems, IProgress<DataProgress>? progress, CancellationToken cancellationToken)
     {
         string previous = ImageCache.PreviousOf(path);
-        // The partial file of a build that a kill stopped (it can be nearly a whole cache's size) goes, whether or not the cache is reused.
+        // The partial file of a build that a kill stopped (it can be nearly a whole cache's size) goes, whether the cache
+        // is then reused or rebuilt (only after this, by DecodeToCache).
         AtomicFile.RemoveLeftovers(path);
         if (FileSystem.KindOf(path) == FileSystem.Kind.Missing && FileSystem.KindOf(previous) == FileSystem.Kind.Missing) { return null; }
         // Every file is read and hashed (much cheaper than decoding it) to know that the cache holds these files' pixels.
@@ -107,14 +108,14 @@ public static partial class ImageFolderData
         Sampled? sharedSize, long maxPixels, byte[]?[] digests, string?[] errors, List<int> rowItems, IProgress<DataProgress>? progress, CancellationToken cancellationToken)
     {
         int imageSize = preprocessing.Channels * preprocessing.Height * preprocessing.Width;
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(folder);
         // The cache this one replaces is kept as the previous one when the disk has room for both, so that a run refused
         // once its data is read (a resume with another size) has not cost the folder its cache; without that room it
         // goes first, so that the new one has its room. A previous one already there is the cache of the last run that
         // went ahead (which removes it once it does), so the one at the path is a refused run's: that one goes, and a
         // second refused run costs the folder nothing either.
         string previous = ImageCache.PreviousOf(path);
-        string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         long needed = ImageCache.BytesNeeded(items.Count, imageSize);
         if (FileSystem.KindOf(path) == FileSystem.Kind.RegularFile)
         {
@@ -122,7 +123,6 @@ public static partial class ImageFolderData
             else { File.Delete(path); }
         }
         if (FileSystem.KindOf(previous) == FileSystem.Kind.RegularFile && FreeSpace(folder) < needed) { File.Delete(previous); }
-        AtomicFile.RemoveLeftovers(path);
         try
         {
             using var writer = ImageCache.Create(path, imageSize);

@@ -108,7 +108,7 @@ internal static partial class FileSystem
         if (OperatingSystem.IsWindows()) { return null; }
         Span<byte> status = stackalloc byte[256];
         if (Stat(path, status) != 0) { return null; }
-        return new FileId(BitConverter.ToInt64(status[DeviceOffset..]), BitConverter.ToInt64(status[InodeOffset..]));
+        return IdIn(status);
     }
 
     /// <summary>The identity of the open file <paramref name="handle"/>; null on Windows or when it cannot be read.</summary>
@@ -117,8 +117,10 @@ internal static partial class FileSystem
         if (OperatingSystem.IsWindows()) { return null; }
         Span<byte> status = stackalloc byte[256];
         if (FStat(handle, status) != 0) { return null; }
-        return new FileId(BitConverter.ToInt64(status[DeviceOffset..]), BitConverter.ToInt64(status[InodeOffset..]));
+        return IdIn(status);
     }
+
+    static FileId IdIn(ReadOnlySpan<byte> status) => new(BitConverter.ToInt64(status[DeviceOffset..]), BitConverter.ToInt64(status[InodeOffset..]));
 
     /// <summary>Throws unless <paramref name="path"/> is missing or a regular file: what a file the program creates or appends to may be (a FIFO would block the open for ever).</summary>
     public static string RequireFileOrMissing(string path, string what)

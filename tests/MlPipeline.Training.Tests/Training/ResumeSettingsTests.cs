@@ -34,4 +34,14 @@ public sealed class ResumeSettingsTests
 
         Assert.That(constant.Differences(ResumeSettings.Of(new TrainingOptions { Epochs = 50 })), Is.Empty, "a constant rate trains on for more epochs");
     }
+
+    [Test]
+    public void Text_IsTheWordingCheckpointsOfEarlierVersionsCompare()
+    {
+        // The text those checkpoints hold, unchanged: a resume of one compares it.
+        var options = new TrainingOptions { Augmentation = Augmentation.Light, Schedule = LearningRateSchedule.Cosine, Epochs = 5, WeightDecay = 0.05, LabelSmoothing = 0.1, EarlyStopping = new EarlyStopping(3, EarlyStoppingMonitor.ValAccuracy, 0.01), Backbone = "resnet18", AugmentCopies = 2, FineTuneBlocks = 1 };
+
+        Assert.That(ResumeSettings.Of(options).Text, Is.EqualTo("augment flip,shift=0.1, schedule Cosine over 5 epochs, weight decay 0.05, label smoothing 0.1, class weights None, early stopping patience 3 on ValAccuracy (min delta 0.01), backbone resnet18, augment copies 2, fine-tuned blocks 1"));
+        Assert.That(ResumeSettings.Of(new TrainingOptions()).Text, Is.EqualTo("augment none, schedule Constant, weight decay 0, label smoothing 0, class weights None, early stopping off"));
+    }
 }
