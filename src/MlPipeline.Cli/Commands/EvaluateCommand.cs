@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using MlPipeline.Evaluation;
+using MlPipeline.Formats;
 using MlPipeline.Internals;
 using MlPipeline.Scoring;
 
@@ -46,7 +47,7 @@ internal static class EvaluateCommand
         {
             string? predictionsFile = parse.GetValue(Predictions);
             OutputPaths.RequireNotAnInput(file, "--report", [new(parse.GetValue(Labels), "--labels"), new(predictionsFile, "--predictions"),
-                new(predictionsFile is null ? null : ScoreCommand.ErrorsPath(predictionsFile), "--predictions"), new(parse.GetValue(Run), "--run")]);
+                new(predictionsFile is null ? null : PredictionsFile.ErrorsPath(predictionsFile), "--predictions"), new(parse.GetValue(Run), "--run")]);
         }
         var images = parse.GetValue(Labels) is { } csv ? LabelledImages.FromCsv(csv, input) : LabelledImages.FromFolder(input);
         if (images.UnsupportedNote is { } note) { console.Error.WriteLine($"warning: {note}."); }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using MlPipeline.Formats;
 using MlPipeline.Internals;
 
 namespace MlPipeline.Cli.Commands;
@@ -22,14 +23,11 @@ internal static class MergeCommand
         return command;
     }
 
-    /// <summary>The manifest beside a shard's output.</summary>
-    internal static string ManifestPath(string output) => output + ".shard.json";
-
     static int Run(string output, string[] files, CliConsole console)
     {
         bool jsonl = output.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);
         if (!jsonl && !output.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)) { throw new ArgumentException($"--out must end in .csv or .jsonl, but was '{output}'."); }
-        ScoreCommand.RequireOutputName(output, "--out");
+        PredictionsFile.RequireOutputName(output, "--out");
         var shards = new List<(string File, ShardManifest Manifest)>();
         foreach (string file in files)
         {
@@ -39,14 +37,14 @@ internal static class MergeCommand
             }
             FileSystem.RequireFile(file, "Shard file");
             // Merge writes --out and its errors file; neither may be a file it reads.
-            foreach (string written in new[] { output, ScoreCommand.ErrorsPath(output) })
+            foreach (string written in new[] { output, PredictionsFile.ErrorsPath(output) })
             {
-                if (new[] { file, ScoreCommand.ErrorsPath(file), ManifestPath(file) }.FirstOrDefault(own => FileSystem.SamePath(written, own)) is { } taken)
+                if (new[] { file, PredictionsFile.ErrorsPath(file), PredictionsFile.ManifestPath(file) }.FirstOrDefault(own => FileSystem.SamePath(written, own)) is { } taken)
                 {
                     throw new ArgumentException($"--out '{output}' would write '{written}', which is '{taken}', one of the shards' own files; write the merged file elsewhere.");
                 }
             }
-            string manifest = ManifestPath(file);
+            string manifest = PredictionsFile.ManifestPath(file);
             if (!File.Exists(manifest)) { throw new InvalidDataException($"Shard file '{file}' has no manifest ('{manifest}'): merge takes the outputs of 'mlpipeline score --shard K/N --output FILE'."); }
             shards.Add((file, ScoringRun.Read<ShardManifest>(manifest, "Shard manifest")));
         }
@@ -67,12 +65,12 @@ internal static class MergeCommand
         CheckAlike(shards);
         // Each file is parsed once: its rows are counted against its manifest, then merged.
         var read = shards.Select(s => Parsed.Of(s.File, jsonl)).ToList();
-        var errorFiles = shards.Select(s => ScoreCommand.ErrorsPath(s.File)).Where(File.Exists).Select(f => Parsed.Of(f, jsonl: false)).ToList();
+        var errorFiles = shards.Select(s => PredictionsFile.ErrorsPath(s.File)).Where(File.Exists).Select(f => Parsed.Of(f, jsonl: false)).ToList();
         CheckContents(shards, read, errorFiles);
         FileSystem.RequireWritableFile(output, "--out");
 
         var predictions = Merge(read, jsonl);
-        string errorsOutput = ScoreCommand.ErrorsPath(output);
+        string errorsOutput = PredictionsFile.ErrorsPath(output);
         // The errors are settled before the predictions are published, as score does.
         if (errorFiles.Count > 0)
         {
@@ -121,26 +119,26 @@ internal static class MergeCommand
         for (int i = 0; i < shards.Count; i++)
         {
             var (file, manifest) = shards[i];
-            string errors = ScoreCommand.ErrorsPath(file);
+            string errors = PredictionsFile.ErrorsPath(file);
             int failed = errorFiles.FirstOrDefault(e => e.File == errors)?.Rows.Count ?? 0;
             int scored = read[i].Rows.Count;
             if (scored != manifest.Scored || failed != manifest.Failed)
             {
-                throw new InvalidDataException($"Shard file '{file}' holds {scored} predictions and {failed} failures, but its manifest '{ManifestPath(file)}' says shard {manifest.Shard} ended with {manifest.Scored} and {manifest.Failed} of its {manifest.Images} images: the file is incomplete or was changed; score shard {manifest.Shard} again.");
+                throw new InvalidDataException($"Shard file '{file}' holds {scored} predictions and {failed} failures, but its manifest '{PredictionsFile.ManifestPath(file)}' says shard {manifest.Shard} ended with {manifest.Scored} and {manifest.Failed} of its {manifest.Images} images: the file is incomplete or was changed; score shard {manifest.Shard} again.");
             }
             if (ShardManifest.HashOf(file) != manifest.PredictionsSha256 || (manifest.ErrorsSha256 is { } hash && ShardManifest.HashOf(errors) != hash))
             {
-                throw new InvalidDataException($"Shard file '{file}' (or its errors file) was changed after shard {manifest.Shard} was scored: its SHA-256 is not the one in '{ManifestPath(file)}'; score shard {manifest.Shard} again.");
+                throw new InvalidDataException($"Shard file '{file}' (or its errors file) was changed after shard {manifest.Shard} was scored: its SHA-256 is not the one in '{PredictionsFile.ManifestPath(file)}'; score shard {manifest.Shard} again.");
             }
         }
     }
 
     /// <summary>A shard's file as read: its header (CSV) and rows.</summary>
-    sealed record Parsed(string File, IReadOnlyList<string>? Header, List<PredictionFiles.Row> Rows)
+    sealed record Parsed(string File, IReadOnlyList<string>? Header, List<PredictionsFile.Row> Rows)
     {
         public static Parsed Of(string file, bool jsonl)
         {
-            var (header, rows) = PredictionFiles.Read(file, jsonl);
+            var (header, rows) = PredictionsFile.Read(file, jsonl);
             return new Parsed(file, header, rows);
         }
     }
@@ -148,7 +146,7 @@ internal static class MergeCommand
     /// <summary>The rows of every file, each file's header once, sorted by path (ordinal) as an unsharded run lists the folder; a path in two files is an error.</summary>
     static (string Text, int Rows) Merge(IReadOnlyList<Parsed> files, bool jsonl)
     {
-        var rows = new List<PredictionFiles.Row>();
+        var rows = new List<PredictionsFile.Row>();
         IReadOnlyList<string>? header = null;
         foreach (var (file, fileHeader, fileRows) in files)
         {
@@ -167,6 +165,6 @@ internal static class MergeCommand
         {
             throw new InvalidDataException($"Shards overlap: '{twice.Key}' is in both {string.Join(" and ", twice.Select(r => $"'{r.File}'"))}.");
         }
-        return (PredictionFiles.Format(header, rows, jsonl), rows.Count);
+        return (PredictionsFile.Format(header, rows, jsonl), rows.Count);
     }
 }

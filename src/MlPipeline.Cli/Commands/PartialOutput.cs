@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MlPipeline.Formats;
 using MlPipeline.Internals;
 
 namespace MlPipeline.Cli.Commands;
@@ -28,7 +29,7 @@ internal sealed class PartialOutput
     public FileStream Lock { get; }
 
     /// <summary>The partial predictions file.</summary>
-    public string Path => PathOf(Output);
+    public string Path => PredictionsFile.PartialPath(Output);
 
     /// <summary>Where the predictions are appended.</summary>
     public FileStream Predictions { get; private set; } = null!;
@@ -66,15 +67,6 @@ internal sealed class PartialOutput
         return before - Done.Count;
     }
 
-    /// <summary>The partial predictions file of <paramref name="output"/>.</summary>
-    public static string PathOf(string output) => output + ".partial";
-
-    /// <summary>What a partial output was scored with, compared on --resume.</summary>
-    public static string SettingsPath(string output) => output + ".partial.json";
-
-    /// <summary>The lock file of an output being written.</summary>
-    public static string LockPath(string output) => output + ".partial.lock";
-
     /// <summary>
     /// Takes the output's lock and opens its partial files: continues them when <paramref name="resume"/> is set and
     /// they were scored as <paramref name="run"/>, else starts them afresh. <paramref name="pause"/> is the test seam
@@ -82,21 +74,21 @@ internal sealed class PartialOutput
     /// </summary>
     public static PartialOutput Open(string output, ScoringRun run, IReadOnlyList<string> header, bool jsonl, bool resume, CliConsole console, Action<string> pause)
     {
-        foreach (var (file, what) in new[] { (LockPath(output), "The lock file"), (PathOf(output), "The partial output"), (PathOf(ScoreCommand.ErrorsPath(output)), "The partial errors file"), (SettingsPath(output), "The partial output's settings") })
+        foreach (var (file, what) in new[] { (PredictionsFile.LockPath(output), "The lock file"), (PredictionsFile.PartialPath(output), "The partial output"), (PredictionsFile.PartialPath(PredictionsFile.ErrorsPath(output)), "The partial errors file"), (PredictionsFile.PartialSettingsPath(output), "The partial output's settings") })
         {
             FileSystem.RequireFileOrMissing(file, what);
         }
         // An exclusive lock (flock, released by the OS if the process dies) before anything is read or written: a second
         // run into the same output is refused instead of interleaving with, or truncating, this one.
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(output))!);
-        var held = ExclusiveLock.TryTake(LockPath(output), "The lock file")
-            ?? throw new IOException($"'{output}' is in use: another mlpipeline run is writing this output ({LockPath(output)} is locked). Wait for it, or write elsewhere.");
+        var held = ExclusiveLock.TryTake(PredictionsFile.LockPath(output), "The lock file")
+            ?? throw new IOException($"'{output}' is in use: another mlpipeline run is writing this output ({PredictionsFile.LockPath(output)} is locked). Wait for it, or write elsewhere.");
         var partial = new PartialOutput(output, held, pause);
         bool starting = false;
         try
         {
             // Temporary files of writes that a kill interrupted (each can be a whole copy of the output).
-            foreach (string file in new[] { output, ScoreCommand.ErrorsPath(output), MergeCommand.ManifestPath(output), PathOf(output), partial.ErrorsPartial, SettingsPath(output) })
+            foreach (string file in new[] { output, PredictionsFile.ErrorsPath(output), PredictionsFile.ManifestPath(output), PredictionsFile.PartialPath(output), partial.ErrorsPartial, PredictionsFile.PartialSettingsPath(output) })
             {
                 AtomicFile.RemoveLeftovers(file);
             }
@@ -119,16 +111,16 @@ internal sealed class PartialOutput
         }
     }
 
-    string ErrorsPartial => PathOf(ScoreCommand.ErrorsPath(Output));
+    string ErrorsPartial => PredictionsFile.PartialPath(PredictionsFile.ErrorsPath(Output));
 
     bool CanResume(ScoringRun run, CliConsole console)
     {
-        if (!File.Exists(Path) || !File.Exists(SettingsPath(Output)))
+        if (!File.Exists(Path) || !File.Exists(PredictionsFile.PartialSettingsPath(Output)))
         {
             console.Error.WriteLine($"Nothing to resume in {Path}; scoring from the start.");
             return false;
         }
-        var then = ScoringRun.Read<ScoringRun>(SettingsPath(Output), "The partial output's settings");
+        var then = ScoringRun.Read<ScoringRun>(PredictionsFile.PartialSettingsPath(Output), "The partial output's settings");
         var differences = run.DifferencesFrom(then);
         if (differences.Count > 0)
         {
@@ -141,26 +133,26 @@ internal sealed class PartialOutput
     void Start(ScoringRun run, IReadOnlyList<string> header, bool jsonl, bool resume, CliConsole console)
     {
         if (!resume && File.Exists(Path)) { console.Error.WriteLine($"note: starting over; {Path} holds an interrupted run (add --resume to continue it instead)."); }
-        File.Delete(SettingsPath(Output));
+        File.Delete(PredictionsFile.PartialSettingsPath(Output));
         // Removed, then created anew: a link planted at a partial file's name is replaced, never written through.
         File.Delete(Path);
         File.Delete(ErrorsPartial);
         Predictions = new FileStream(Path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
         Errors = new FileStream(ErrorsPartial, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
         pause("score.created");
-        if (!jsonl) { Predictions.Write(PredictionFiles.HeaderBytes(header)); }
-        Errors.Write(PredictionFiles.HeaderBytes(ScoreCommand.ErrorColumns));
+        if (!jsonl) { Predictions.Write(PredictionsFile.HeaderBytes(header)); }
+        Errors.Write(PredictionsFile.HeaderBytes(PredictionsFile.ErrorColumns));
         Predictions.Flush(flushToDisk: true);
         Errors.Flush(flushToDisk: true);
         pause("score.headers-written");
-        AtomicFile.WriteAllText(SettingsPath(Output), JsonSerializer.Serialize(run, ScoringRun.Json) + "\n");
+        AtomicFile.WriteAllText(PredictionsFile.PartialSettingsPath(Output), JsonSerializer.Serialize(run, ScoringRun.Json) + "\n");
     }
 
     /// <summary>Continues the partial files: a torn last record is cut, a torn or missing header written again, and what they hold is skipped.</summary>
     void Continue(IReadOnlyList<string> header, bool jsonl)
     {
         foreach (var row in Repair(Path, jsonl ? null : header)) { Done.Add(row.Path); }
-        foreach (var row in Repair(ErrorsPartial, ScoreCommand.ErrorColumns))
+        foreach (var row in Repair(ErrorsPartial, PredictionsFile.ErrorColumns))
         {
             if (Done.Add(row.Path)) { doneFailed.Add(row.Path); }
         }
@@ -173,16 +165,16 @@ internal sealed class PartialOutput
     /// Writes the file anew (through a rename, so that a link at its name is replaced, not written through) with its
     /// complete records only, and the header when it had none; returns its rows.
     /// </summary>
-    static List<PredictionFiles.Row> Repair(string file, IReadOnlyList<string>? header)
+    static List<PredictionsFile.Row> Repair(string file, IReadOnlyList<string>? header)
     {
-        long kept = File.Exists(file) ? PredictionFiles.CompleteLength(file, csv: header is not null) : 0;
+        long kept = File.Exists(file) ? PredictionsFile.CompleteLength(file, csv: header is not null) : 0;
         using (var writer = AtomicFile.Begin(file))
         {
             if (kept > 0) { CopyStart(file, kept, writer.Stream); }
-            else if (header is not null) { writer.Stream.Write(PredictionFiles.HeaderBytes(header)); }
+            else if (header is not null) { writer.Stream.Write(PredictionsFile.HeaderBytes(header)); }
             writer.Commit();
         }
-        var (found, rows) = PredictionFiles.Read(file, jsonl: header is null);
+        var (found, rows) = PredictionsFile.Read(file, jsonl: header is null);
         if (header is not null && !found!.SequenceEqual(header))
         {
             string columns = string.Join(",", found!);
@@ -209,7 +201,7 @@ internal sealed class PartialOutput
     {
         Predictions.Dispose();
         Errors.Dispose();
-        File.Delete(SettingsPath(Output));
+        File.Delete(PredictionsFile.PartialSettingsPath(Output));
         File.Delete(Path);
         File.Delete(ErrorsPartial);
         Release();
@@ -218,7 +210,7 @@ internal sealed class PartialOutput
     /// <summary>Removes the lock file and releases the lock.</summary>
     public void Release()
     {
-        File.Delete(LockPath(Output));
+        File.Delete(PredictionsFile.LockPath(Output));
         Lock.Dispose();
     }
 
@@ -241,7 +233,7 @@ internal sealed class PartialOutput
     {
         Predictions.Dispose();
         Errors.Dispose();
-        string errorsPath = ScoreCommand.ErrorsPath(Output);
+        string errorsPath = PredictionsFile.ErrorsPath(Output);
         void Settle(string partial, string target, IReadOnlyList<string> columns, bool lines, bool errors)
         {
             // Written in one go, the partial file is already in order and is renamed into place; grown over several
@@ -251,13 +243,13 @@ internal sealed class PartialOutput
                 // One row per listed file: a row a hand-edit doubled, or one in both files, is kept once (the prediction).
                 var seen = new HashSet<string>(StringComparer.Ordinal);
                 bool Predicted(string path) => Done.Contains(path) && !doneFailed.Contains(path);
-                bool Keep(PredictionFiles.Row row) => (listed is null || listed.Contains(row.Path)) && !(errors && Predicted(row.Path)) && seen.Add(row.Path);
-                AtomicFile.WriteAllText(target, PredictionFiles.Format(columns, [.. PredictionFiles.Read(partial, lines).Rows.Where(Keep)], lines));
+                bool Keep(PredictionsFile.Row row) => (listed is null || listed.Contains(row.Path)) && !(errors && Predicted(row.Path)) && seen.Add(row.Path);
+                AtomicFile.WriteAllText(target, PredictionsFile.Format(columns, [.. PredictionsFile.Read(partial, lines).Rows.Where(Keep)], lines));
             }
             else { CopyAtomically(partial, target); }
         }
         File.Delete(manifestPath);
-        if (anyFailed) { Settle(ErrorsPartial, errorsPath, ScoreCommand.ErrorColumns, false, errors: true); }
+        if (anyFailed) { Settle(ErrorsPartial, errorsPath, PredictionsFile.ErrorColumns, false, errors: true); }
         else { File.Delete(errorsPath); }
         pause("score.errors-published");
         Settle(Path, Output, header, jsonl, errors: false);
@@ -265,7 +257,7 @@ internal sealed class PartialOutput
         if (manifest is not null) { AtomicFile.WriteAllText(manifestPath, manifest()); }
         File.Delete(Path);
         File.Delete(ErrorsPartial);
-        File.Delete(SettingsPath(Output));
+        File.Delete(PredictionsFile.PartialSettingsPath(Output));
         Release();
     }
 }

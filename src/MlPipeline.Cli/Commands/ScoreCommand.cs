@@ -1,9 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using MlPipeline.Cli.Deployment;
+using MlPipeline.Formats;
 using MlPipeline.Internals;
 using MlPipeline.Scoring;
 
@@ -55,7 +54,7 @@ internal static class ScoreCommand
     {
         string input = parse.GetValue(Input)!;
         string? output = parse.GetValue(Output);
-        if (output is not null && !output.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) && !output.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
+        if (output is not null && !PredictionsFile.HasFormatExtension(output))
         {
             throw new ArgumentException($"--output must end in .csv or .jsonl, but was '{output}'.");
         }
@@ -63,7 +62,7 @@ internal static class ScoreCommand
         if (shard is not null && output is null) { throw new ArgumentException("--shard needs --output: the shards' files are what 'mlpipeline merge' joins."); }
         if (parse.GetValue(Resume) && output is null) { throw new ArgumentException("--resume needs --output: it continues the file an interrupted run was writing."); }
         using var classifier = Scoring.Load(parse, parse.GetValue(TopK), parse.GetValue(Probabilities),
-            outputs: output is null ? [] : [output, ErrorsPath(output), MergeCommand.ManifestPath(output), PartialOutput.PathOf(output), PartialOutput.PathOf(ErrorsPath(output)), PartialOutput.SettingsPath(output), PartialOutput.LockPath(output)], topKGiven: parse.GetResult(TopK) is { Implicit: false });
+            outputs: output is null ? [] : PredictionsFile.WrittenFiles(output), topKGiven: parse.GetResult(TopK) is { Implicit: false });
         return ScoreFolder(classifier, input, parse.GetValue(Recursive), output, console, cancellationToken, shard, parse.GetValue(Resume));
     }
 
@@ -88,145 +87,101 @@ internal static class ScoreCommand
         }
     }
 
-    /// <summary>Where the files that could not be scored are listed: one errors file per output (<c>p.csv.errors.csv</c>).</summary>
-    internal static string ErrorsPath(string output) => output + ".errors.csv";
-
-    /// <summary>The columns of the errors file.</summary>
-    internal static readonly IReadOnlyList<string> ErrorColumns = ["path", "error"];
-
-    /// <summary>
-    /// The longest file name an output may have: a name holds at most 255 bytes on Linux and macOS file systems, and the
-    /// longest name written beside the output is the temporary file through which a resume rewrites
-    /// <c>NAME.errors.csv.partial</c> (that suffix, 19 bytes, and <see cref="AtomicFile.TempNameOverhead"/>).
-    /// </summary>
-    internal const int MaxOutputNameBytes = 255 - 19 - AtomicFile.TempNameOverhead;
-
-    /// <summary>Refuses an output name the file system cannot hold with its side files, or one that is another output's errors file.</summary>
-    internal static void RequireOutputName(string output, string option)
-    {
-        int nameBytes = Encoding.UTF8.GetByteCount(Path.GetFileName(output));
-        if (nameBytes > MaxOutputNameBytes)
-        {
-            throw new ArgumentException($"{option}'s file name is {nameBytes} bytes long; expected at most {MaxOutputNameBytes}, so that the files written beside it (the longest is the temporary file of NAME.errors.csv.partial) fit the file system's 255-byte limit. Choose a shorter name.");
-        }
-        if (output.EndsWith(".errors.csv", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new ArgumentException($"{option} '{output}' is named as the errors file of '{output[..^".errors.csv".Length]}' (a file beside every output); choose a name that does not end in .errors.csv.");
-        }
-    }
-
     /// <summary>Results between flushes of the partial output: a kill loses at most these.</summary>
     const int FlushEvery = 256;
 
     /// <summary>Scores a folder to <paramref name="output"/> (.csv or .jsonl; standard output when null) with progress and a summary; returns the exit code.</summary>
     internal static int ScoreFolder(ImageClassifier classifier, string input, bool recursive, string? output, CliConsole console, CancellationToken cancellationToken, Shard? shard = null, bool resume = false)
     {
-        bool jsonl = output is not null && output.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);
-        int topK = classifier.Options.TopK;
-        bool probabilities = classifier.Options.IncludeProbabilities;
-        string? errorsPath = output is null ? null : ErrorsPath(output);
-        string? manifestPath = output is null ? null : MergeCommand.ManifestPath(output);
-        if (output is not null)
-        {
-            FileSystem.RequireWritableFile(output, "--output");
-            RequireOutputName(output, "--output");
-            FileSystem.RequireWritableFile(errorsPath!, "The errors file");
-            FileSystem.RequireWritableFile(manifestPath!, "The shard manifest");
-        }
+        bool jsonl = output is not null && PredictionsFile.IsJsonLines(output);
+        if (output is not null) { RequireOutput(output); }
         var listing = ImageClassifier.ListFolder(input, recursive);
+        if (listing.Images.Count == 0) { throw new InvalidDataException(NoImages(input, recursive, listing)); }
         var images = listing.Images;
-        if (images.Count == 0) { throw new InvalidDataException(NoImages(input, recursive, listing)); }
         if (shard is not null)
         {
             images = shard.Select(input, images);
             console.Error.WriteLine($"Shard {shard}: {images.Count} of the folder's {listing.Images.Count} images.");
         }
-        var header = Header(topK, probabilities, classifier.Labels);
+        var header = PredictionsFile.Columns(classifier.Options.TopK, classifier.Options.IncludeProbabilities ? classifier.Labels : null);
         var run = ScoringRun.Of(classifier, input, header, jsonl, shard);
 
         // A file output grows in OUTPUT.partial, flushed every FlushEvery results, so that a killed run keeps what it
         // scored; --resume skips those files and appends. The finished file is published when the run ends.
         void Pause(string point) => console.Pause(point, cancellationToken);
         var partial = output is null ? null : PartialOutput.Open(output, run, header, jsonl, resume, console, Pause);
-        int before = images.Count;
-        if (partial is { Resumed: true } && partial.KeepOnly(images.Select(f => FolderListing.RelativePath(input, f))) is > 0 and int gone)
-        {
-            console.Error.WriteLine($"note: {gone} file(s) scored by the interrupted run are no longer in {input}; their rows are dropped.");
-        }
-        if (partial is not null && partial.Done.Count > 0)
-        {
-            images = [.. images.Where(f => !partial.Done.Contains(FolderListing.RelativePath(input, f)))];
-            console.Error.WriteLine($"Resuming: {before - images.Count} images already scored in {partial.Path}, {images.Count} to go.");
-        }
-        console.Error.WriteLine($"Scoring {images.Count} images in {input} with {classifier.ModelSource} …");
-
         // Released however the run ends (Publish also removes the lock file).
         using var heldLock = partial?.Lock;
-        using var predictions = partial?.Predictions;
-        using var errorsFile = partial?.Errors;
-        var writer = predictions is null ? console.Out : new StreamWriter(predictions, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
-        var errorWriter = errorsFile is null ? null : new StreamWriter(errorsFile, new UTF8Encoding(false), 1 << 12, leaveOpen: true) { NewLine = "\n" };
-        using var csv = jsonl ? null : Csv.Writer(writer);
-        using var errorCsv = errorWriter is null ? null : Csv.Writer(errorWriter);
-        // A file output's headers are written when its partial files are started.
-        if (partial is null) { csv?.WriteRow(header); }
-        Pause("score.started");
-        void FlushAll()
-        {
-            csv?.Flush();
-            errorCsv?.Flush();
-            writer.Flush();
-            errorWriter?.Flush();
-            predictions?.Flush();
-            errorsFile?.Flush();
-        }
-
-        int scored = 0, failed = 0;
+        int given = images.Count;
+        images = Remaining(partial, input, images, console);
+        console.Error.WriteLine($"Scoring {images.Count} images in {input} with {classifier.ModelSource} …");
         var clock = Stopwatch.StartNew();
-        var draw = Stopwatch.StartNew();
-        foreach (var result in Interruptible(classifier.ScoreFiles(input, images, cancellationToken), FlushAll, partial, console))
-        {
-            if (result.Prediction is { } p)
-            {
-                if (csv is null) { writer.WriteLine(Json(p)); }
-                else { csv.WriteRow(CsvRow(p, topK)); }
-                scored++;
-            }
-            else
-            {
-                failed++;
-                if (errorCsv is null) { console.Error.WriteLine($"failed: {result.Path}: {result.Error}"); }
-                else { errorCsv.WriteRow([result.Path, result.Error!]); }
-            }
-            if (scored + failed == 1) { Pause("score.first-result"); }
-            if (partial is not null && (scored + failed) % FlushEvery == 0)
-            {
-                FlushAll();
-                if (scored + failed == FlushEvery) { Pause("score.first-flush"); }
-            }
-            if (console.Interactive && draw.ElapsedMilliseconds > 100)
-            {
-                draw.Restart();
-                double rate = (scored + failed) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-                console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"\r{scored + failed}/{images.Count} [{Bar(scored + failed, images.Count)}] {rate:F0} img/s\u001b[K"));
-            }
-        }
-        FlushAll();
+        var (scored, failed) = WriteResults(classifier, input, images, partial, header, jsonl, console, Pause, cancellationToken);
         Pause("score.before-publish");
         int failedInAll = failed + (partial?.DoneFailed ?? 0);
         int scoredInAll = scored + (partial?.DoneScored ?? 0);
         // A manifest left by an earlier sharded run into this output would make merge take this file for a shard:
         // publishing removes it, and writes the new one for a shard.
-        partial?.Publish(failedInAll > 0, header, jsonl, manifestPath!, shard is null ? (Func<string>?)null : () => ShardManifest.Write(
-            shard, before, [.. listing.Images.Select(f => FolderListing.RelativePath(input, f))], scoredInAll, failedInAll, run, output!));
+        partial?.Publish(failedInAll > 0, header, jsonl, PredictionsFile.ManifestPath(output!), shard is null ? (Func<string>?)null : () => ShardManifest.Write(
+            shard, given, [.. listing.Images.Select(f => FolderListing.RelativePath(input, f))], scoredInAll, failedInAll, run, output!));
         double seconds = clock.Elapsed.TotalSeconds;
         if (console.Interactive) { console.Error.WriteLine(); }
         console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Scored {scored}, skipped {listing.Ignored + listing.Special} non-image or special files, failed {failed}, in {seconds:F1} s ({scored / Math.Max(seconds, 1e-9):F0} images/s) with {classifier.ModelSource}{(partial is { Resumed: true } ? $"; with the interrupted run's, {scoredInAll} scored and {failedInAll} failed in all" : "")}."));
         if (listing.UnsupportedNote is { } unsupported) { console.Error.WriteLine($"note: {unsupported}"); }
         if (output is not null) { console.Error.WriteLine($"Predictions: {Path.GetFullPath(output)}"); }
-        if (failedInAll > 0 && errorsPath is not null) { console.Error.WriteLine($"Errors: {Path.GetFullPath(errorsPath)}"); }
+        if (failedInAll > 0 && output is not null) { console.Error.WriteLine($"Errors: {Path.GetFullPath(PredictionsFile.ErrorsPath(output))}"); }
         return failedInAll > 0 ? ExitCodes.PartialFailure : ExitCodes.Success;
+    }
+
+    /// <summary>Refuses an output, or a file written beside it, that cannot be written.</summary>
+    static void RequireOutput(string output)
+    {
+        FileSystem.RequireWritableFile(output, "--output");
+        PredictionsFile.RequireOutputName(output, "--output");
+        FileSystem.RequireWritableFile(PredictionsFile.ErrorsPath(output), "The errors file");
+        FileSystem.RequireWritableFile(PredictionsFile.ManifestPath(output), "The shard manifest");
+    }
+
+    /// <summary>The images an interrupted run left to score (all of them when nothing is resumed); a resumed run forgets the files no longer in the folder.</summary>
+    static IReadOnlyList<string> Remaining(PartialOutput? partial, string input, IReadOnlyList<string> images, CliConsole console)
+    {
+        if (partial is { Resumed: true } && partial.KeepOnly(images.Select(f => FolderListing.RelativePath(input, f))) is > 0 and int gone)
+        {
+            console.Error.WriteLine($"note: {gone} file(s) scored by the interrupted run are no longer in {input}; their rows are dropped.");
+        }
+        if (partial is null || partial.Done.Count == 0) { return images; }
+        var remaining = images.Where(f => !partial.Done.Contains(FolderListing.RelativePath(input, f))).ToList();
+        console.Error.WriteLine($"Resuming: {images.Count - remaining.Count} images already scored in {partial.Path}, {remaining.Count} to go.");
+        return remaining;
+    }
+
+    /// <summary>Scores <paramref name="images"/> into the partial files (or standard output), flushing every <see cref="FlushEvery"/> results and drawing progress; returns how many were scored and failed.</summary>
+    static (int Scored, int Failed) WriteResults(ImageClassifier classifier, string input, IReadOnlyList<string> images, PartialOutput? partial, IReadOnlyList<string> header, bool jsonl, CliConsole console, Action<string> pause, CancellationToken cancellationToken)
+    {
+        using var predictions = partial?.Predictions;
+        using var errors = partial?.Errors;
+        int topK = classifier.Options.TopK;
+        using var writer = partial is null ? new PredictionsWriter(console.Out, null, jsonl, topK) : new PredictionsWriter(partial.Predictions, partial.Errors, jsonl, topK);
+        // A file output's headers are written when its partial files are started.
+        if (partial is null) { writer.WriteHeader(header); }
+        pause("score.started");
+        int scored = 0, failed = 0;
+        var progress = new ScoreProgress(console, images.Count);
+        foreach (var result in Interruptible(classifier.ScoreFiles(input, images, cancellationToken), writer.Flush, partial, console))
+        {
+            if (result.Prediction is null) { failed++; } else { scored++; }
+            if (!writer.Write(result)) { console.Error.WriteLine($"failed: {result.Path}: {result.Error}"); }
+            if (scored + failed == 1) { pause("score.first-result"); }
+            if (partial is not null && (scored + failed) % FlushEvery == 0)
+            {
+                writer.Flush();
+                if (scored + failed == FlushEvery) { pause("score.first-flush"); }
+            }
+            progress.Report(scored + failed);
+        }
+        writer.Flush();
+        return (scored, failed);
     }
 
     /// <summary>
@@ -268,43 +223,4 @@ internal static class ScoreCommand
         bool hasFolders = !recursive && Directory.EnumerateDirectories(input).Any();
         return $"Input folder '{input}' holds no images (png, jpg, jpeg, bmp, gif, webp){others}{(hasFolders ? "; it has subfolders: add --recursive to score the images in them" : "")}.";
     }
-
-    static string Bar(int done, int total)
-    {
-        int filled = total == 0 ? 30 : 30 * done / total;
-        return new string('=', filled) + new string('.', 30 - filled);
-    }
-
-    static List<string> Header(int topK, bool probabilities, IReadOnlyList<string> labels)
-    {
-        var columns = new List<string> { "path", "label", "confidence" };
-        for (int i = 1; i <= topK; i++) { columns.Add($"top{i}_label"); columns.Add($"top{i}_probability"); }
-        if (probabilities) { columns.AddRange(labels.Select(l => "p_" + l)); }
-        return columns;
-    }
-
-    static List<string> CsvRow(Prediction p, int topK)
-    {
-        var fields = new List<string> { p.Path ?? "", p.Label, Number(p.Confidence) };
-        for (int i = 0; i < topK; i++)
-        {
-            fields.Add(p.TopK[i].Label);
-            fields.Add(Number(p.TopK[i].Probability));
-        }
-        if (p.Probabilities is { } all) { fields.AddRange(all.Select(Number)); }
-        return fields;
-    }
-
-    static string Json(Prediction p) => JsonSerializer.Serialize(new
-    {
-        path = p.Path,
-        label = p.Label,
-        confidence = p.Confidence,
-        topK = p.TopK.Select(t => new { label = t.Label, probability = t.Probability }),
-        probabilities = p.Probabilities,
-    }, JsonOptions);
-
-    static readonly JsonSerializerOptions JsonOptions = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
-
-    static string Number(float value) => value.ToString("0.######", CultureInfo.InvariantCulture);
 }

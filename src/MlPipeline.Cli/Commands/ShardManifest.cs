@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using MlPipeline.Formats;
 using MlPipeline.Internals;
 using MlPipeline.Scoring;
 
@@ -26,7 +27,7 @@ internal sealed record ShardManifest(string Shard, int Index, int Count, int Ima
     /// <summary>The manifest text of a published shard output.</summary>
     public static string Write(Shard shard, int images, IReadOnlyList<string> listing, int scored, int failed, ScoringRun run, string output)
     {
-        string errors = ScoreCommand.ErrorsPath(output);
+        string errors = PredictionsFile.ErrorsPath(output);
         var manifest = new ShardManifest(shard.ToString(), shard.Index, shard.Count, images, listing.Count, ListingHash(listing), scored, failed, HashOf(output), failed > 0 ? HashOf(errors) : null, run);
         return JsonSerializer.Serialize(manifest, ScoringRun.Json) + "\n";
     }

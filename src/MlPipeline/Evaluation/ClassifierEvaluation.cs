@@ -1,3 +1,4 @@
+using MlPipeline.Formats;
 using MlPipeline.Scoring;
 
 namespace MlPipeline.Evaluation;
@@ -34,55 +35,27 @@ public static class ClassifierEvaluation
     {
         ArgumentNullException.ThrowIfNull(predictionsCsv);
         ArgumentNullException.ThrowIfNull(images);
-        Internals.FileSystem.RequireFile(predictionsCsv, "Predictions file");
-        if (predictionsCsv.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new InvalidDataException($"Predictions file '{predictionsCsv}' is JSON Lines; evaluation reads score's CSV output, whose p_<label> columns name the classes: score to a .csv file with --probabilities.");
-        }
-        var records = Internals.Csv.Read(predictionsCsv).ToList();
-        var header = records.Count > 0 ? records[0].Fields : [];
-        var columns = header.Select((name, i) => (name, i)).Where(c => c.name.StartsWith("p_", StringComparison.Ordinal)).ToList();
-        if (header.Count == 0 || header[0] != "path" || columns.Count == 0)
-        {
-            throw new InvalidDataException($"Predictions file '{predictionsCsv}' has no class probabilities (p_<label> columns); score with --probabilities.");
-        }
-        var labels = columns.Select(c => c.name[2..]).ToList();
+        var (labels, rows) = PredictionsFile.ReadProbabilities(predictionsCsv);
         var byPath = new Dictionary<string, ScoreResult>(StringComparer.Ordinal);
-        foreach (var (line, fields) in records.Skip(1))
+        foreach (var (line, path, values) in rows)
         {
-            if (fields.Count != header.Count)
+            if (byPath.ContainsKey(path))
             {
-                throw new InvalidDataException($"Predictions file '{predictionsCsv}' line {line} has {fields.Count} field(s), but its header has {header.Count}: the row is cut short or the file was changed.");
-            }
-            var values = new float[columns.Count];
-            for (int k = 0; k < columns.Count; k++)
-            {
-                if (columns[k].i >= fields.Count || !float.TryParse(fields[columns[k].i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out values[k]) || !float.IsFinite(values[k]))
-                {
-                    throw new InvalidDataException($"Predictions file '{predictionsCsv}' line {line}: column {columns[k].name} is not a probability.");
-                }
-            }
-            RequireDistribution(predictionsCsv, line, values);
-            if (byPath.ContainsKey(fields[0]))
-            {
-                throw new InvalidDataException($"Predictions file '{predictionsCsv}' line {line}: '{fields[0]}' is in the file twice; each image has one row in score's output.");
+                throw new InvalidDataException($"Predictions file '{predictionsCsv}' line {line}: '{path}' is in the file twice; each image has one row in score's output.");
             }
             int best = ScoreMath.ArgMax(values);
-            byPath[fields[0]] = new ScoreResult(fields[0], new Prediction(fields[0], labels[best], values[best], [new ClassProbability(labels[best], values[best])], values), null);
+            byPath[path] = new ScoreResult(path, new Prediction(path, labels[best], values[best], [new ClassProbability(labels[best], values[best])], values), null);
         }
-        string errors = predictionsCsv + ".errors.csv";
+        string errors = PredictionsFile.ErrorsPath(predictionsCsv);
         if (File.Exists(errors))
         {
-            var failed = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var (line, fields) in Internals.Csv.Read(errors).Skip(1))
+            foreach (var (line, path, error) in PredictionsFile.ReadErrors(errors))
             {
-                if (fields.Count != 2) { throw new InvalidDataException($"Errors file '{errors}' line {line} has {fields.Count} field(s); expected 2: path,error."); }
-                if (byPath.ContainsKey(fields[0]) && !failed.Contains(fields[0]))
+                if (byPath.ContainsKey(path))
                 {
-                    throw new InvalidDataException($"Errors file '{errors}' line {line}: '{fields[0]}' is also in '{predictionsCsv}'; an image is either scored or failed.");
+                    throw new InvalidDataException($"Errors file '{errors}' line {line}: '{path}' is also in '{predictionsCsv}'; an image is either scored or failed.");
                 }
-                if (!failed.Add(fields[0])) { throw new InvalidDataException($"Errors file '{errors}' line {line}: '{fields[0]}' is in the file twice."); }
-                byPath[fields[0]] = new ScoreResult(fields[0], null, fields[1]);
+                byPath[path] = new ScoreResult(path, null, error);
             }
         }
         var results = images.Items.Select(item =>
@@ -91,29 +64,6 @@ public static class ClassifierEvaluation
             return byPath.TryGetValue(path, out var result) ? result : new ScoreResult(path, null, $"not in the predictions file '{predictionsCsv}'");
         });
         return Report($"predictions {predictionsCsv}", labels, images, results, topK, null);
-    }
-
-    /// <summary>
-    /// Throws unless <paramref name="values"/> are probabilities of one distribution: each from 0 to 1 and summing to 1
-    /// within 1e-5 plus 5e-7 per class (the rounding of score's six decimals).
-    /// </summary>
-    static void RequireDistribution(string file, int line, float[] values)
-    {
-        double sum = 0;
-        for (int k = 0; k < values.Length; k++)
-        {
-            if (values[k] is < 0 or > 1)
-            {
-                throw new InvalidDataException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Predictions file '{file}' line {line}: probability {values[k]} of class {k + 1} is outside 0 to 1."));
-            }
-            sum += values[k];
-        }
-        // Each value is written with six decimals (off by at most 5e-7) from float32 probabilities whose sum is 1 within float rounding.
-        double tolerance = 1e-5 + (values.Length * 5e-7);
-        if (Math.Abs(sum - 1) > tolerance)
-        {
-            throw new InvalidDataException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Predictions file '{file}' line {line}: the class probabilities sum to {sum:0.######}; expected 1 (within {tolerance:0.######}), as score writes them."));
-        }
     }
 
     static EvaluationReport Report(string modelSource, IReadOnlyList<string> modelLabels, LabelledImages images, IEnumerable<ScoreResult> results, int topK, IProgress<int>? progress)
