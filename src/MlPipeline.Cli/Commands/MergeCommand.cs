@@ -25,43 +25,11 @@ internal static class MergeCommand
 
     static int Run(string output, string[] files, CliConsole console)
     {
-        bool jsonl = output.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);
-        if (!jsonl && !output.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)) { throw new ArgumentException($"--out must end in .csv or .jsonl, but was '{output}'."); }
+        bool jsonl = PredictionsFile.IsJsonLines(output);
+        if (!PredictionsFile.HasFormatExtension(output)) { throw new ArgumentException($"--out must end in .csv or .jsonl, but was '{output}'."); }
         PredictionsFile.RequireOutputName(output, "--out");
-        var shards = new List<(string File, ShardManifest Manifest)>();
-        foreach (string file in files)
-        {
-            if (!(jsonl ? file.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) : file.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)))
-            {
-                throw new ArgumentException($"Shard file '{file}' is not a {(jsonl ? ".jsonl" : ".csv")} file like --out '{output}'.");
-            }
-            FileSystem.RequireFile(file, "Shard file");
-            // Merge writes --out and its errors file; neither may be a file it reads.
-            foreach (string written in new[] { output, PredictionsFile.ErrorsPath(output) })
-            {
-                if (new[] { file, PredictionsFile.ErrorsPath(file), PredictionsFile.ManifestPath(file) }.FirstOrDefault(own => FileSystem.SamePath(written, own)) is { } taken)
-                {
-                    throw new ArgumentException($"--out '{output}' would write '{written}', which is '{taken}', one of the shards' own files; write the merged file elsewhere.");
-                }
-            }
-            string manifest = PredictionsFile.ManifestPath(file);
-            if (!File.Exists(manifest)) { throw new InvalidDataException($"Shard file '{file}' has no manifest ('{manifest}'): merge takes the outputs of 'mlpipeline score --shard K/N --output FILE'."); }
-            shards.Add((file, ScoringRun.Read<ShardManifest>(manifest, "Shard manifest")));
-        }
-        int count = shards[0].Manifest.Count;
-        if (shards.FirstOrDefault(s => s.Manifest.Count != count) is { File: not null } other)
-        {
-            throw new InvalidDataException($"Shards of different splits: '{shards[0].File}' is shard {shards[0].Manifest.Shard} and '{other.File}' is shard {other.Manifest.Shard}.");
-        }
-        foreach (var same in shards.GroupBy(s => s.Manifest.Index).Where(g => g.Count() > 1))
-        {
-            throw new InvalidDataException($"Shards overlap: shard {same.First().Manifest.Shard} is in both {string.Join(" and ", same.Select(s => $"'{s.File}'"))}.");
-        }
-        var missing = Enumerable.Range(0, count).Except(shards.Select(s => s.Manifest.Index)).ToList();
-        if (missing.Count > 0)
-        {
-            throw new InvalidDataException($"Shards missing: {string.Join(", ", missing.Take(20).Select(m => $"{m}/{count}"))}{(missing.Count > 20 ? $" and {missing.Count - 20} more" : "")} (given: {string.Join(", ", shards.Select(s => s.Manifest.Shard).Order(StringComparer.Ordinal))}).");
-        }
+        var shards = ReadManifests(output, files, jsonl);
+        CheckComplete(shards);
         CheckAlike(shards);
         // Each file is parsed once: its rows are counted against its manifest, then merged.
         var read = shards.Select(s => Parsed.Of(s.File, jsonl)).ToList();
@@ -84,9 +52,54 @@ internal static class MergeCommand
         AtomicFile.WriteAllText(output, predictions.Text);
         int expected = shards.Sum(s => s.Manifest.Images);
         console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Merged {count} shards: {predictions.Rows} predictions{(errorFiles.Count > 0 ? $", and the failures of {errorFiles.Count} shard(s) in {errorsOutput}" : "")}, of {expected} images the shards were given."));
+            $"Merged {shards[0].Manifest.Count} shards: {predictions.Rows} predictions{(errorFiles.Count > 0 ? $", and the failures of {errorFiles.Count} shard(s) in {errorsOutput}" : "")}, of {expected} images the shards were given."));
         console.Error.WriteLine($"Predictions: {Path.GetFullPath(output)}");
         return ExitCodes.Success;
+    }
+
+    /// <summary>The shards' files with their manifests, refusing a file of the other format, a missing one, one without a manifest, or one --out would overwrite.</summary>
+    static List<(string File, ShardManifest Manifest)> ReadManifests(string output, string[] files, bool jsonl)
+    {
+        var shards = new List<(string File, ShardManifest Manifest)>();
+        foreach (string file in files)
+        {
+            if (PredictionsFile.IsJsonLines(file) != jsonl || !PredictionsFile.HasFormatExtension(file))
+            {
+                throw new ArgumentException($"Shard file '{file}' is not a {(jsonl ? ".jsonl" : ".csv")} file like --out '{output}'.");
+            }
+            FileSystem.RequireFile(file, "Shard file");
+            // Merge writes --out and its errors file; neither may be a file it reads.
+            foreach (string written in new[] { output, PredictionsFile.ErrorsPath(output) })
+            {
+                if (new[] { file, PredictionsFile.ErrorsPath(file), PredictionsFile.ManifestPath(file) }.FirstOrDefault(own => FileSystem.SamePath(written, own)) is { } taken)
+                {
+                    throw new ArgumentException($"--out '{output}' would write '{written}', which is '{taken}', one of the shards' own files; write the merged file elsewhere.");
+                }
+            }
+            string manifest = PredictionsFile.ManifestPath(file);
+            if (!File.Exists(manifest)) { throw new InvalidDataException($"Shard file '{file}' has no manifest ('{manifest}'): merge takes the outputs of 'mlpipeline score --shard K/N --output FILE'."); }
+            shards.Add((file, ScoringRun.Read<ShardManifest>(manifest, "Shard manifest")));
+        }
+        return shards;
+    }
+
+    /// <summary>Refuses shards of different splits, overlapping shards and missing ones, by name.</summary>
+    static void CheckComplete(List<(string File, ShardManifest Manifest)> shards)
+    {
+        int count = shards[0].Manifest.Count;
+        if (shards.FirstOrDefault(s => s.Manifest.Count != count) is { File: not null } other)
+        {
+            throw new InvalidDataException($"Shards of different splits: '{shards[0].File}' is shard {shards[0].Manifest.Shard} and '{other.File}' is shard {other.Manifest.Shard}.");
+        }
+        foreach (var same in shards.GroupBy(s => s.Manifest.Index).Where(g => g.Count() > 1))
+        {
+            throw new InvalidDataException($"Shards overlap: shard {same.First().Manifest.Shard} is in both {string.Join(" and ", same.Select(s => $"'{s.File}'"))}.");
+        }
+        var missing = Enumerable.Range(0, count).Except(shards.Select(s => s.Manifest.Index)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new InvalidDataException($"Shards missing: {string.Join(", ", missing.Take(20).Select(m => $"{m}/{count}"))}{(missing.Count > 20 ? $" and {missing.Count - 20} more" : "")} (given: {string.Join(", ", shards.Select(s => s.Manifest.Shard).Order(StringComparer.Ordinal))}).");
+        }
     }
 
     /// <summary>
