@@ -100,6 +100,23 @@ public sealed class StockChain
         return (ml, chain, classifier.Model.OutputName);
     }
 
+    /// <summary>
+    /// The model's output for each of <paramref name="paths"/> (relative to <paramref name="imageFolder"/>) through the
+    /// whole stock pipeline: the independent reference for what MlPipeline's facade and transforms score.
+    /// </summary>
+    public static List<float[]> Scores(ImageClassifier classifier, string imageFolder, string modelPath, IEnumerable<string> paths)
+    {
+        var (ml, pipeline, output) = Pipeline(classifier, imageFolder, modelPath);
+        var data = ml.Data.LoadFromEnumerable(paths.Select(p => new PathRow { Path = p }));
+        return [.. pipeline.Fit(data).Transform(data).GetColumn<float[]>(output)];
+    }
+
+    sealed class PathRow
+    {
+        [ColumnName("path")]
+        public string Path { get; set; } = "";
+    }
+
     /// <summary>Whether one offset and one scale serve every channel (what ExtractPixels can apply itself).</summary>
     static bool Uniform(ImagePreprocessing p) => p.Offsets.Distinct().Count() == 1 && p.Scales.Distinct().Count() == 1;
 
