@@ -35,6 +35,22 @@ public sealed partial class ReadMeTests
     }
 
     [Test]
+    public void ReadMe_Architecture_NamesEveryProjectAndItsFolders()
+    {
+        string readme = File.ReadAllText(Repository.File("README.md"));
+        string architecture = readme[readme.IndexOf("\n## Architecture", StringComparison.Ordinal)..];
+        foreach (string project in Directory.GetDirectories(Path.Combine(Repository.Root, "src")))
+        {
+            string name = Path.GetFileName(project);
+            Assert.That(architecture, Does.Contain($"`src/{name}`"), $"the Architecture section does not name src/{name}");
+            foreach (string folder in Directory.GetDirectories(project).Select(d => Path.GetFileName(d)).Where(f => f is not ("bin" or "obj")))
+            {
+                Assert.That(architecture, Does.Contain($"`{folder}/`"), $"the Architecture section does not name {name}'s folder {folder}/");
+            }
+        }
+    }
+
+    [Test]
     public void ReadMe_TrainExample_Runs()
     {
         var lines = new List<string>();
