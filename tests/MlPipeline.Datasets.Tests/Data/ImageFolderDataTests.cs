@@ -3,7 +3,7 @@ using MlPipeline.Internals;
 using MlPipeline.Scoring;
 using SkiaSharp;
 
-namespace MlPipeline.Tests.Data;
+namespace MlPipeline.Datasets.Tests.Data;
 
 /// <summary>Labelled image folders as training data: sizes, colour, bad files, splits, and no train/serve skew.</summary>
 public sealed partial class ImageFolderDataTests

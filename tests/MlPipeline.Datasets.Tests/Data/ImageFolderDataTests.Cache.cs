@@ -2,7 +2,7 @@ using System.Text;
 using MlPipeline.Data;
 using MlPipeline.Scoring;
 
-namespace MlPipeline.Tests.Data;
+namespace MlPipeline.Datasets.Tests.Data;
 
 // The decoded-image cache file: the same data as memory, reused only when it is the same, rebuilt (with the reason) when not.
 public sealed partial class ImageFolderDataTests

@@ -1,7 +1,7 @@
 using MlPipeline.Data;
 using MlPipeline.Scoring;
 
-namespace MlPipeline.Tests.Data;
+namespace MlPipeline.Datasets.Tests.Data;
 
 // ImageFolderDataTests: what Load refuses or warns about before and after decoding (classes, shared files, sizes, formats).
 public sealed partial class ImageFolderDataTests
