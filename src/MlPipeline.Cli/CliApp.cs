@@ -60,9 +60,12 @@ internal static class CliApp
         }
     }
 
-    /// <summary>The message without .NET's "(Parameter 'Name')" and "Actual value was" tails, which name C# parameters, not options.</summary>
-    internal static string UserMessage(Exception e) =>
-        e is ArgumentException ? System.Text.RegularExpressions.Regex.Replace(e.Message, @"\s*\(Parameter '[^']*'\)|\s*Actual value was [^\n]*", "").Trim() : e.Message;
+    /// <summary>
+    /// The message without .NET's "(Parameter 'Name')" and "Actual value was" tails, which name C# parameters, not
+    /// options, and with the library options it names worded as the flags that set them (<see cref="LibraryWording"/>).
+    /// </summary>
+    internal static string UserMessage(Exception e) => LibraryWording.ToFlags(
+        e is ArgumentException ? System.Text.RegularExpressions.Regex.Replace(e.Message, @"\s*\(Parameter '[^']*'\)|\s*Actual value was [^\n]*", "").Trim() : e.Message);
 
     static bool IsUserError(Exception e) => e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException
         or InvalidOperationException or NotSupportedException or FormatException;

@@ -89,6 +89,25 @@ internal static class CliOptions
         return option;
     }
 
+    /// <summary>
+    /// An optional choice bound to <typeparamref name="TEnum"/>: the accepted spellings are its members' lowercase
+    /// names, listed in the help (<c>--name &lt;a|b&gt;</c>); any other token is a usage error naming them.
+    /// </summary>
+    public static Option<TEnum?> OptionalChoice<TEnum>(string name, string description) where TEnum : struct, Enum
+    {
+        var values = Enum.GetValues<TEnum>();
+        string[] names = [.. values.Select(v => v.ToString().ToLowerInvariant())];
+        var option = new Option<TEnum?>(name)
+        {
+            Description = description,
+            HelpName = string.Join("|", names.Order(StringComparer.Ordinal)),
+            // AcceptOnlyFromAmong reports any other token; this only maps an accepted spelling to its member.
+            CustomParser = result => result.Tokens.Count > 0 && Array.IndexOf(names, result.Tokens[^1].Value) is var at and >= 0 ? values[at] : null,
+        };
+        option.AcceptOnlyFromAmong(names);
+        return option;
+    }
+
     /// <summary>The values of a list option, or null when it was not given (System.CommandLine reads an absent array option as empty).</summary>
     public static float[]? ChannelValues(ParseResult parse, Option<float[]?> option) => parse.GetValue(option) is { Length: > 0 } values ? values : null;
 

@@ -10,13 +10,13 @@ internal sealed class ScoringOptions
 {
     public Option<string?> Model { get; } = new("--model") { Description = "ONNX model [default: the built-in MNIST model]" };
     public Option<string?> Size { get; } = new("--size") { Description = "Input size WxH (overrides the model's)" };
-    public Option<string?> Color { get; } = CreateColor();
+    public Option<ColorMode?> Color { get; } = CliOptions.OptionalChoice<ColorMode>("--color", "Colour mode: gray, rgb, bgr (overrides the model's)");
     public Option<float[]?> Offset { get; } = CliOptions.OptionalChannelValues("--offset", "ExtractPixels offset: input = (pixel - offset) * scale; one value or one per channel (r,g,b)");
     public Option<float[]?> Scale { get; } = CliOptions.OptionalChannelValues("--scale", "ExtractPixels scale; one value or one per channel", v => v != 0, "a finite, non-zero number");
-    public Option<string?> Resize { get; } = Choice("--resize", "How images of another size are resized: stretch (ML.NET's Fill), pad (IsoPad: aspect kept, black borders), crop (IsoCrop: aspect kept, centre cut) (overrides the model's)", "stretch", "pad", "crop");
+    public Option<ResizeMode?> Resize { get; } = CliOptions.OptionalChoice<ResizeMode>("--resize", "How images of another size are resized: stretch (ML.NET's Fill), pad (IsoPad: aspect kept, black borders), crop (IsoCrop: aspect kept, centre cut) (overrides the model's)");
     public Option<int?> ResizeShorter { get; } = CliOptions.OptionalRange("--resize-shorter", $"torchvision's Resize(N) + CenterCrop: the shorter side to N pixels (Pillow's bilinear), then the centre --size cut out; N from the crop's larger side to {ImagePreprocessing.MaxResizeShorter}", 1, ImagePreprocessing.MaxResizeShorter);
-    public Option<string?> Layout { get; } = Choice("--layout", "Input layout: nchw or nhwc (Keras/TensorFlow exports) [default: the model's metadata, else detected from its input shape]", "nchw", "nhwc");
-    public Option<string?> Background { get; } = Choice("--background", "Lay transparent pixels on black or white before scaling [default: colour values as stored, alpha ignored, as ML.NET]", "black", "white");
+    public Option<TensorLayout?> Layout { get; } = CliOptions.OptionalChoice<TensorLayout>("--layout", "Input layout: nchw or nhwc (Keras/TensorFlow exports) [default: the model's metadata, else detected from its input shape]");
+    public Option<BackgroundColor?> Background { get; } = CliOptions.OptionalChoice<BackgroundColor>("--background", "Lay transparent pixels on black or white before scaling [default: colour values as stored, alpha ignored, as ML.NET]");
     public Option<bool> IgnoreExif { get; } = new("--ignore-exif") { Description = "Take pixels as stored, ignoring JPEG EXIF orientation tags, as ML.NET's LoadImages does [default: the model's metadata, else images turned upright as tagged]" };
     public Option<bool> FullDecode { get; } = new("--full-decode") { Description = "Decode every JPEG at full size; by default one at least twice the input size is decoded at 1/2, 1/4 or 1/8 scale (far faster on photos; turn off to decode exactly as ML.NET's LoadImages)" };
     public Option<float[]?> Mean { get; } = Means();
@@ -57,8 +57,7 @@ internal sealed class ScoringOptions
 
     public IEnumerable<Option> All => [Model, Size, Color, Resize, ResizeShorter, Layout, Background, IgnoreExif, FullDecode, Offset, Scale, Mean, Std, Labels, Threads, BatchSize];
 
-    static Option<string?> CreateColor() => Choice("--color", "Colour mode: gray, rgb, bgr (overrides the model's)", "gray", "rgb", "bgr");
-
+    /// <summary>A choice among <paramref name="values"/> read as text (train's --resize and --background; score's and evaluate's bind to enums through <see cref="CliOptions.OptionalChoice{TEnum}"/>).</summary>
     internal static Option<string?> Choice(string name, string description, params string[] values)
     {
         var option = new Option<string?>(name) { Description = description };
@@ -66,6 +65,7 @@ internal sealed class ScoringOptions
         return option;
     }
 
+    /// <summary>The enum member a <see cref="Choice"/> option's text names, or null when it was not given.</summary>
     internal static T? Parse<T>(ParseResult parse, Option<string?> option) where T : struct, Enum =>
         parse.GetValue(option) is { } value ? Enum.Parse<T>(value, ignoreCase: true) : null;
 
@@ -104,11 +104,11 @@ internal sealed class ScoringOptions
         {
             Width = width,
             Height = height,
-            ColorMode = Parse<ColorMode>(parse, Color),
-            Resize = Parse<ResizeMode>(parse, Resize),
+            ColorMode = parse.GetValue(Color),
+            Resize = parse.GetValue(Resize),
             ResizeShorter = parse.GetValue(ResizeShorter),
-            Layout = Parse<TensorLayout>(parse, Layout),
-            Background = Parse<BackgroundColor>(parse, Background),
+            Layout = parse.GetValue(Layout),
+            Background = parse.GetValue(Background),
             IgnoreExifOrientation = parse.GetValue(IgnoreExif) ? true : null,
             Offsets = offset,
             Scales = scale,

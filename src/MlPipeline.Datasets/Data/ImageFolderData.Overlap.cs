@@ -24,7 +24,7 @@ public static partial class ImageFolderData
             {
                 var first = twice[0].ToList();
                 throw new ArgumentException($"The training set '{sets[0].Source}' holds {twice.Count} file(s) twice under other names, for example '{first[1].Path}' (the same file as '{first[0].Path}'); "
-                    + "the validation split could put one name in training and the other in validation. Remove the extra links, or give the validation images with --val (ImageFolderOptions.Validation).");
+                    + "the validation split could put one name in training and the other in validation. Remove the extra links, or give the validation images with ImageFolderOptions.Validation.");
             }
         }
         for (int a = 0; a < sets.Count; a++)

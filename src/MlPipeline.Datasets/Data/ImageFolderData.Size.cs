@@ -41,7 +41,7 @@ public static partial class ImageFolderData
     sealed record Sampled(string Path, int Width, int Height, bool Colour);
 
     static InvalidDataException MixedSizes(string source, Sampled a, Sampled b) =>
-        new($"Images in '{source}' have different sizes: '{a.Path}' is {a.Width}x{a.Height} and '{b.Path}' is {b.Width}x{b.Height}; give the size to resize them to (--size WxH).");
+        new($"Images in '{source}' have different sizes: '{a.Path}' is {a.Width}x{a.Height} and '{b.Path}' is {b.Width}x{b.Height}; give the size to resize them to (ImageFolderOptions.Width and Height).");
 
     static Sampled? HeaderSize(string path, bool ignoreExifOrientation)
     {
@@ -103,13 +103,13 @@ public static partial class ImageFolderData
             total += bytes * (split && role == "training" ? 2 : 1);
             if (bytes > Array.MaxLength)
             {
-                throw new ArgumentException(string.Create(inv, $"The {role} set '{source}' has {count} images, which at size {width}x{height} with {channels} channel(s) take {bytes:N0} bytes ({bytes / 1e9:F1} GB; images × width × height × channels); a set holds at most {Array.MaxLength:N0} bytes ({Array.MaxLength / 1e9:F1} GB). Give a smaller size (--size) or fewer images."));
+                throw new ArgumentException(string.Create(inv, $"The {role} set '{source}' has {count} images, which at size {width}x{height} with {channels} channel(s) take {bytes:N0} bytes ({bytes / 1e9:F1} GB; images × width × height × channels); a set holds at most {Array.MaxLength:N0} bytes ({Array.MaxLength / 1e9:F1} GB). Give a smaller size (ImageFolderOptions.Width/Height) or fewer images."));
             }
         }
         long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         if (available > 0 && total > available)
         {
-            throw new ArgumentException(string.Create(inv, $"The images at size {width}x{height} with {channels} channel(s) take {total:N0} bytes ({total / 1e9:F1} GB) in memory{(split ? ", the training images twice for the split" : "")}; this process may use {available:N0} bytes ({available / 1e9:F1} GB). Give a smaller size (--size) or fewer images."));
+            throw new ArgumentException(string.Create(inv, $"The images at size {width}x{height} with {channels} channel(s) take {total:N0} bytes ({total / 1e9:F1} GB) in memory{(split ? ", the training images twice for the split" : "")}; this process may use {available:N0} bytes ({available / 1e9:F1} GB). Give a smaller size (ImageFolderOptions.Width/Height) or fewer images."));
         }
     }
 
@@ -131,7 +131,7 @@ public static partial class ImageFolderData
         if (free + existing < needed)
         {
             throw new IOException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"The decoded images take up to {needed / 1e6:F1} MB (images × width × height × channels) in cache files in '{directory}', but its disk has {free / 1e6:F1} MB free{(existing > 0 ? $" (and {existing / 1e6:F1} MB of cache files there would be replaced)" : "")}; free some space, train into a folder on another disk (--out), or give a smaller --size."));
+                $"The decoded images take up to {needed / 1e6:F1} MB (images × width × height × channels) in cache files in '{directory}', but its disk has {free / 1e6:F1} MB free{(existing > 0 ? $" (and {existing / 1e6:F1} MB of cache files there would be replaced)" : "")}; free some space, put the cache on another disk (ImageFolderOptions.CacheDirectory), or give a smaller size (ImageFolderOptions.Width/Height)."));
         }
     }
 }

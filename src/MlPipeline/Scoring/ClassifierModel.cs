@@ -163,7 +163,7 @@ internal sealed class ClassifierModel : IDisposable
     /// </summary>
     internal static InvalidDataException NonFiniteScores(string source, string outputName, float value, string where, string inputs) =>
         new(string.Create(CultureInfo.InvariantCulture,
-            $"Model '{source}' output '{outputName}' is {value} for {where}: the model produced non-finite scores. {inputs}; check --offset/--scale or --mean/--std."));
+            $"Model '{source}' output '{outputName}' is {value} for {where}: the model produced non-finite scores. {inputs}; check ImageClassifierOptions.Offsets/Scales or Means/Stds."));
 
     /// <summary>The scores of an image are not one per label: the wrong model for these labels.</summary>
     internal static InvalidDataException WrongScoreCount(string source, string outputName, int values, int classes) =>
@@ -194,7 +194,7 @@ internal sealed class ClassifierModel : IDisposable
             // A model can pass every schema check and still reject the data at run time (for example a symbolic
             // height and width that its layers do not accept at the configured size).
             throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
-                $"Model '{Source}' failed on a batch of {count} image(s) of {Channels}x{p.Height}x{p.Width}: {e.Message.Trim()}. Check the input size and colour mode it expects (--size, --color)."), e);
+                $"Model '{Source}' failed on a batch of {count} image(s) of {Channels}x{p.Height}x{p.Width}: {e.Message.Trim()}. Check the input size and colour mode it expects (ImageClassifierOptions.Width/Height, ColorMode)."), e);
         }
         using (outputs)
         {
@@ -242,7 +242,7 @@ internal sealed class ClassifierModel : IDisposable
         var (channels, height, width) = layout == TensorLayout.Nhwc ? (dims[3], dims[1], dims[2]) : (dims[1], dims[2], dims[3]);
         if (channels is not (1 or 3))
         {
-            throw new InvalidDataException($"Model '{source}' input '{name}' has shape [{string.Join(", ", dims)}]: {(channels > 0 ? channels.ToString(CultureInfo.InvariantCulture) : "a symbolic number of")} channels in {layout.ToString().ToUpperInvariant()} layout; expected 1 (gray) or 3 (RGB/BGR){(given is null ? " as dimension 1 (NCHW) or the last (NHWC)" : "; check --layout")}.");
+            throw new InvalidDataException($"Model '{source}' input '{name}' has shape [{string.Join(", ", dims)}]: {(channels > 0 ? channels.ToString(CultureInfo.InvariantCulture) : "a symbolic number of")} channels in {layout.ToString().ToUpperInvariant()} layout; expected 1 (gray) or 3 (RGB/BGR){(given is null ? " as dimension 1 (NCHW) or the last (NHWC)" : "; check ImageClassifierOptions.Layout")}.");
         }
         return (name, channels, height > 0 ? height : null, width > 0 ? width : null, layout);
     }
@@ -267,9 +267,9 @@ internal sealed class ClassifierModel : IDisposable
     {
         var baseline = metadata?.Preprocessing;
         int width = o.Width ?? baseline?.Width ?? modelWidth
-            ?? throw new InvalidDataException($"Model '{source}' has a symbolic input width and no metadata; give the size (--size WxH).");
+            ?? throw new InvalidDataException($"Model '{source}' has a symbolic input width and no metadata; give the size (ImageClassifierOptions.Width and Height).");
         int height = o.Height ?? baseline?.Height ?? modelHeight
-            ?? throw new InvalidDataException($"Model '{source}' has a symbolic input height and no metadata; give the size (--size WxH).");
+            ?? throw new InvalidDataException($"Model '{source}' has a symbolic input height and no metadata; give the size (ImageClassifierOptions.Width and Height).");
         var color = o.ColorMode ?? baseline?.ColorMode ?? (channels == 1 ? ColorMode.Gray : ColorMode.Rgb);
         int colorChannels = color == ColorMode.Gray ? 1 : 3;
         foreach (var (name, values) in new[] { ("offsets", o.Offsets), ("scales", o.Scales), ("means", o.Means), ("standard deviations", o.Stds) })
@@ -303,7 +303,7 @@ internal sealed class ClassifierModel : IDisposable
         }
         if (p.Channels != channels)
         {
-            throw new InvalidDataException($"Model '{source}' takes {channels} channel(s) but colour mode {p.ColorMode.ToString().ToLowerInvariant()} gives {p.Channels}; use --color {(channels == 1 ? "gray" : "rgb or bgr")}.");
+            throw new InvalidDataException($"Model '{source}' takes {channels} channel(s) but colour mode {p.ColorMode.ToString().ToLowerInvariant()} gives {p.Channels}; use ImageClassifierOptions.ColorMode = {(channels == 1 ? "ColorMode.Gray" : "ColorMode.Rgb or ColorMode.Bgr")}.");
         }
         if ((modelWidth is { } mw && mw != p.Width) || (modelHeight is { } mh && mh != p.Height))
         {
@@ -319,7 +319,7 @@ internal sealed class ClassifierModel : IDisposable
         {
             return classes is { } k
                 ? [.. Enumerable.Range(0, k).Select(i => i.ToString(CultureInfo.InvariantCulture))]
-                : throw new InvalidDataException($"Model '{source}' has a symbolic number of classes and no metadata; give the labels (--labels FILE).");
+                : throw new InvalidDataException($"Model '{source}' has a symbolic number of classes and no metadata; give the labels (ImageClassifierOptions.Labels).");
         }
         if (classes is { } count && count != labels.Count)
         {

@@ -90,7 +90,7 @@ public sealed partial class ImageFolderDataTests
             new SyncReports(reports)));
 
         Assert.That(e!.Message, Does.Contain("has 50 images, which at size 4096x4096 with 3 channel(s) take 2,516,582,400 bytes"));
-        Assert.That(e.Message, Does.Contain($"a set holds at most {Array.MaxLength.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} bytes").And.Contain("--size"));
+        Assert.That(e.Message, Does.Contain($"a set holds at most {Array.MaxLength.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} bytes").And.Contain("ImageFolderOptions.Width/Height"));
         Assert.That(reports, Is.Empty, "refused before any image is sampled or decoded");
     }
 

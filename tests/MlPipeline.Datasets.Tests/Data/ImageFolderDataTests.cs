@@ -73,7 +73,7 @@ public sealed partial class ImageFolderDataTests
 
         var e = Assert.Throws<InvalidDataException>(() => ImageFolderData.Load(Path.Combine(dir, "set")));
 
-        Assert.That(e!.Message, Does.Contain("28x28").And.Contain("32x28").And.Contain("--size"));
+        Assert.That(e!.Message, Does.Contain("28x28").And.Contain("32x28").And.Contain("ImageFolderOptions.Width and Height"));
     }
 
     [Test]

@@ -170,7 +170,7 @@ public sealed class ForeignModelPreprocessingTests
 
         var e = Assert.Throws<InvalidDataException>(() => ImageClassifier.Load(model, new ImageClassifierOptions { Layout = TensorLayout.Nchw }));
 
-        Assert.That(e!.Message, Does.Contain("[-1, 6, 4, 3]").And.Contain("6 channels in NCHW layout").And.Contain("--layout"));
+        Assert.That(e!.Message, Does.Contain("[-1, 6, 4, 3]").And.Contain("6 channels in NCHW layout").And.Contain("ImageClassifierOptions.Layout"));
     }
 
     [TestCase(BackgroundColor.White, 255)]
