@@ -15,6 +15,8 @@ internal static class LibraryWording
         ("ImageClassifierOptions.ColorMode = ColorMode.Rgb or ColorMode.Bgr", "--color rgb or bgr"),
         ("ImageClassifierOptions.ColorMode = ColorMode.Gray", "--color gray"),
         ("ImageClassifierOptions.Layout", "--layout"),
+        ("a .csv file with every class probability (ImageClassifierOptions.IncludeProbabilities)", "a .csv file with --probabilities"),
+        ("with every class probability (ImageClassifierOptions.IncludeProbabilities)", "with --probabilities"),
         ("(ImageClassifierOptions.Labels)", "(--labels FILE)"),
         ("with ImageFolderOptions.Validation", "with --val"),
         ("put the cache on another disk (ImageFolderOptions.CacheDirectory), or give a smaller size (ImageFolderOptions.Width/Height)", "train into a folder on another disk (--out), or give a smaller --size"),

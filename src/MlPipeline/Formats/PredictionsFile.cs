@@ -178,14 +178,14 @@ internal static class PredictionsFile
         FileSystem.RequireFile(file, "Predictions file");
         if (IsJsonLines(file))
         {
-            throw new InvalidDataException($"Predictions file '{file}' is JSON Lines; evaluation reads score's CSV output, whose p_<label> columns name the classes: score to a .csv file with --probabilities.");
+            throw new InvalidDataException($"Predictions file '{file}' is JSON Lines; evaluation reads score's CSV output, whose p_<label> columns name the classes: score to a .csv file with every class probability (ImageClassifierOptions.IncludeProbabilities).");
         }
         var records = Csv.Read(file).ToList();
         var header = records.Count > 0 ? records[0].Fields : [];
         var columns = header.Select((name, i) => (name, i)).Where(c => c.name.StartsWith(ProbabilityPrefix, StringComparison.Ordinal)).ToList();
         if (header.Count == 0 || header[0] != "path" || columns.Count == 0)
         {
-            throw new InvalidDataException($"Predictions file '{file}' has no class probabilities (p_<label> columns); score with --probabilities.");
+            throw new InvalidDataException($"Predictions file '{file}' has no class probabilities (p_<label> columns); score with every class probability (ImageClassifierOptions.IncludeProbabilities).");
         }
         var rows = new List<(int, string, float[])>();
         foreach (var (line, fields) in records.Skip(1))
