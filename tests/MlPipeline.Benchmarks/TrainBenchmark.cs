@@ -54,7 +54,7 @@ internal static class TrainBenchmark
                 WeightDecay = a.Get("--weight-decay") is { } wd ? double.Parse(wd, CultureInfo.InvariantCulture) : 0,
                 LabelSmoothing = a.Get("--label-smoothing") is { } ls ? double.Parse(ls, CultureInfo.InvariantCulture) : 0,
             };
-            var spec = options.ResolveArchitecture(data.Train.ClassNames.Count, data.Train.Channels, data.Train.Height, data.Train.Width);
+            var spec = options.Model.Resolve(data.Train.ClassNames.Count, data.Train.Channels, data.Train.Height, data.Train.Width);
             WriteTensors(work, data, spec, options);
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -214,7 +214,7 @@ internal static partial class TrainCommand
         bool backboneDefaults = UsesBackboneDefaults(parse, backbone);
         return new()
         {
-            Model = backbone is null ? model : new TrainingOptions().Model,
+            Model = backbone is null ? ModelChoice.FromName(model) : new TrainingOptions().Model,
             Backbone = backbone,
             Head = Value(parse, Head, backboneDefaults, BackboneHead) == "mlp" ? HeadKind.Mlp : HeadKind.Linear,
             AugmentCopies = parse.GetValue(AugmentCopies),
@@ -257,7 +257,7 @@ internal static partial class TrainCommand
     {
         if (backbone is not null || parse.GetValue(Data) is null || CliOptions.ParseSize(parse.GetValue(Size), "--size", ImageFolderOptions.MaxSide) is not { } size) { return; }
         int channels = string.Equals(parse.GetValue(Color), "rgb", StringComparison.OrdinalIgnoreCase) ? 3 : 1;
-        options.ResolveArchitecture(2, channels, size.Height, size.Width).Validate();
+        options.Model.Resolve(2, channels, size.Height, size.Width).Validate();
     }
 
     /// <summary>Options that exclude or need each other, checked before any work.</summary>

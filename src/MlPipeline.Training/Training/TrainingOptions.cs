@@ -20,11 +20,8 @@ public sealed record TrainingOptions
     /// <summary>Folder of the run: checkpoint, <c>history.json</c>, <c>model.json</c>. Default: <c>runs/default</c>.</summary>
     public string OutputDirectory { get; init; } = Path.Combine("runs", "default");
 
-    /// <summary>Built-in architecture name (<c>cnn</c> or <c>mlp</c>), used unless <see cref="Architecture"/> is set. Default: <c>cnn</c>.</summary>
-    public string Model { get; init; } = "cnn";
-
-    /// <summary>A custom architecture; overrides <see cref="Model"/>. Default: null.</summary>
-    public ModelSpec? Architecture { get; init; }
+    /// <summary>The model: a built-in architecture by name (<c>cnn</c> or <c>mlp</c>) or a custom <see cref="ModelSpec"/>. Default: <c>cnn</c>.</summary>
+    public ModelChoice Model { get; init; } = ModelChoice.FromName("cnn");
 
     /// <summary>Passes over the training set. Default: 5.</summary>
     public int Epochs { get; init; } = 5;
@@ -122,17 +119,13 @@ public sealed record TrainingOptions
     /// </summary>
     public bool ResumeChangedData { get; init; }
 
-    /// <summary>The architecture to train for images of the given shape.</summary>
-    public ModelSpec ResolveArchitecture(int classes, int channels, int height, int width) =>
-        Architecture ?? ModelSpec.FromName(Model, classes, channels, height, width);
-
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public TrainingOptions Validate()
     {
         if (string.IsNullOrWhiteSpace(OutputDirectory)) { throw new ArgumentException("OutputDirectory must name a folder.", nameof(OutputDirectory)); }
-        if (Architecture is null && !ModelSpec.BuiltInNames.Contains(Model))
+        if (Model is null || (Model.Spec is null && !ModelSpec.BuiltInNames.Contains(Model.Name)))
         {
-            throw new ArgumentException($"Model '{Model}' is unknown; expected one of {string.Join(", ", ModelSpec.BuiltInNames)}.", nameof(Model));
+            throw new ArgumentException($"Model '{Model?.Name}' is unknown; expected one of {string.Join(", ", ModelSpec.BuiltInNames)}.", nameof(Model));
         }
         if (Epochs < 1) { throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be at least 1."); }
         if (BatchSize is < 1 or > MaxBatchSize) { throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, $"BatchSize must be from 1 to {MaxBatchSize}."); }
@@ -163,7 +156,7 @@ public sealed record TrainingOptions
             {
                 throw new ArgumentException($"Backbone '{Backbone}' is not known; expected one of: {string.Join(", ", Transfer.Backbone.KnownNames)}.", nameof(Backbone));
             }
-            if (Architecture is not null) { throw new ArgumentException("Give either Backbone (a head trained on its features) or Architecture, not both.", nameof(Architecture)); }
+            if (Model.Spec is not null) { throw new ArgumentException("Give either Backbone (a head trained on its features) or a custom Model, not both.", nameof(Model)); }
             if (Normalize || Means is not null) { throw new ArgumentException($"The {Backbone} backbone brings its own input normalisation; leave out Normalize (--normalize) and Means/Stds (--mean/--std).", nameof(Normalize)); }
             if (FineTuneBlocks < 0) { throw new ArgumentOutOfRangeException(nameof(FineTuneBlocks), FineTuneBlocks, "FineTuneBlocks must be 0 or more."); }
             if (AugmentCopies is < 0 or > MaxAugmentCopies) { throw new ArgumentOutOfRangeException(nameof(AugmentCopies), AugmentCopies, $"AugmentCopies must be from 0 to {MaxAugmentCopies}."); }

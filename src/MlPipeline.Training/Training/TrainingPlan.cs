@@ -55,7 +55,7 @@ internal sealed record TrainingPlan(ImageSet Train, ImageSet Validation, ImageSe
         RequireSameShape(train, validation);
         RequireSameShape(train, data.Test);
         if (options.Backbone is { } name) { return WithBackbone(train, validation, data.Test, Transfer.Backbone.Locate(name, options.BackboneDirectory), options, data.Source); }
-        var spec = options.ResolveArchitecture(train.ClassNames.Count, train.Channels, train.Height, train.Width);
+        var spec = options.Model.Resolve(train.ClassNames.Count, train.Channels, train.Height, train.Width);
         RequireFits(spec, train);
         var color = train.Channels == 1 ? ColorMode.Gray : ColorMode.Rgb;
         ImagePreprocessing preprocessing;
