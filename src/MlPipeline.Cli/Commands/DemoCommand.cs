@@ -18,7 +18,7 @@ internal static class DemoCommand
 {
     static readonly Option<bool> Quick = new("--quick") { Description = "A short run: 1 training epoch instead of 5 (under a minute)" };
     static readonly Option<string?> Out = new("--out") { Description = "Demo folder [default: runs/demo, or runs/demo-quick with --quick]" };
-    static readonly Option<int?> Threads = CliOptions.OptionalRange("--threads", $"libtorch threads for training, 1 to {TrainingOptions.MaxThreads} [default: one per core]", 1, TrainingOptions.MaxThreads);
+    static readonly Option<int?> Threads = CliOptions.OptionalRange("--threads", $"libtorch threads for training, 1 to {ExecutionOptions.MaxThreads} [default: one per core]", 1, ExecutionOptions.MaxThreads);
     static readonly Option<string?> Data = new("--data") { Description = "MNIST folder [default: the per-user cache, fetched when missing]" };
 
     public static Command Create(CliConsole console)
@@ -86,10 +86,9 @@ internal static class DemoCommand
     {
         var options = new TrainingOptions
         {
-            OutputDirectory = run,
+            Run = new RunFolderOptions { OutputDirectory = run, Resume = File.Exists(Path.Combine(run, RunFolder.CheckpointFile)) },
             Epochs = quick ? 1 : 5,
-            Threads = parse.GetValue(Threads),
-            Resume = File.Exists(Path.Combine(run, RunFolder.CheckpointFile)),
+            Execution = new ExecutionOptions { Threads = parse.GetValue(Threads) },
         };
         if (File.Exists(Path.Combine(run, ClassifierTrainer.ModelInfoFileName))) { console.Out.WriteLine($"Reusing the finished run in {run}"); }
         var bar = new TrainingProgressBar(console);

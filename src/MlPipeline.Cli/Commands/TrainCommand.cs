@@ -24,7 +24,7 @@ internal static partial class TrainCommand
     static readonly Option<int> BatchSize = CliOptions.Range("--batch-size", "Images per step", 64, 1, TrainingOptions.MaxBatchSize);
     static readonly Option<double> LearningRate = CreateLearningRate();
     static readonly Option<int> Seed = CliOptions.Integer("--seed", "Seed for weights and shuffling", 42);
-    static readonly Option<int?> Threads = CliOptions.OptionalRange("--threads", $"libtorch threads, 1 to {TrainingOptions.MaxThreads} [default: one per core]", 1, TrainingOptions.MaxThreads);
+    static readonly Option<int?> Threads = CliOptions.OptionalRange("--threads", $"libtorch threads, 1 to {ExecutionOptions.MaxThreads} [default: one per core]", 1, ExecutionOptions.MaxThreads);
     static readonly Option<int?> Limit = CliOptions.OptionalPositive("--limit", "Train on the first N images only");
     static readonly Option<string> Out = new("--out") { Description = "Run folder [default: runs/<data>-<model>]" };
     static readonly Option<string> Init = CliOptions.OneOf("--init", "Weight initialisation", "glorot", ["glorot", "pytorch"]);
@@ -223,11 +223,8 @@ internal static partial class TrainCommand
             BatchSize = parse.GetValue(BatchSize),
             LearningRate = parse.GetValue(LearningRate),
             Seed = parse.GetValue(Seed),
-            Threads = parse.GetValue(Threads),
-            Limit = parse.GetValue(Limit),
-            OutputDirectory = runDirectory,
-            Resume = parse.GetValue(Resume),
-            ResumeChangedData = parse.GetValue(ResumeChangedData),
+            Execution = new ExecutionOptions { Threads = parse.GetValue(Threads), Limit = parse.GetValue(Limit) },
+            Run = new RunFolderOptions { OutputDirectory = runDirectory, Resume = parse.GetValue(Resume), ResumeChangedData = parse.GetValue(ResumeChangedData) },
             Normalize = parse.GetValue(Normalize),
             Means = means,
             Stds = stds,

@@ -13,7 +13,7 @@ namespace MlPipeline.Training;
 
 /// <summary>
 /// Trains a sequential image classifier with Adam and cross-entropy, reshuffling every epoch from the seed, and keeps
-/// a run folder that a later call with <see cref="TrainingOptions.Resume"/> continues bit-for-bit.
+/// a run folder that a later call with <see cref="RunFolderOptions.Resume"/> continues bit-for-bit.
 /// </summary>
 public static class ClassifierTrainer
 {
@@ -38,7 +38,7 @@ public static class ClassifierTrainer
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var plan = TrainingPlan.Create(data, options);
-        using var folder = RunFolder.Open(options.OutputDirectory);
+        using var folder = RunFolder.Open(options.Run.OutputDirectory);
         try
         {
             return Train(folder, data, plan, options, progress, cancellationToken);
@@ -54,9 +54,9 @@ public static class ClassifierTrainer
     /// Trains on <paramref name="data"/> into <paramref name="folder"/>, a run folder the caller opened (and locked)
     /// before reading the data, for example to keep decoded-image cache files there
     /// (<see cref="ImageFolderOptions.CacheDirectory"/>). The caller disposes it. Otherwise as the overload that opens
-    /// <see cref="TrainingOptions.OutputDirectory"/>.
+    /// <see cref="RunFolderOptions.OutputDirectory"/>.
     /// </summary>
-    /// <exception cref="ArgumentException">An option or the data is invalid, or <paramref name="folder"/> is not <see cref="TrainingOptions.OutputDirectory"/>.</exception>
+    /// <exception cref="ArgumentException">An option or the data is invalid, or <paramref name="folder"/> is not <see cref="RunFolderOptions.OutputDirectory"/>.</exception>
     /// <exception cref="InvalidOperationException">The run folder holds a different run, or TorchSharp cannot load.</exception>
     public static TrainingResult Train(TrainingData data, TrainingOptions options, RunFolder folder, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -64,9 +64,9 @@ public static class ClassifierTrainer
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(folder);
         options.Validate();
-        if (Path.GetFullPath(options.OutputDirectory) != folder.Path)
+        if (Path.GetFullPath(options.Run.OutputDirectory) != folder.Path)
         {
-            throw new ArgumentException($"The run folder '{folder.Path}' is not the options' OutputDirectory '{Path.GetFullPath(options.OutputDirectory)}'; give the folder opened for that path.", nameof(folder));
+            throw new ArgumentException($"The run folder '{folder.Path}' is not the options' OutputDirectory '{Path.GetFullPath(options.Run.OutputDirectory)}'; give the folder opened for that path.", nameof(folder));
         }
         return Train(folder, data, TrainingPlan.Create(data, options), options, progress, cancellationToken);
     }
@@ -77,7 +77,7 @@ public static class ClassifierTrainer
         RequireResumable(folder, options);
 
         TorchNative.EnsureLoaded();
-        if (options.Threads is { } threads) { torch.set_num_threads(threads); }
+        if (options.Execution.Threads is { } threads) { torch.set_num_threads(threads); }
         using var scope = torch.NewDisposeScope();
         var (model, optimizer) = BuildModel(plan, options);
         var state = StartState(folder[RunFolder.CheckpointFile], data, plan, options, model, optimizer);
@@ -129,12 +129,12 @@ public static class ClassifierTrainer
     static CheckpointState StartState(string checkpointPath, TrainingData data, TrainingPlan plan, TrainingOptions options, Sequential model, optim.Optimizer optimizer)
     {
         var state = plan.FreshState(options) with { DataChecksums = data.Checksums, DataClasses = data.ClassChecksums };
-        if (!options.Resume) { return state; }
+        if (!options.Run.Resume) { return state; }
         // The settings and the data are compared before any weight is loaded, so that a change is named (another
         // class, size or model) instead of surfacing as a tensor that does not fit.
         var recorded = Checkpoint.ReadState(checkpointPath);
-        if (!options.ResumeChangedData) { DataChanges.RequireSame(checkpointPath, recorded, state); }
-        RequireSameRun(checkpointPath, recorded, state, ResumeSettings.Of(options), options.ResumeChangedData);
+        if (!options.Run.ResumeChangedData) { DataChanges.RequireSame(checkpointPath, recorded, state); }
+        RequireSameRun(checkpointPath, recorded, state, ResumeSettings.Of(options), options.Run.ResumeChangedData);
         var saved = Checkpoint.Load(checkpointPath, model, optimizer);
         // From here on the run records the data it now trains on.
         return saved with { DataChecksums = state.DataChecksums, DataClasses = state.DataClasses };
@@ -210,8 +210,8 @@ public static class ClassifierTrainer
     {
         ArgumentNullException.ThrowIfNull(folder);
         ArgumentNullException.ThrowIfNull(options);
-        folder.RequireResumable(options.Resume);
-        if (!options.Resume) { return; }
+        folder.RequireResumable(options.Run.Resume);
+        if (!options.Run.Resume) { return; }
         string path = folder[RunFolder.CheckpointFile];
         var differences = OptionDifferences(Checkpoint.ReadState(path), options.BatchSize, options.LearningRate, options.Seed, ResumeSettings.Of(options));
         if (differences.Count > 0) { throw CannotResume(path, differences); }
