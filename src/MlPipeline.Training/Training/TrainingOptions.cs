@@ -138,6 +138,15 @@ public sealed record TrainingOptions
         if (!Enum.IsDefined(ClassWeights)) { throw new ArgumentException($"ClassWeights {(int)ClassWeights} is unknown; expected none or balanced.", nameof(ClassWeights)); }
         if (!(WeightDecay >= 0 && WeightDecay <= 1)) { throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be from 0 to 1."); }
         if (!(LabelSmoothing >= 0 && LabelSmoothing < 1)) { throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing, "LabelSmoothing must be from 0 to below 1."); }
+        ValidateTransfer();
+        if (!Enum.IsDefined(Head)) { throw new ArgumentException($"Head {(int)Head} is unknown; expected linear or mlp.", nameof(Head)); }
+        if (Execution.Limit is < 1) { throw new ArgumentOutOfRangeException(nameof(ExecutionOptions.Limit), Execution.Limit, "Limit must be at least 1."); }
+        return this;
+    }
+
+    /// <summary>The backbone settings: a known backbone without a custom model or own normalisation, its copies and fine-tuned blocks; without one, neither.</summary>
+    void ValidateTransfer()
+    {
         if (Backbone is not null)
         {
             if (!Transfer.Backbone.KnownNames.Contains(Backbone))
@@ -162,8 +171,5 @@ public sealed record TrainingOptions
         {
             throw new ArgumentException($"AugmentCopies ({AugmentCopies}) applies to training on a Backbone; without one, Augmentation changes every epoch's images.", nameof(AugmentCopies));
         }
-        if (!Enum.IsDefined(Head)) { throw new ArgumentException($"Head {(int)Head} is unknown; expected linear or mlp.", nameof(Head)); }
-        if (Execution.Limit is < 1) { throw new ArgumentOutOfRangeException(nameof(ExecutionOptions.Limit), Execution.Limit, "Limit must be at least 1."); }
-        return this;
     }
 }
