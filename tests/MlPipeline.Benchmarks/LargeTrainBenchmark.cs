@@ -100,7 +100,7 @@ internal static class LargeTrainBenchmark
         var clock = Stopwatch.StartNew();
         var data = ImageFolderData.Load(folder, new ImageFolderOptions { Width = side, Height = side, ColorMode = MlPipeline.Scoring.ColorMode.Rgb, CacheDirectory = disk ? run.Path : null }).Data;
         double load = clock.Elapsed.TotalSeconds;
-        var options = new TrainingOptions { OutputDirectory = runPath, Epochs = 1, Threads = a.Int("--threads", 2) };
+        var options = new TrainingOptions { Run = new RunFolderOptions { OutputDirectory = runPath }, Epochs = 1, Execution = new ExecutionOptions { Threads = a.Int("--threads", 2) } };
         var result = ClassifierTrainer.Train(data, options, run);
         var epoch = result.History[^1];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -203,7 +203,7 @@ internal static class ScoreBenchmark
             string run = Path.Combine(Path.GetTempPath(), "mlpipeline-bench-rgb64-run");
             if (Directory.Exists(run)) { Directory.Delete(run, recursive: true); }
             var result = MlPipeline.Training.ClassifierTrainer.Train(new TrainingData(small, small, new Dictionary<string, string>()),
-                new MlPipeline.Training.TrainingOptions { OutputDirectory = run, Epochs = 1, Threads = 2 });
+                new MlPipeline.Training.TrainingOptions { Run = new MlPipeline.Training.RunFolderOptions { OutputDirectory = run }, Epochs = 1, Execution = new MlPipeline.Training.ExecutionOptions { Threads = 2 } });
             using (var trained = MlPipeline.Training.TrainedModel.Load(result.RunDirectory))
             {
                 MlPipeline.Training.Export.OnnxExporter.Export(trained, model);

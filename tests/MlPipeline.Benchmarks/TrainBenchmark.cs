@@ -39,10 +39,10 @@ internal static class TrainBenchmark
             Directory.CreateDirectory(work);
             var options = new TrainingOptions
             {
-                OutputDirectory = Path.Combine(work, "run"),
+                Run = new RunFolderOptions { OutputDirectory = Path.Combine(work, "run") },
                 Model = model,
                 Epochs = epochs,
-                Threads = threads,
+                Execution = new ExecutionOptions { Threads = threads },
                 Initialization = initialization,
                 LearningRate = a.Get("--lr") is { } lr ? double.Parse(lr, CultureInfo.InvariantCulture) : 0.001,
                 Augmentation = Augmentation.Parse(a.Get("--augment") ?? "none"),
@@ -54,7 +54,7 @@ internal static class TrainBenchmark
                 WeightDecay = a.Get("--weight-decay") is { } wd ? double.Parse(wd, CultureInfo.InvariantCulture) : 0,
                 LabelSmoothing = a.Get("--label-smoothing") is { } ls ? double.Parse(ls, CultureInfo.InvariantCulture) : 0,
             };
-            var spec = options.ResolveArchitecture(data.Train.ClassNames.Count, data.Train.Channels, data.Train.Height, data.Train.Width);
+            var spec = options.Model.Resolve(data.Train.ClassNames.Count, data.Train.Channels, data.Train.Height, data.Train.Width);
             WriteTensors(work, data, spec, options);
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -113,7 +113,7 @@ internal static class TrainBenchmark
         var pairs = new List<(double Ours, double Theirs)> { first };
         for (int round = 2; round <= rounds; round++)
         {
-            var run = options with { OutputDirectory = Path.Combine(work, $"run{round}") };
+            var run = options with { Run = options.Run with { OutputDirectory = Path.Combine(work, $"run{round}") } };
             var ours = ClassifierTrainer.Train(data, run);
             var (theirs, _) = RunPyTorch(python, work);
             if (theirs.Count == 0) { return; }
@@ -170,7 +170,7 @@ internal static class TrainBenchmark
             ["epochs"] = options.Epochs,
             ["batch"] = options.BatchSize,
             ["lr"] = options.LearningRate,
-            ["threads"] = options.Threads ?? Environment.ProcessorCount,
+            ["threads"] = options.Execution.Threads ?? Environment.ProcessorCount,
             ["seed"] = options.Seed,
         };
         File.WriteAllText(Path.Combine(folder, "meta.json"), JsonSerializer.Serialize(meta));

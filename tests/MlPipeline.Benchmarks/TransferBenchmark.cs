@@ -49,11 +49,11 @@ internal static class TransferBenchmark
             }
             var options = new TrainingOptions
             {
-                OutputDirectory = Path.Combine(work, "run"),
+                Run = new RunFolderOptions { OutputDirectory = Path.Combine(work, "run") },
                 Backbone = "resnet18",
                 Head = a.Get("--head") == "mlp" ? HeadKind.Mlp : HeadKind.Linear,
                 Epochs = a.Int("--epochs", 30),
-                Threads = a.Get("--threads") is { } t ? int.Parse(t, CultureInfo.InvariantCulture) : null,
+                Execution = new ExecutionOptions { Threads = a.Get("--threads") is { } t ? int.Parse(t, CultureInfo.InvariantCulture) : null },
                 LearningRate = a.Get("--lr") is { } lr ? double.Parse(lr, CultureInfo.InvariantCulture) : 0.001,
                 Augmentation = Augmentation.Parse(a.Get("--augment") ?? "none"),
                 AugmentCopies = a.Int("--augment-copies", 0),
@@ -72,8 +72,8 @@ internal static class TransferBenchmark
             string? cacheFile = a.Get("--cache");
             if (cacheFile is not null && File.Exists(cacheFile))
             {
-                Directory.CreateDirectory(options.OutputDirectory);
-                File.Copy(cacheFile, Path.Combine(options.OutputDirectory, RunFolder.FeaturesFile));
+                Directory.CreateDirectory(options.Run.OutputDirectory);
+                File.Copy(cacheFile, Path.Combine(options.Run.OutputDirectory, RunFolder.FeaturesFile));
             }
             var result = ClassifierTrainer.Train(loaded, options, new TrainBenchmark.SyncProgress<TrainingProgress>(p =>
             {
@@ -87,7 +87,7 @@ internal static class TransferBenchmark
                 }
             }));
             double trainSeconds = total.Elapsed.TotalSeconds;
-            if (cacheFile is not null) { File.Copy(Path.Combine(options.OutputDirectory, RunFolder.FeaturesFile), cacheFile, overwrite: true); }
+            if (cacheFile is not null) { File.Copy(Path.Combine(options.Run.OutputDirectory, RunFolder.FeaturesFile), cacheFile, overwrite: true); }
             string onnx = Path.Combine(work, "model.onnx");
             using var model = TrainedModel.Load(result.RunDirectory);
             OnnxExporter.Export(model, onnx);

@@ -17,7 +17,7 @@ string images = args[0];
 string work = args[1];
 ImageFolderLoad load = ImageFolderData.Load(images);   // 20 % of each class held out (the test set here)
 TrainingResult result = ClassifierTrainer.Train(load.Data,
-    new TrainingOptions { OutputDirectory = Path.Combine(work, "run"), Epochs = 2, Threads = 1 });
+    new TrainingOptions { Run = new RunFolderOptions { OutputDirectory = Path.Combine(work, "run") }, Epochs = 2, Execution = new ExecutionOptions { Threads = 1 } });
 
 string onnx = Path.Combine(work, "model.onnx");
 using TrainedModel model = TrainedModel.Load(result.RunDirectory);

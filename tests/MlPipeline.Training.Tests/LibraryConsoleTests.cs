@@ -19,7 +19,7 @@ public sealed class LibraryConsoleTests
             Console.SetOut(output);
             Console.SetError(error);
             string run = Path.Combine(dir, "run");
-            ClassifierTrainer.Train(Digits.Subset(128, 64), new TrainingOptions { OutputDirectory = run, Epochs = 1, Threads = 1 });
+            ClassifierTrainer.Train(Digits.Subset(128, 64), new TrainingOptions { Run = new RunFolderOptions { OutputDirectory = run }, Epochs = 1, Execution = new ExecutionOptions { Threads = 1 } });
             string onnx = Path.Combine(dir, "m.onnx");
             using (var model = TrainedModel.Load(run))
             {

@@ -59,7 +59,7 @@ public sealed partial class ReadMeTests
         string mnist = Mnist.Ensure();          // verified idx files, fetched once into ~/.cache/mlpipeline/mnist
         TrainingData data = Mnist.Load(mnist);
         string workFolder = Directory.CreateTempSubdirectory("mlpipeline-").FullName;   // or a folder of yours
-        var options = new TrainingOptions { OutputDirectory = Path.Combine(workFolder, "quick"), Epochs = 1, Limit = 2000, Threads = 2 };
+        var options = new TrainingOptions { Run = new RunFolderOptions { OutputDirectory = Path.Combine(workFolder, "quick") }, Epochs = 1, Execution = new ExecutionOptions { Limit = 2000, Threads = 2 } };
         var progress = new Progress<TrainingProgress>(p =>
         {
             if (p.CompletedEpoch is { } epoch) { WriteLine($"epoch {epoch.Epoch}: test accuracy {epoch.TestAccuracy:P2}"); }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using MlPipeline.Data;
 using MlPipeline.Datasets;
 using MlPipeline.Evaluation;
 using MlPipeline.Scoring;
@@ -17,7 +18,7 @@ internal static class DemoCommand
 {
     static readonly Option<bool> Quick = new("--quick") { Description = "A short run: 1 training epoch instead of 5 (under a minute)" };
     static readonly Option<string?> Out = new("--out") { Description = "Demo folder [default: runs/demo, or runs/demo-quick with --quick]" };
-    static readonly Option<int?> Threads = CliOptions.OptionalRange("--threads", $"libtorch threads for training, 1 to {TrainingOptions.MaxThreads} [default: one per core]", 1, TrainingOptions.MaxThreads);
+    static readonly Option<int?> Threads = CliOptions.OptionalRange("--threads", $"libtorch threads for training, 1 to {ExecutionOptions.MaxThreads} [default: one per core]", 1, ExecutionOptions.MaxThreads);
     static readonly Option<string?> Data = new("--data") { Description = "MNIST folder [default: the per-user cache, fetched when missing]" };
 
     public static Command Create(CliConsole console)
@@ -41,16 +42,7 @@ internal static class DemoCommand
 
         Step(2, "Train the CNN with TorchSharp");
         string run = Path.Combine(root, "run");
-        var options = new TrainingOptions
-        {
-            OutputDirectory = run,
-            Epochs = quick ? 1 : 5,
-            Threads = parse.GetValue(Threads),
-            Resume = File.Exists(Path.Combine(run, RunFolder.CheckpointFile)),
-        };
-        if (File.Exists(Path.Combine(run, ClassifierTrainer.ModelInfoFileName))) { console.Out.WriteLine($"Reusing the finished run in {run}"); }
-        var bar = new TrainingProgressBar(console);
-        var trained = ClassifierTrainer.Train(data, options, new SyncProgress<TrainingProgress>(bar.Report), cancellationToken);
+        var trained = Train(parse, data, run, quick, console, cancellationToken);
         if (!trained.Completed)
         {
             console.Error.WriteLine("Stopped; the checkpoint is saved and the next 'mlpipeline demo' continues from it.");
@@ -72,11 +64,7 @@ internal static class DemoCommand
         Step(4, "Write the test set as PNG files");
         string png = Path.Combine(root, "test-png");
         int count = data.Test.Count;
-        if (!Directory.Exists(png) || ImageClassifier.ListFolder(png, recursive: true).Images.Count != count)
-        {
-            if (Directory.Exists(png)) { Directory.Delete(png, recursive: true); }
-            data.Test.WritePngFolder(png, count, cancellationToken);
-        }
+        WritePngFolder(data.Test, png, cancellationToken);
         console.Out.WriteLine($"{count:N0} PNG files in {png}");
 
         Step(5, "Score the folder through the ML.NET pipeline");
@@ -91,5 +79,30 @@ internal static class DemoCommand
             $"\nDemo finished in {clock.Elapsed.TotalSeconds:F0} s: TorchSharp test accuracy {trainingAccuracy:P2}; ONNX model through ML.NET on {count:N0} PNG files {report.Metrics.MicroAccuracy:P2}."));
         console.Out.WriteLine($"Everything is in {root} (run/, mnist-cnn.onnx, test-png/, predictions.csv, report/).");
         return code;
+    }
+
+    /// <summary>Trains the demo's CNN into <paramref name="run"/>, resuming its checkpoint or reusing the finished run.</summary>
+    static TrainingResult Train(ParseResult parse, TrainingData data, string run, bool quick, CliConsole console, CancellationToken cancellationToken)
+    {
+        var options = new TrainingOptions
+        {
+            Run = new RunFolderOptions { OutputDirectory = run, Resume = File.Exists(Path.Combine(run, RunFolder.CheckpointFile)) },
+            Epochs = quick ? 1 : 5,
+            Execution = new ExecutionOptions { Threads = parse.GetValue(Threads) },
+        };
+        if (File.Exists(Path.Combine(run, ClassifierTrainer.ModelInfoFileName))) { console.Out.WriteLine($"Reusing the finished run in {run}"); }
+        var bar = new TrainingProgressBar(console);
+        return ClassifierTrainer.Train(data, options, new SyncProgress<TrainingProgress>(bar.Report), cancellationToken);
+    }
+
+    /// <summary>Writes the test set as PNG files into <paramref name="png"/>, unless it already holds one file per image.</summary>
+    static void WritePngFolder(ImageSet test, string png, CancellationToken cancellationToken)
+    {
+        int count = test.Count;
+        if (!Directory.Exists(png) || ImageClassifier.ListFolder(png, recursive: true).Images.Count != count)
+        {
+            if (Directory.Exists(png)) { Directory.Delete(png, recursive: true); }
+            test.WritePngFolder(png, count, cancellationToken);
+        }
     }
 }

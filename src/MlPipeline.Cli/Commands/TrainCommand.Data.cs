@@ -28,6 +28,16 @@ internal static partial class TrainCommand
             throw new ArgumentException($"--backbone {backbone} trains on image folders read as 224x224 RGB; write {set.Name} as PNG folders first (mlpipeline data png --set {set.CacheName} --split train --out DIR, and --split test for --test) and pass --data DIR.");
         }
         if (idx) { return LoadIdx(parse, set, source, console, cancellationToken); }
+        var folderOptions = FolderOptions(parse, backbone, cacheDirectory, console);
+        var bar = new DataProgressBar(console);
+        var loaded = ImageFolderData.Load(source!, folderOptions, new SyncProgress<DataProgress>(bar.Report), cancellationToken);
+        ReportLoaded(parse, loaded, console);
+        return loaded.Data;
+    }
+
+    /// <summary>How --data's image folders are read: --size, --color and the rest, or a backbone's own size and RGB.</summary>
+    static ImageFolderOptions FolderOptions(ParseResult parse, string? backbone, string? cacheDirectory, CliConsole console)
+    {
         var size = CliOptions.ParseSize(parse.GetValue(Size), "--size", ImageFolderOptions.MaxSide);
         var color = parse.GetValue(Color) is { } c ? Enum.Parse<MlPipeline.Scoring.ColorMode>(c, ignoreCase: true) : (MlPipeline.Scoring.ColorMode?)null;
         if (backbone is not null)
@@ -45,7 +55,7 @@ internal static partial class TrainCommand
             size = (side, side);
             color = MlPipeline.Scoring.ColorMode.Rgb;
         }
-        var folderOptions = new ImageFolderOptions
+        return new ImageFolderOptions
         {
             Width = size?.Width,
             Height = size?.Height,
@@ -59,8 +69,11 @@ internal static partial class TrainCommand
             Test = parse.GetValue(Test),
             CacheDirectory = cacheDirectory,
         };
-        var bar = new DataProgressBar(console);
-        var loaded = ImageFolderData.Load(source!, folderOptions, new SyncProgress<DataProgress>(bar.Report), cancellationToken);
+    }
+
+    /// <summary>The loader's warnings, the files it left out and what was read.</summary>
+    static void ReportLoaded(ParseResult parse, ImageFolderLoad loaded, CliConsole console)
+    {
         foreach (string warning in loaded.Warnings) { console.Error.WriteLine($"warning: {warning}"); }
         if (loaded.Failed.Count > 0)
         {
@@ -70,7 +83,6 @@ internal static partial class TrainCommand
         var d = loaded.Data;
         string limited = parse.GetValue(Limit) is { } n && n < d.Train.Count ? $" (of which --limit trains on the first {n})" : "";
         console.Error.WriteLine($"{d.Train.Count} training{limited}, {(d.Validation ?? d.Test).Count} validation{(d.Validation is null || ReferenceEquals(d.Validation, d.Test) ? "" : $" and {d.Test.Count} test")} images; classes: {string.Join(", ", d.Train.ClassNames)}");
-        return d;
     }
 
     /// <summary>MNIST or Fashion-MNIST, from the cache or --data's idx files.</summary>

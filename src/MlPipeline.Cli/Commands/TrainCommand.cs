@@ -24,7 +24,7 @@ internal static partial class TrainCommand
     static readonly Option<int> BatchSize = CliOptions.Range("--batch-size", "Images per step", 64, 1, TrainingOptions.MaxBatchSize);
     static readonly Option<double> LearningRate = CreateLearningRate();
     static readonly Option<int> Seed = CliOptions.Integer("--seed", "Seed for weights and shuffling", 42);
-    static readonly Option<int?> Threads = CliOptions.OptionalRange("--threads", $"libtorch threads, 1 to {TrainingOptions.MaxThreads} [default: one per core]", 1, TrainingOptions.MaxThreads);
+    static readonly Option<int?> Threads = CliOptions.OptionalRange("--threads", $"libtorch threads, 1 to {ExecutionOptions.MaxThreads} [default: one per core]", 1, ExecutionOptions.MaxThreads);
     static readonly Option<int?> Limit = CliOptions.OptionalPositive("--limit", "Train on the first N images only");
     static readonly Option<string> Out = new("--out") { Description = "Run folder [default: runs/<data>-<model>]" };
     static readonly Option<string> Init = CliOptions.OneOf("--init", "Weight initialisation", "glorot", ["glorot", "pytorch"]);
@@ -133,6 +133,26 @@ internal static partial class TrainCommand
         float[]? means = CliOptions.ChannelValues(parse, Mean), stds = CliOptions.ChannelValues(parse, Std);
         ScoringOptions.CheckMeanStd(means, stds);
         if (parse.GetValue(Normalize) && means is not null) { throw new ArgumentException("Give either --normalize (the training split's statistics) or --mean and --std, not both."); }
+        string runDirectory = RunDirectory(parse, model);
+        // The run folder is held from before the data is read: decoded images may be cached there.
+        // The options are checked before any image is decoded.
+        var options = Options(parse, backbone, model, runDirectory, means, stds).Validate();
+        RequireModelTakesSize(parse, backbone, options);
+        using var folder = RunFolder.Open(runDirectory);
+        var (data, result) = LoadAndTrain(parse, backbone, options, folder, console, cancellationToken);
+        if (!ReportRun(result, options, console)) { return ExitCodes.Interrupted; }
+        PrintTestMetrics(result, console);
+        if (parse.GetValue(Onnx) is { } onnx)
+        {
+            using var trained = TrainedModel.Load(result.RunDirectory);
+            if (!ExportCommand.ExportAndReport(trained, onnx, new OnnxExportOptions().Opset, data.Test, 1000, console, cancellationToken)) { return ExitCodes.Failure; }
+        }
+        return ExitCodes.Success;
+    }
+
+    /// <summary>The run folder (--out, or one named after the data and the model), once it and --onnx are known to replace nothing the user keeps.</summary>
+    static string RunDirectory(ParseResult parse, string model)
+    {
         // Where the run writes is checked before any data is read: nothing the user keeps may be replaced.
         if (parse.GetValue(Out) is { } outDir) { RunFolder.RequireUsable(outDir); }
         if (parse.GetValue(Onnx) is { } onnxTarget)
@@ -142,27 +162,32 @@ internal static partial class TrainCommand
         }
         string runDirectory = parse.GetValue(Out) ?? Path.Combine("runs", $"{DataName(parse)}-{model}");
         if (parse.GetValue(Onnx) is { } target) { ExportCommand.RequireNotARunFile(target, runDirectory, "--onnx"); }
-        // The run folder is held from before the data is read: decoded images may be cached there.
-        // The options are checked before any image is decoded.
-        var options = Options(parse, backbone, model, runDirectory, means, stds).Validate();
-        RequireModelTakesSize(parse, backbone, options);
-        using var folder = RunFolder.Open(runDirectory);
-        TrainingData data;
-        TrainingResult result;
+        return runDirectory;
+    }
+
+    /// <summary>Reads the data and trains into <paramref name="folder"/>, abandoning the folder when either fails.</summary>
+    static (TrainingData Data, TrainingResult Result) LoadAndTrain(ParseResult parse, string? backbone, TrainingOptions options, RunFolder folder,
+        CliConsole console, CancellationToken cancellationToken)
+    {
         try
         {
             // Before any image is read: a resume with nothing to resume or with other options, or a new run into a finished one.
             ClassifierTrainer.RequireResumable(folder, options);
-            data = LoadData(parse, backbone, parse.GetValue(ImageCacheOption) == "disk" ? folder.Path : null, console, cancellationToken);
+            var data = LoadData(parse, backbone, parse.GetValue(ImageCacheOption) == "disk" ? folder.Path : null, console, cancellationToken);
             if (DescribeBackboneDefaults(parse, backbone) is { } defaults) { console.Error.WriteLine(defaults); }
             var bar = new TrainingProgressBar(console);
-            result = ClassifierTrainer.Train(data, options, folder, new SyncProgress<TrainingProgress>(bar.Report), cancellationToken);
+            return (data, ClassifierTrainer.Train(data, options, folder, new SyncProgress<TrainingProgress>(bar.Report), cancellationToken));
         }
         catch
         {
             folder.Abandon();
             throw;
         }
+    }
+
+    /// <summary>Reports the backbone's features, a stop (returning false) and a run that had already trained past --epochs.</summary>
+    static bool ReportRun(TrainingResult result, TrainingOptions options, CliConsole console)
+    {
         if (result.Features is { } features)
         {
             console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -174,19 +199,13 @@ internal static partial class TrainCommand
             console.Error.WriteLine(File.Exists(Path.Combine(result.RunDirectory, RunFolder.CheckpointFile))
                 ? $"Stopped; checkpoint saved. Continue with: mlpipeline train --out {result.RunDirectory} --resume (and the same options)."
                 : $"Stopped while computing the backbone's features; those computed are kept in {Path.Combine(result.RunDirectory, RunFolder.FeaturesFile)}. Run the same command again to go on from there.");
-            return ExitCodes.Interrupted;
+            return false;
         }
         if (result.History.Count > options.Epochs && result.BestEpoch is null)
         {
             console.Error.WriteLine($"note: the run had already trained {result.History.Count} epochs, more than --epochs {options.Epochs}: nothing more was trained, and the model is the one after epoch {result.History.Count}.");
         }
-        PrintTestMetrics(result, console);
-        if (parse.GetValue(Onnx) is { } onnx)
-        {
-            using var trained = TrainedModel.Load(result.RunDirectory);
-            if (!ExportCommand.ExportAndReport(trained, onnx, new OnnxExportOptions().Opset, data.Test, 1000, console, cancellationToken)) { return ExitCodes.Failure; }
-        }
-        return ExitCodes.Success;
+        return true;
     }
 
     /// <summary>The training options the command line gives.</summary>
@@ -195,7 +214,7 @@ internal static partial class TrainCommand
         bool backboneDefaults = UsesBackboneDefaults(parse, backbone);
         return new()
         {
-            Model = backbone is null ? model : new TrainingOptions().Model,
+            Model = backbone is null ? ModelChoice.FromName(model) : new TrainingOptions().Model,
             Backbone = backbone,
             Head = Value(parse, Head, backboneDefaults, BackboneHead) == "mlp" ? HeadKind.Mlp : HeadKind.Linear,
             AugmentCopies = parse.GetValue(AugmentCopies),
@@ -204,11 +223,8 @@ internal static partial class TrainCommand
             BatchSize = parse.GetValue(BatchSize),
             LearningRate = parse.GetValue(LearningRate),
             Seed = parse.GetValue(Seed),
-            Threads = parse.GetValue(Threads),
-            Limit = parse.GetValue(Limit),
-            OutputDirectory = runDirectory,
-            Resume = parse.GetValue(Resume),
-            ResumeChangedData = parse.GetValue(ResumeChangedData),
+            Execution = new ExecutionOptions { Threads = parse.GetValue(Threads), Limit = parse.GetValue(Limit) },
+            Run = new RunFolderOptions { OutputDirectory = runDirectory, Resume = parse.GetValue(Resume), ResumeChangedData = parse.GetValue(ResumeChangedData) },
             Normalize = parse.GetValue(Normalize),
             Means = means,
             Stds = stds,
@@ -238,7 +254,7 @@ internal static partial class TrainCommand
     {
         if (backbone is not null || parse.GetValue(Data) is null || CliOptions.ParseSize(parse.GetValue(Size), "--size", ImageFolderOptions.MaxSide) is not { } size) { return; }
         int channels = string.Equals(parse.GetValue(Color), "rgb", StringComparison.OrdinalIgnoreCase) ? 3 : 1;
-        options.ResolveArchitecture(2, channels, size.Height, size.Width).Validate();
+        options.Model.Resolve(2, channels, size.Height, size.Width).Validate();
     }
 
     /// <summary>Options that exclude or need each other, checked before any work.</summary>

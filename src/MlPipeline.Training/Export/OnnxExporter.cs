@@ -100,29 +100,13 @@ public static class OnnxExporter
 
     static string AddLayer(GraphProto graph, LayerSpec layer, int index, string input, IReadOnlyDictionary<string, float[]> weights)
     {
-        string name = index.ToString(CultureInfo.InvariantCulture);
-        string output = $"layer{name}";
-        string Weight(string suffix, params long[] dims)
-        {
-            string key = $"{name}.{suffix}";
-            if (!weights.TryGetValue(key, out var values))
-            {
-                throw new NotSupportedException($"Layer {index} ({layer}) has no '{key}' weights in the trained model.");
-            }
-            graph.Initializer.Add(Initializer(key, values, dims));
-            return key;
-        }
+        var at = new LayerNodes(graph, layer, index, weights);
+        string name = at.Name, output = at.Output;
         switch (layer)
         {
             case Conv2dLayer c:
-                {
-                    var inputs = new List<string> { input, Weight("weight", c.OutChannels, c.InChannels / c.Groups, c.KernelSize, c.KernelSize) };
-                    if (c.Bias) { inputs.Add(Weight("bias", c.OutChannels)); }
-                    graph.Node.Add(Node("Conv", $"conv{name}", inputs, [output],
-                        Ints("kernel_shape", c.KernelSize, c.KernelSize), Ints("strides", c.Stride, c.Stride),
-                        Ints("pads", c.Padding, c.Padding, c.Padding, c.Padding), Ints("dilations", c.Dilation, c.Dilation), Int("group", c.Groups)));
-                    return output;
-                }
+                AddConv(at, c, input);
+                return output;
             case MaxPool2dLayer p:
                 graph.Node.Add(Node("MaxPool", $"maxpool{name}", [input], [output],
                     Ints("kernel_shape", p.KernelSize, p.KernelSize), Ints("strides", p.EffectiveStride, p.EffectiveStride),
@@ -135,8 +119,8 @@ public static class OnnxExporter
                     Ints("pads", p.Padding, p.Padding, p.Padding, p.Padding), Int("count_include_pad", 1)));
                 return output;
             case BatchNorm2dLayer b:
-                graph.Node.Add(Node("BatchNormalization", $"batchnorm{name}", [input, Weight("weight", b.Features), Weight("bias", b.Features),
-                    Weight("running_mean", b.Features), Weight("running_var", b.Features)], [output], Float("epsilon", (float)b.Epsilon)));
+                graph.Node.Add(Node("BatchNormalization", $"batchnorm{name}", [input, at.Weight("weight", b.Features), at.Weight("bias", b.Features),
+                    at.Weight("running_mean", b.Features), at.Weight("running_var", b.Features)], [output], Float("epsilon", (float)b.Epsilon)));
                 return output;
             case ActivationLayer { Function: Activation.Relu }:
                 graph.Node.Add(Node("Relu", $"relu{name}", [input], [output]));
@@ -154,45 +138,84 @@ public static class OnnxExporter
                 graph.Node.Add(Node("Flatten", $"flatten{name}", [input], [output], Int("axis", 1)));
                 return output;
             case LinearLayer l:
-                {
-                    var inputs = new List<string> { input, Weight("weight", l.OutFeatures, l.InFeatures) };
-                    if (l.Bias) { inputs.Add(Weight("bias", l.OutFeatures)); }
-                    graph.Node.Add(Node("Gemm", $"linear{name}", inputs, [output], Int("transB", 1)));
-                    return output;
-                }
+                AddLinear(at, l, input);
+                return output;
             case DropoutLayer:
                 return input; // the identity at inference
             case GlobalAvgPoolLayer:
                 graph.Node.Add(Node("GlobalAveragePool", $"globalavgpool{name}", [input], [output]));
                 return output;
             case ResidualBlockLayer r:
-                {
-                    // Convolutions without bias, then batch normalisation in inference mode (running statistics).
-                    string Conv(Conv2dLayer c, string part, string from)
-                    {
-                        string to = $"{output}_{part}";
-                        graph.Node.Add(Node("Conv", $"{part}{name}", [from, Weight($"{part}.weight", c.OutChannels, c.InChannels, c.KernelSize, c.KernelSize)], [to],
-                            Ints("kernel_shape", c.KernelSize, c.KernelSize), Ints("strides", c.Stride, c.Stride),
-                            Ints("pads", c.Padding, c.Padding, c.Padding, c.Padding)));
-                        return to;
-                    }
-                    string Norm(string part, string from)
-                    {
-                        string to = $"{output}_{part.Replace('.', '_')}";
-                        graph.Node.Add(Node("BatchNormalization", $"{part.Replace('.', '_')}{name}", [from, Weight($"{part}.weight", r.OutChannels), Weight($"{part}.bias", r.OutChannels),
-                            Weight($"{part}.running_mean", r.OutChannels), Weight($"{part}.running_var", r.OutChannels)], [to], Float("epsilon", 1e-5f)));
-                        return to;
-                    }
-                    string first = Norm("bn1", Conv(r.Conv1, "conv1", input));
-                    graph.Node.Add(Node("Relu", $"relu1_{name}", [first], [$"{output}_relu1"]));
-                    string main = Norm("bn2", Conv(r.Conv2, "conv2", $"{output}_relu1"));
-                    string shortcut = r.Projects ? Norm("shortcut.1", Conv(r.Projection, "shortcut.0", input)) : input;
-                    graph.Node.Add(Node("Add", $"add{name}", [main, shortcut], [$"{output}_sum"]));
-                    graph.Node.Add(Node("Relu", $"relu2_{name}", [$"{output}_sum"], [output]));
-                    return output;
-                }
+                AddResidualBlock(at, r, input);
+                return output;
             default:
                 throw new NotSupportedException($"Layer {index} ({layer.GetType().Name}: {layer}) is not supported by the ONNX exporter; supported: Conv2d, MaxPool2d, AvgPool2d, BatchNorm2d, ReLU, Sigmoid, Tanh, Softmax, Flatten, Linear, Dropout, ResidualBlock, GlobalAvgPool.");
+        }
+    }
+
+    static void AddConv(LayerNodes at, Conv2dLayer c, string input)
+    {
+        var inputs = new List<string> { input, at.Weight("weight", c.OutChannels, c.InChannels / c.Groups, c.KernelSize, c.KernelSize) };
+        if (c.Bias) { inputs.Add(at.Weight("bias", c.OutChannels)); }
+        at.Graph.Node.Add(Node("Conv", $"conv{at.Name}", inputs, [at.Output],
+            Ints("kernel_shape", c.KernelSize, c.KernelSize), Ints("strides", c.Stride, c.Stride),
+            Ints("pads", c.Padding, c.Padding, c.Padding, c.Padding), Ints("dilations", c.Dilation, c.Dilation), Int("group", c.Groups)));
+    }
+
+    static void AddLinear(LayerNodes at, LinearLayer l, string input)
+    {
+        var inputs = new List<string> { input, at.Weight("weight", l.OutFeatures, l.InFeatures) };
+        if (l.Bias) { inputs.Add(at.Weight("bias", l.OutFeatures)); }
+        at.Graph.Node.Add(Node("Gemm", $"linear{at.Name}", inputs, [at.Output], Int("transB", 1)));
+    }
+
+    static void AddResidualBlock(LayerNodes at, ResidualBlockLayer r, string input)
+    {
+        // Convolutions without bias, then batch normalisation in inference mode (running statistics).
+        var graph = at.Graph;
+        string name = at.Name, output = at.Output;
+        string Conv(Conv2dLayer c, string part, string from)
+        {
+            string to = $"{output}_{part}";
+            graph.Node.Add(Node("Conv", $"{part}{name}", [from, at.Weight($"{part}.weight", c.OutChannels, c.InChannels, c.KernelSize, c.KernelSize)], [to],
+                Ints("kernel_shape", c.KernelSize, c.KernelSize), Ints("strides", c.Stride, c.Stride),
+                Ints("pads", c.Padding, c.Padding, c.Padding, c.Padding)));
+            return to;
+        }
+        string Norm(string part, string from)
+        {
+            string to = $"{output}_{part.Replace('.', '_')}";
+            graph.Node.Add(Node("BatchNormalization", $"{part.Replace('.', '_')}{name}", [from, at.Weight($"{part}.weight", r.OutChannels), at.Weight($"{part}.bias", r.OutChannels),
+                at.Weight($"{part}.running_mean", r.OutChannels), at.Weight($"{part}.running_var", r.OutChannels)], [to], Float("epsilon", 1e-5f)));
+            return to;
+        }
+        string first = Norm("bn1", Conv(r.Conv1, "conv1", input));
+        graph.Node.Add(Node("Relu", $"relu1_{name}", [first], [$"{output}_relu1"]));
+        string main = Norm("bn2", Conv(r.Conv2, "conv2", $"{output}_relu1"));
+        string shortcut = r.Projects ? Norm("shortcut.1", Conv(r.Projection, "shortcut.0", input)) : input;
+        graph.Node.Add(Node("Add", $"add{name}", [main, shortcut], [$"{output}_sum"]));
+        graph.Node.Add(Node("Relu", $"relu2_{name}", [$"{output}_sum"], [output]));
+    }
+
+    /// <summary>One layer's place in the graph: its node names (from the layer's index) and its initializers.</summary>
+    sealed class LayerNodes(GraphProto graph, LayerSpec layer, int index, IReadOnlyDictionary<string, float[]> weights)
+    {
+        public GraphProto Graph => graph;
+
+        public string Name { get; } = index.ToString(CultureInfo.InvariantCulture);
+
+        public string Output => $"layer{Name}";
+
+        /// <summary>Adds the trained weights <c>{index}.{suffix}</c> as an initializer and returns its name.</summary>
+        public string Weight(string suffix, params long[] dims)
+        {
+            string key = $"{Name}.{suffix}";
+            if (!weights.TryGetValue(key, out var values))
+            {
+                throw new NotSupportedException($"Layer {index} ({layer}) has no '{key}' weights in the trained model.");
+            }
+            graph.Initializer.Add(Initializer(key, values, dims));
+            return key;
         }
     }
 }

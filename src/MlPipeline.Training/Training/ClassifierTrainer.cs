@@ -13,7 +13,7 @@ namespace MlPipeline.Training;
 
 /// <summary>
 /// Trains a sequential image classifier with Adam and cross-entropy, reshuffling every epoch from the seed, and keeps
-/// a run folder that a later call with <see cref="TrainingOptions.Resume"/> continues bit-for-bit.
+/// a run folder that a later call with <see cref="RunFolderOptions.Resume"/> continues bit-for-bit.
 /// </summary>
 public static class ClassifierTrainer
 {
@@ -38,7 +38,7 @@ public static class ClassifierTrainer
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var plan = TrainingPlan.Create(data, options);
-        using var folder = RunFolder.Open(options.OutputDirectory);
+        using var folder = RunFolder.Open(options.Run.OutputDirectory);
         try
         {
             return Train(folder, data, plan, options, progress, cancellationToken);
@@ -54,9 +54,9 @@ public static class ClassifierTrainer
     /// Trains on <paramref name="data"/> into <paramref name="folder"/>, a run folder the caller opened (and locked)
     /// before reading the data, for example to keep decoded-image cache files there
     /// (<see cref="ImageFolderOptions.CacheDirectory"/>). The caller disposes it. Otherwise as the overload that opens
-    /// <see cref="TrainingOptions.OutputDirectory"/>.
+    /// <see cref="RunFolderOptions.OutputDirectory"/>.
     /// </summary>
-    /// <exception cref="ArgumentException">An option or the data is invalid, or <paramref name="folder"/> is not <see cref="TrainingOptions.OutputDirectory"/>.</exception>
+    /// <exception cref="ArgumentException">An option or the data is invalid, or <paramref name="folder"/> is not <see cref="RunFolderOptions.OutputDirectory"/>.</exception>
     /// <exception cref="InvalidOperationException">The run folder holds a different run, or TorchSharp cannot load.</exception>
     public static TrainingResult Train(TrainingData data, TrainingOptions options, RunFolder folder, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -64,9 +64,9 @@ public static class ClassifierTrainer
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(folder);
         options.Validate();
-        if (Path.GetFullPath(options.OutputDirectory) != folder.Path)
+        if (Path.GetFullPath(options.Run.OutputDirectory) != folder.Path)
         {
-            throw new ArgumentException($"The run folder '{folder.Path}' is not the options' OutputDirectory '{Path.GetFullPath(options.OutputDirectory)}'; give the folder opened for that path.", nameof(folder));
+            throw new ArgumentException($"The run folder '{folder.Path}' is not the options' OutputDirectory '{Path.GetFullPath(options.Run.OutputDirectory)}'; give the folder opened for that path.", nameof(folder));
         }
         return Train(folder, data, TrainingPlan.Create(data, options), options, progress, cancellationToken);
     }
@@ -74,33 +74,13 @@ public static class ClassifierTrainer
     static TrainingResult Train(RunFolder folder, TrainingData data, TrainingPlan plan, TrainingOptions options,
         IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
-        string checkpointPath = folder[RunFolder.CheckpointFile];
         RequireResumable(folder, options);
-        bool resuming = options.Resume;
 
         TorchNative.EnsureLoaded();
-        if (options.Threads is { } threads) { torch.set_num_threads(threads); }
+        if (options.Execution.Threads is { } threads) { torch.set_num_threads(threads); }
         using var scope = torch.NewDisposeScope();
-        torch.manual_seed(options.Seed);
-        var model = ModuleFactory.Build(plan.Spec);
-        if (options.Initialization == WeightInitialization.Glorot) { ModuleFactory.InitializeGlorot(model); }
-        // Fine-tuned backbone blocks start from their pretrained weights (a resumed run then loads its checkpoint over them).
-        if (plan.Cut?.Weights is { Count: > 0 } pretrained) { ModuleFactory.Load(model, pretrained, requireAll: false); }
-        optim.Optimizer optimizer = options.WeightDecay > 0
-            ? optim.AdamW(model.parameters(), options.LearningRate, weight_decay: options.WeightDecay)
-            : optim.Adam(model.parameters(), options.LearningRate);
-        var state = plan.FreshState(options) with { DataChecksums = data.Checksums, DataClasses = data.ClassChecksums };
-        if (resuming)
-        {
-            // The settings and the data are compared before any weight is loaded, so that a change is named (another
-            // class, size or model) instead of surfacing as a tensor that does not fit.
-            var recorded = Checkpoint.ReadState(checkpointPath);
-            if (!options.ResumeChangedData) { DataChanges.RequireSame(checkpointPath, recorded, state); }
-            RequireSameRun(checkpointPath, recorded, state, ResumeSettings.Of(options), options.ResumeChangedData);
-            var saved = Checkpoint.Load(checkpointPath, model, optimizer);
-            // From here on the run records the data it now trains on.
-            state = saved with { DataChecksums = state.DataChecksums, DataClasses = state.DataClasses };
-        }
+        var (model, optimizer) = BuildModel(plan, options);
+        var state = StartState(folder[RunFolder.CheckpointFile], data, plan, options, model, optimizer);
 
         // Only once the run is known to go ahead, so a refused run changes nothing in the folder; the image caches
         // replaced by this run's (kept in case it was refused) are no longer needed.
@@ -125,11 +105,46 @@ public static class ClassifierTrainer
         }
         using var loopScope = loop;
         var outcome = loop.Run(state, progress, cancellationToken);
-        var history = outcome.History;
-        if (!outcome.Completed) { return new TrainingResult(folder.Path, history, Completed: false) { Features = transfer?.Statistics }; }
+        if (!outcome.Completed) { return new TrainingResult(folder.Path, outcome.History, Completed: false) { Features = transfer?.Statistics }; }
         // With early stopping the finished model is the best epoch's.
         if (outcome.BestEpoch is not null) { Checkpoint.Load(folder[RunFolder.BestCheckpointFile], model, optimizer: null); }
+        return Finish(folder, data, plan, options, model, loop, inputs, transfer, outcome);
+    }
 
+    /// <summary>The plan's model, seeded and initialised, and its optimizer (Adam, or AdamW with weight decay).</summary>
+    static (Sequential Model, optim.Optimizer Optimizer) BuildModel(TrainingPlan plan, TrainingOptions options)
+    {
+        torch.manual_seed(options.Seed);
+        var model = ModuleFactory.Build(plan.Spec);
+        if (options.Initialization == WeightInitialization.Glorot) { ModuleFactory.InitializeGlorot(model); }
+        // Fine-tuned backbone blocks start from their pretrained weights (a resumed run then loads its checkpoint over them).
+        if (plan.Cut?.Weights is { Count: > 0 } pretrained) { ModuleFactory.Load(model, pretrained, requireAll: false); }
+        optim.Optimizer optimizer = options.WeightDecay > 0
+            ? optim.AdamW(model.parameters(), options.LearningRate, weight_decay: options.WeightDecay)
+            : optim.Adam(model.parameters(), options.LearningRate);
+        return (model, optimizer);
+    }
+
+    /// <summary>The state the epochs start from: a fresh one, or with a resume the checkpoint's, loaded into the model once it is known to fit.</summary>
+    static CheckpointState StartState(string checkpointPath, TrainingData data, TrainingPlan plan, TrainingOptions options, Sequential model, optim.Optimizer optimizer)
+    {
+        var state = plan.FreshState(options) with { DataChecksums = data.Checksums, DataClasses = data.ClassChecksums };
+        if (!options.Run.Resume) { return state; }
+        // The settings and the data are compared before any weight is loaded, so that a change is named (another
+        // class, size or model) instead of surfacing as a tensor that does not fit.
+        var recorded = Checkpoint.ReadState(checkpointPath);
+        if (!options.Run.ResumeChangedData) { DataChanges.RequireSame(checkpointPath, recorded, state); }
+        RequireSameRun(checkpointPath, recorded, state, ResumeSettings.Of(options), options.Run.ResumeChangedData);
+        var saved = Checkpoint.Load(checkpointPath, model, optimizer);
+        // From here on the run records the data it now trains on.
+        return saved with { DataChecksums = state.DataChecksums, DataClasses = state.DataClasses };
+    }
+
+    /// <summary>Evaluates the finished model on the test set and writes its description and metrics into the run folder.</summary>
+    static TrainingResult Finish(RunFolder folder, TrainingData data, TrainingPlan plan, TrainingOptions options, Sequential model, EpochLoop loop,
+        Func<ImageSet, bool, ModelInputs> inputs, Transfer.TransferInputs? transfer, LoopResult outcome)
+    {
+        var history = outcome.History;
         // The final figures go through the same ML.NET evaluation as `evaluate`, so the two report alike.
         using var testInputs = ReferenceEquals(plan.Test, plan.Validation) ? null : inputs(plan.Test, false);
         var testMetrics = ClassificationMetrics.Compute(plan.Train.ClassNames, [.. plan.Test.Labels.ToArray()], TrainingTensors.Probabilities(model, testInputs ?? loop.ValidationInputs, TrainingTensors.Chunk(plan.Spec)));
@@ -195,8 +210,8 @@ public static class ClassifierTrainer
     {
         ArgumentNullException.ThrowIfNull(folder);
         ArgumentNullException.ThrowIfNull(options);
-        folder.RequireResumable(options.Resume);
-        if (!options.Resume) { return; }
+        folder.RequireResumable(options.Run.Resume);
+        if (!options.Run.Resume) { return; }
         string path = folder[RunFolder.CheckpointFile];
         var differences = OptionDifferences(Checkpoint.ReadState(path), options.BatchSize, options.LearningRate, options.Seed, ResumeSettings.Of(options));
         if (differences.Count > 0) { throw CannotResume(path, differences); }

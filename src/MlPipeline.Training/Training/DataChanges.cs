@@ -14,7 +14,7 @@ internal static class DataChanges
         if (changes.Count == 0) { return; }
         string shown = string.Join("; ", changes.Take(5)) + (changes.Count > 5 ? $"; and {changes.Count - 5} more" : "");
         throw new InvalidOperationException($"Cannot resume '{path}': the data differs from the data it was trained on: {shown}. "
-            + "Resume with the same data, train into another folder, or pass --resume-changed-data (TrainingOptions.ResumeChangedData) to continue on the changed data.");
+            + "Resume with the same data, train into another folder, or pass --resume-changed-data (TrainingOptions.Run.ResumeChangedData) to continue on the changed data.");
     }
 
     /// <summary>The differences, most specific first: classes of sets, then source checksums; empty when the data is the same.</summary>

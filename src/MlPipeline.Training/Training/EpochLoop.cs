@@ -113,7 +113,6 @@ internal sealed class EpochLoop : IDisposable
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite; the last checkpoint is left as it was.</exception>
     public LoopResult Run(CheckpointState state, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
-        int count = (int)trainX.Count;
         StartSchedule(state);
         var history = state.History.ToList();
         var stopping = options.EarlyStopping;
@@ -121,62 +120,87 @@ internal sealed class EpochLoop : IDisposable
         if (stopping?.Decide(history) is { Stop: true } decided) { return new LoopResult(history, true, decided.BestEpoch); }
         for (int epoch = state.EpochsDone + 1; epoch <= options.Epochs; epoch++)
         {
-            long[] order = Permutation(options.Seed, epoch, count);
-            model.train();
-            double lossSum = state.LossSum, seconds = state.Seconds;
-            long correct = state.Correct, seen = state.Seen;
-            var clock = Stopwatch.StartNew();
-            for (int step = state.StepsDone; step < steps; step++)
-            {
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    Save(state with { EpochsDone = epoch - 1, StepsDone = step, LossSum = lossSum, Correct = correct, Seen = seen, Seconds = seconds + clock.Elapsed.TotalSeconds, History = history });
-                    return new LoopResult(history, false, null);
-                }
-                int start = step * options.BatchSize;
-                int size = Math.Min(options.BatchSize, count - start);
-                var (lossValue, right) = Step(order.AsSpan(start, size).ToArray(), epoch, step);
-                // A non-finite loss means the weights diverged: the step was not taken, and the last checkpoint (a
-                // good one) stays as it is.
-                if (!float.IsFinite(lossValue)) { throw Diverged("loss", lossValue, epoch, step + 1); }
-                AfterStep();
-                if (trimHeap && step % 20 == 19) { NativeHeap.Trim(); }
-                lossSum += lossValue * size;
-                correct += right;
-                seen += size;
-                double elapsed = seconds + clock.Elapsed.TotalSeconds;
-                progress?.Report(new TrainingProgress(epoch, options.Epochs, step + 1, steps, lossSum / seen, (double)correct / seen,
-                    seen / Math.Max(elapsed, 1e-9), TimeSpan.FromSeconds(elapsed))
-                { LearningRate = LearningRate });
-            }
-            double epochSeconds = seconds + clock.Elapsed.TotalSeconds;
-            double rate = LearningRate;
-            var (validationLoss, validationAccuracy) = TrainingTensors.Evaluate(model, validationX, validationY, chunk);
-            if (trimHeap) { NativeHeap.Trim(); }
-            if (!double.IsFinite(validationLoss)) { throw Diverged("test loss", validationLoss, epoch, steps); }
-            var metrics = new EpochMetrics(epoch, lossSum / seen, (double)correct / seen, validationLoss, validationAccuracy, epochSeconds) { LearningRate = rate };
-            history.Add(metrics);
-            EndEpoch(validationLoss);
-            int? bestEpoch = null;
-            bool stop = false;
-            if (stopping is not null)
-            {
-                (int best, stop) = stopping.Decide(history);
-                bestEpoch = best;
-                history = [.. history.Select(h => h with { Best = h.Epoch == best })];
-                // The best weights so far, for the finished model.
-                if (best == epoch) { Checkpoint.Save(folder[RunFolder.BestCheckpointFile], state, model, optimizer); }
-            }
-            state = state with { EpochsDone = epoch, StepsDone = 0, LossSum = 0, Correct = 0, Seen = 0, Seconds = 0, History = history };
-            Save(state);
-            progress?.Report(new TrainingProgress(epoch, options.Epochs, steps, steps, metrics.TrainLoss, metrics.TrainAccuracy,
-                seen / Math.Max(epochSeconds, 1e-9), TimeSpan.FromSeconds(epochSeconds), history[^1])
-            { LearningRate = rate, BestEpoch = bestEpoch, StoppingEarly = stop });
+            if (TrainEpoch(state, history, epoch, progress, cancellationToken) is not { } totals) { return new LoopResult(history, false, null); }
+            (state, history, int? bestEpoch, bool stop) = ValidateEpoch(state, history, epoch, totals, stopping, progress);
             if (stop) { return new LoopResult(history, true, bestEpoch); }
         }
         TrainingHistory.Write(folder[RunFolder.HistoryFile], history);
         int? finalBest = stopping?.Decide(history).BestEpoch;
         return new LoopResult(history, true, finalBest);
+    }
+
+    /// <summary>What an epoch's optimiser steps add up to: the summed loss, the images right and seen, and the time taken.</summary>
+    readonly record struct EpochTotals(double LossSum, long Correct, long Seen, double Seconds);
+
+    /// <summary>
+    /// The optimiser steps of <paramref name="epoch"/> from where <paramref name="state"/> left it, reporting after each;
+    /// null when cancellation stopped it (after saving a checkpoint at the current step).
+    /// </summary>
+    EpochTotals? TrainEpoch(CheckpointState state, List<EpochMetrics> history, int epoch, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        int count = (int)trainX.Count;
+        long[] order = Permutation(options.Seed, epoch, count);
+        model.train();
+        double lossSum = state.LossSum, seconds = state.Seconds;
+        long correct = state.Correct, seen = state.Seen;
+        var clock = Stopwatch.StartNew();
+        for (int step = state.StepsDone; step < steps; step++)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                Save(state with { EpochsDone = epoch - 1, StepsDone = step, LossSum = lossSum, Correct = correct, Seen = seen, Seconds = seconds + clock.Elapsed.TotalSeconds, History = history });
+                return null;
+            }
+            int start = step * options.BatchSize;
+            int size = Math.Min(options.BatchSize, count - start);
+            var (lossValue, right) = Step(order.AsSpan(start, size).ToArray(), epoch, step);
+            // A non-finite loss means the weights diverged: the step was not taken, and the last checkpoint (a
+            // good one) stays as it is.
+            if (!float.IsFinite(lossValue)) { throw Diverged("loss", lossValue, epoch, step + 1); }
+            AfterStep();
+            if (trimHeap && step % 20 == 19) { NativeHeap.Trim(); }
+            lossSum += lossValue * size;
+            correct += right;
+            seen += size;
+            double elapsed = seconds + clock.Elapsed.TotalSeconds;
+            progress?.Report(new TrainingProgress(epoch, options.Epochs, step + 1, steps, lossSum / seen, (double)correct / seen,
+                seen / Math.Max(elapsed, 1e-9), TimeSpan.FromSeconds(elapsed))
+            { LearningRate = LearningRate });
+        }
+        return new EpochTotals(lossSum, correct, seen, seconds + clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// After <paramref name="epoch"/>'s steps: the validation figures, the history, the scheduler, the early-stopping
+    /// decision (and the best weights so far), the checkpoint and the epoch's progress report.
+    /// </summary>
+    (CheckpointState State, List<EpochMetrics> History, int? BestEpoch, bool Stop) ValidateEpoch(CheckpointState state, List<EpochMetrics> history, int epoch,
+        EpochTotals totals, EarlyStopping? stopping, IProgress<TrainingProgress>? progress)
+    {
+        var (lossSum, correct, seen, epochSeconds) = totals;
+        double rate = LearningRate;
+        var (validationLoss, validationAccuracy) = TrainingTensors.Evaluate(model, validationX, validationY, chunk);
+        if (trimHeap) { NativeHeap.Trim(); }
+        if (!double.IsFinite(validationLoss)) { throw Diverged("test loss", validationLoss, epoch, steps); }
+        var metrics = new EpochMetrics(epoch, lossSum / seen, (double)correct / seen, validationLoss, validationAccuracy, epochSeconds) { LearningRate = rate };
+        history.Add(metrics);
+        EndEpoch(validationLoss);
+        int? bestEpoch = null;
+        bool stop = false;
+        if (stopping is not null)
+        {
+            (int best, stop) = stopping.Decide(history);
+            bestEpoch = best;
+            history = [.. history.Select(h => h with { Best = h.Epoch == best })];
+            // The best weights so far, for the finished model.
+            if (best == epoch) { Checkpoint.Save(folder[RunFolder.BestCheckpointFile], state, model, optimizer); }
+        }
+        state = state with { EpochsDone = epoch, StepsDone = 0, LossSum = 0, Correct = 0, Seen = 0, Seconds = 0, History = history };
+        Save(state);
+        progress?.Report(new TrainingProgress(epoch, options.Epochs, steps, steps, metrics.TrainLoss, metrics.TrainAccuracy,
+            seen / Math.Max(epochSeconds, 1e-9), TimeSpan.FromSeconds(epochSeconds), history[^1])
+        { LearningRate = rate, BestEpoch = bestEpoch, StoppingEarly = stop });
+        return (state, history, bestEpoch, stop);
     }
 
     void Save(CheckpointState state)

@@ -2,7 +2,11 @@ using MlPipeline.Training.Models;
 
 namespace MlPipeline.Training;
 
-/// <summary>How <see cref="ClassifierTrainer"/> trains. Every property has a documented default; <see cref="Validate"/> checks them once.</summary>
+/// <summary>
+/// How <see cref="ClassifierTrainer"/> trains: the model and its hyper-parameters, with the run folder and resume settings
+/// in <see cref="Run"/> and threads and the image limit in <see cref="Execution"/>. Every property has a documented
+/// default; <see cref="Validate"/> checks them once.
+/// </summary>
 public sealed record TrainingOptions
 {
     /// <summary>The largest <see cref="LearningRate"/> accepted: 10 (Adam steps are about the learning rate in size, so larger ones only diverge; float32 ends near 3.4e38).</summary>
@@ -11,20 +15,17 @@ public sealed record TrainingOptions
     /// <summary>The smallest <see cref="LearningRate"/> accepted: the smallest normal float32, about 1.18e-38 (libtorch keeps the rate as float32, so anything smaller is 0 or loses its precision).</summary>
     public const double MinLearningRate = 1.1754943508222875e-38;
 
-    /// <summary>The largest <see cref="Threads"/> accepted: 256 (libtorch starts one OS thread for each).</summary>
-    public const int MaxThreads = 256;
-
     /// <summary>The largest <see cref="BatchSize"/> accepted: 65,536 images per step.</summary>
     public const int MaxBatchSize = 65_536;
 
-    /// <summary>Folder of the run: checkpoint, <c>history.json</c>, <c>model.json</c>. Default: <c>runs/default</c>.</summary>
-    public string OutputDirectory { get; init; } = Path.Combine("runs", "default");
+    /// <summary>The run folder and whether the run continues its checkpoint. Default: <c>runs/default</c>, a new run.</summary>
+    public RunFolderOptions Run { get; init; } = new();
 
-    /// <summary>Built-in architecture name (<c>cnn</c> or <c>mlp</c>), used unless <see cref="Architecture"/> is set. Default: <c>cnn</c>.</summary>
-    public string Model { get; init; } = "cnn";
+    /// <summary>libtorch's threads and a limit on the training images. Default: libtorch's threads, every image.</summary>
+    public ExecutionOptions Execution { get; init; } = new();
 
-    /// <summary>A custom architecture; overrides <see cref="Model"/>. Default: null.</summary>
-    public ModelSpec? Architecture { get; init; }
+    /// <summary>The model: a built-in architecture by name (<c>cnn</c> or <c>mlp</c>) or a custom <see cref="ModelSpec"/>. Default: <c>cnn</c>.</summary>
+    public ModelChoice Model { get; init; } = ModelChoice.FromName("cnn");
 
     /// <summary>Passes over the training set. Default: 5.</summary>
     public int Epochs { get; init; } = 5;
@@ -37,12 +38,6 @@ public sealed record TrainingOptions
 
     /// <summary>Seed for the initial weights and the per-epoch shuffle. Default: 42.</summary>
     public int Seed { get; init; } = 42;
-
-    /// <summary>libtorch's intra-op threads; null leaves libtorch's default (one per core). Default: null.</summary>
-    public int? Threads { get; init; }
-
-    /// <summary>Use only the first N training images (the test set is kept whole). Default: null (all).</summary>
-    public int? Limit { get; init; }
 
     /// <summary>
     /// Standardise each channel with the training split's own mean and standard deviation (of pixels in [0, 1]) instead
@@ -110,29 +105,15 @@ public sealed record TrainingOptions
     /// <summary>The folder holding the backbone package's <c>DnnImageModels</c> contents. Default: null (found beside the application or in the NuGet packages folder).</summary>
     public string? BackboneDirectory { get; init; }
 
-    /// <summary>
-    /// Continue from the run folder's checkpoint instead of starting afresh; the data must be the data the checkpoint
-    /// was trained on (each class of each set compared by file count and checksum). Default: false.
-    /// </summary>
-    public bool Resume { get; init; }
-
-    /// <summary>
-    /// With <see cref="Resume"/>, continue even though the data differs from the checkpoint's (the run then records the
-    /// new data's checksums). Default: false (changed data is an error naming what changed).
-    /// </summary>
-    public bool ResumeChangedData { get; init; }
-
-    /// <summary>The architecture to train for images of the given shape.</summary>
-    public ModelSpec ResolveArchitecture(int classes, int channels, int height, int width) =>
-        Architecture ?? ModelSpec.FromName(Model, classes, channels, height, width);
-
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public TrainingOptions Validate()
     {
-        if (string.IsNullOrWhiteSpace(OutputDirectory)) { throw new ArgumentException("OutputDirectory must name a folder.", nameof(OutputDirectory)); }
-        if (Architecture is null && !ModelSpec.BuiltInNames.Contains(Model))
+        ArgumentNullException.ThrowIfNull(Run);
+        ArgumentNullException.ThrowIfNull(Execution);
+        if (string.IsNullOrWhiteSpace(Run.OutputDirectory)) { throw new ArgumentException("OutputDirectory must name a folder.", nameof(RunFolderOptions.OutputDirectory)); }
+        if (Model is null || (Model.Spec is null && !ModelSpec.BuiltInNames.Contains(Model.Name)))
         {
-            throw new ArgumentException($"Model '{Model}' is unknown; expected one of {string.Join(", ", ModelSpec.BuiltInNames)}.", nameof(Model));
+            throw new ArgumentException($"Model '{Model?.Name}' is unknown; expected one of {string.Join(", ", ModelSpec.BuiltInNames)}.", nameof(Model));
         }
         if (Epochs < 1) { throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be at least 1."); }
         if (BatchSize is < 1 or > MaxBatchSize) { throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, $"BatchSize must be from 1 to {MaxBatchSize}."); }
@@ -140,8 +121,8 @@ public sealed record TrainingOptions
         {
             throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"LearningRate must be a normal positive float32, from {MinLearningRate:G9} to {MaxLearningRate}."));
         }
-        if (ResumeChangedData && !Resume) { throw new ArgumentException("ResumeChangedData applies to a resumed run; set Resume too.", nameof(ResumeChangedData)); }
-        if (Threads is < 1 or > MaxThreads) { throw new ArgumentOutOfRangeException(nameof(Threads), Threads, $"Threads must be from 1 to {MaxThreads}."); }
+        if (Run.ResumeChangedData && !Run.Resume) { throw new ArgumentException("ResumeChangedData applies to a resumed run; set Resume too.", nameof(RunFolderOptions.ResumeChangedData)); }
+        if (Execution.Threads is < 1 or > ExecutionOptions.MaxThreads) { throw new ArgumentOutOfRangeException(nameof(ExecutionOptions.Threads), Execution.Threads, $"Threads must be from 1 to {ExecutionOptions.MaxThreads}."); }
         if ((Means is null) != (Stds is null)) { throw new ArgumentException("Means and Stds go together; give both or neither.", nameof(Means)); }
         if (Means is not null && Normalize) { throw new ArgumentException("Give either Normalize (statistics of the training split) or Means and Stds, not both.", nameof(Normalize)); }
         if (Means is { } means && Stds is { } stds)
@@ -157,13 +138,22 @@ public sealed record TrainingOptions
         if (!Enum.IsDefined(ClassWeights)) { throw new ArgumentException($"ClassWeights {(int)ClassWeights} is unknown; expected none or balanced.", nameof(ClassWeights)); }
         if (!(WeightDecay >= 0 && WeightDecay <= 1)) { throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be from 0 to 1."); }
         if (!(LabelSmoothing >= 0 && LabelSmoothing < 1)) { throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing, "LabelSmoothing must be from 0 to below 1."); }
+        ValidateTransfer();
+        if (!Enum.IsDefined(Head)) { throw new ArgumentException($"Head {(int)Head} is unknown; expected linear or mlp.", nameof(Head)); }
+        if (Execution.Limit is < 1) { throw new ArgumentOutOfRangeException(nameof(ExecutionOptions.Limit), Execution.Limit, "Limit must be at least 1."); }
+        return this;
+    }
+
+    /// <summary>The backbone settings: a known backbone without a custom model or own normalisation, its copies and fine-tuned blocks; without one, neither.</summary>
+    void ValidateTransfer()
+    {
         if (Backbone is not null)
         {
             if (!Transfer.Backbone.KnownNames.Contains(Backbone))
             {
                 throw new ArgumentException($"Backbone '{Backbone}' is not known; expected one of: {string.Join(", ", Transfer.Backbone.KnownNames)}.", nameof(Backbone));
             }
-            if (Architecture is not null) { throw new ArgumentException("Give either Backbone (a head trained on its features) or Architecture, not both.", nameof(Architecture)); }
+            if (Model.Spec is not null) { throw new ArgumentException("Give either Backbone (a head trained on its features) or a custom Model, not both.", nameof(Model)); }
             if (Normalize || Means is not null) { throw new ArgumentException($"The {Backbone} backbone brings its own input normalisation; leave out Normalize (--normalize) and Means/Stds (--mean/--std).", nameof(Normalize)); }
             if (FineTuneBlocks < 0) { throw new ArgumentOutOfRangeException(nameof(FineTuneBlocks), FineTuneBlocks, "FineTuneBlocks must be 0 or more."); }
             if (AugmentCopies is < 0 or > MaxAugmentCopies) { throw new ArgumentOutOfRangeException(nameof(AugmentCopies), AugmentCopies, $"AugmentCopies must be from 0 to {MaxAugmentCopies}."); }
@@ -181,8 +171,5 @@ public sealed record TrainingOptions
         {
             throw new ArgumentException($"AugmentCopies ({AugmentCopies}) applies to training on a Backbone; without one, Augmentation changes every epoch's images.", nameof(AugmentCopies));
         }
-        if (!Enum.IsDefined(Head)) { throw new ArgumentException($"Head {(int)Head} is unknown; expected linear or mlp.", nameof(Head)); }
-        if (Limit is < 1) { throw new ArgumentOutOfRangeException(nameof(Limit), Limit, "Limit must be at least 1."); }
-        return this;
     }
 }

@@ -11,7 +11,7 @@ namespace MlPipeline.Training;
 /// for their shape, and the preprocessing (unit range, the training split's per-channel statistics, or given means and
 /// standard deviations).
 /// </summary>
-/// <param name="Train">The images the model learns from (after <see cref="TrainingOptions.Limit"/>).</param>
+/// <param name="Train">The images the model learns from (after <see cref="ExecutionOptions.Limit"/>).</param>
 /// <param name="Validation">The images the per-epoch figures are computed on.</param>
 /// <param name="Test">The images the finished model is measured on.</param>
 /// <param name="Spec">The architecture.</param>
@@ -40,8 +40,8 @@ internal sealed record TrainingPlan(ImageSet Train, ImageSet Validation, ImageSe
     /// <exception cref="ArgumentException">The sets differ in shape or classes, the model does not fit them, or the means and standard deviations do not fit their channels.</exception>
     public static TrainingPlan Create(TrainingData data, TrainingOptions options)
     {
-        var train = options.Limit is { } limit ? data.Train.Take(limit) : data.Train;
-        if (train.Count < data.Train.Count) { RequireEveryClass(train, options.Limit!.Value); }
+        var train = options.Execution.Limit is { } limit ? data.Train.Take(limit) : data.Train;
+        if (train.Count < data.Train.Count) { RequireEveryClass(train, options.Execution.Limit!.Value); }
         // Per-epoch figures on the validation set when there is one; the finished model is measured on the test set.
         var validation = data.Validation ?? data.Test;
         if (data.Validation is null && options.EarlyStopping is not null)
@@ -55,7 +55,7 @@ internal sealed record TrainingPlan(ImageSet Train, ImageSet Validation, ImageSe
         RequireSameShape(train, validation);
         RequireSameShape(train, data.Test);
         if (options.Backbone is { } name) { return WithBackbone(train, validation, data.Test, Transfer.Backbone.Locate(name, options.BackboneDirectory), options, data.Source); }
-        var spec = options.ResolveArchitecture(train.ClassNames.Count, train.Channels, train.Height, train.Width);
+        var spec = options.Model.Resolve(train.ClassNames.Count, train.Channels, train.Height, train.Width);
         RequireFits(spec, train);
         var color = train.Channels == 1 ? ColorMode.Gray : ColorMode.Rgb;
         ImagePreprocessing preprocessing;

@@ -32,7 +32,7 @@ internal sealed class TransferInputs : IDisposable
         this.progress = progress;
         this.cancellationToken = cancellationToken;
         this.freeSpace = freeSpace ?? MlPipeline.Internals.FileSystem.FreeSpace;
-        extractor = new FeatureExtractor(backbone, plan.Cut!, options.Threads);
+        extractor = new FeatureExtractor(backbone, plan.Cut!, options.Execution.Threads);
         try
         {
             cache = FeatureCache.Open(folder[RunFolder.FeaturesFile], extractor.Cut.FeatureSize);

@@ -24,11 +24,11 @@ public sealed class TrainedExportTests(string architecture, int size)
             : Digits.Mnist with { Train = Digits.Coloured(Digits.Mnist.Train.Take(600), size), Test = Digits.Coloured(Digits.Mnist.Test.Take(300), size) };
         var result = ClassifierTrainer.Train(data, new TrainingOptions
         {
-            OutputDirectory = Path.Combine(dir, "run"),
+            Run = new RunFolderOptions { OutputDirectory = Path.Combine(dir, "run") },
             Model = architecture,
             Epochs = 1,
             BatchSize = 32,
-            Threads = 2,
+            Execution = new ExecutionOptions { Threads = 2 },
         });
         model = TrainedModel.Load(result.RunDirectory);
         onnx = Path.Combine(dir, "model.onnx");

@@ -19,7 +19,7 @@ public sealed class FuzzTests
     string TinyRun()
     {
         string run = Path.Combine(dir, "run");
-        ClassifierTrainer.Train(Digits.Subset(64, 20), new TrainingOptions { OutputDirectory = run, Epochs = 1, Limit = 64, BatchSize = 32, Threads = 1 });
+        ClassifierTrainer.Train(Digits.Subset(64, 20), new TrainingOptions { Run = new RunFolderOptions { OutputDirectory = run }, Epochs = 1, Execution = new ExecutionOptions { Limit = 64, Threads = 1 }, BatchSize = 32 });
         return run;
     }
 

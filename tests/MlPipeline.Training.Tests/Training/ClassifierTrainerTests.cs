@@ -14,13 +14,12 @@ public sealed class ClassifierTrainerTests
     [TearDown]
     public void TearDown() => Directory.Delete(dir, recursive: true);
 
-    TrainingOptions Options(string name, int epochs = 1) => new()
+    TrainingOptions Options(string name, int epochs = 1, bool resume = false, int? limit = 640) => new()
     {
-        OutputDirectory = Path.Combine(dir, name),
+        Run = new RunFolderOptions { OutputDirectory = Path.Combine(dir, name), Resume = resume },
         Epochs = epochs,
         BatchSize = 32,
-        Limit = 640,
-        Threads = 1,
+        Execution = new ExecutionOptions { Limit = limit, Threads = 1 },
         Seed = 7,
     };
 
@@ -38,7 +37,7 @@ public sealed class ClassifierTrainerTests
         // 10 %, and a broken loop (no optimiser step, shuffled labels, wrong preprocessing) stays near it. 80 % is far
         // above that and far below the 90.5-91.7 % every seed tried reaches, so seeds, thread counts and libtorch
         // builds do not flip it.
-        var options = new TrainingOptions { OutputDirectory = Path.Combine(dir, "subset"), Epochs = 1, Limit = 2000, BatchSize = 16, LearningRate = 0.003, Normalize = true, Threads = 2, Seed = 2 };
+        var options = new TrainingOptions { Run = new RunFolderOptions { OutputDirectory = Path.Combine(dir, "subset") }, Epochs = 1, Execution = new ExecutionOptions { Limit = 2000, Threads = 2 }, BatchSize = 16, LearningRate = 0.003, Normalize = true, Seed = 2 };
 
         var result = ClassifierTrainer.Train(data, options);
 
@@ -66,7 +65,7 @@ public sealed class ClassifierTrainerTests
         var images = new MlPipeline.Data.ImageSet(pixels, [.. Enumerable.Range(0, count).Select(i => i % 2)], 3, 8, 8, ["a", "b"]);
         var data = new MlPipeline.Data.TrainingData(images, images, new Dictionary<string, string>());
 
-        var result = ClassifierTrainer.Train(data, new TrainingOptions { OutputDirectory = Path.Combine(dir, "rgb"), Model = "mlp", Epochs = 1, Threads = 1, Normalize = true });
+        var result = ClassifierTrainer.Train(data, new TrainingOptions { Run = new RunFolderOptions { OutputDirectory = Path.Combine(dir, "rgb") }, Model = "mlp", Epochs = 1, Execution = new ExecutionOptions { Threads = 1 }, Normalize = true });
 
         using var model = TrainedModel.Load(result.RunDirectory);
         var p = model.Info.Preprocessing;
@@ -167,8 +166,8 @@ public sealed class ClassifierTrainerTests
         using var cancel = new CancellationTokenSource();
         var stopAtStep7 = new Progress(p => { if (p is { Epoch: 1, Step: 7 }) { cancel.Cancel(); } });
         var first = ClassifierTrainer.Train(data, Options("resumed", epochs: 1), stopAtStep7, cancel.Token);
-        var second = ClassifierTrainer.Train(data, Options("resumed", epochs: 1) with { Resume = true });
-        var third = ClassifierTrainer.Train(data, Options("resumed", epochs: 2) with { Resume = true });
+        var second = ClassifierTrainer.Train(data, Options("resumed", epochs: 1, resume: true));
+        var third = ClassifierTrainer.Train(data, Options("resumed", epochs: 2, resume: true));
 
         Assert.That(first.Completed, Is.False);
         Assert.That(first.History, Is.Empty);
@@ -183,11 +182,11 @@ public sealed class ClassifierTrainerTests
     public void Train_ExistingRunWithoutResume_ThrowsAndKeepsTheCheckpoint()
     {
         var data = Digits.Subset(64, 50);
-        ClassifierTrainer.Train(data, Options("run") with { Limit = 64 });
+        ClassifierTrainer.Train(data, Options("run", limit: 64));
         string checkpoint = Path.Combine(dir, "run", "checkpoint.bin");
         byte[] before = File.ReadAllBytes(checkpoint);
 
-        var e = Assert.Throws<InvalidOperationException>(() => ClassifierTrainer.Train(data, Options("run") with { Limit = 64 }));
+        var e = Assert.Throws<InvalidOperationException>(() => ClassifierTrainer.Train(data, Options("run", limit: 64)));
 
         Assert.That(e!.Message, Does.Contain("already holds a checkpoint").And.Contain("--resume"));
         Assert.That(File.ReadAllBytes(checkpoint), Is.EqualTo(before));
@@ -197,10 +196,10 @@ public sealed class ClassifierTrainerTests
     public void Train_ResumeWithDifferentBatchSize_ThrowsNamingIt()
     {
         var data = Digits.Subset(64, 50);
-        ClassifierTrainer.Train(data, Options("run") with { Limit = 64 });
+        ClassifierTrainer.Train(data, Options("run", limit: 64));
 
         var e = Assert.Throws<InvalidOperationException>(() =>
-            ClassifierTrainer.Train(data, Options("run", epochs: 2) with { Limit = 64, BatchSize = 16, Resume = true }));
+            ClassifierTrainer.Train(data, Options("run", epochs: 2, resume: true, limit: 64) with { BatchSize = 16 }));
 
         Assert.That(e!.Message, Does.Contain("batch size 32 (now 16)"));
     }
@@ -210,7 +209,7 @@ public sealed class ClassifierTrainerTests
     {
         var data = Digits.Subset(2000, 500);
 
-        var result = ClassifierTrainer.Train(data, Options("mlp", epochs: 2) with { Model = "mlp", Limit = null, LearningRate = 0.01 });
+        var result = ClassifierTrainer.Train(data, Options("mlp", epochs: 2, limit: null) with { Model = "mlp", LearningRate = 0.01 });
 
         using var model = TrainedModel.Load(result.RunDirectory);
         Assert.That(model.Architecture.Name, Is.EqualTo("mlp"));
@@ -224,7 +223,7 @@ public sealed class ClassifierTrainerTests
     public void Train_LossBecomesNaN_StopsNamingEpochAndStepAndKeepsTheLastGoodCheckpoint()
     {
         string run = Path.Combine(dir, "diverging");
-        var options = Options("diverging") with { OutputDirectory = run, Epochs = 1 };
+        var options = Options("diverging") with { Run = new RunFolderOptions { OutputDirectory = run }, Epochs = 1 };
         var data = Digits.Subset(128, 64);
         ClassifierTrainer.Train(data, options);
         // Weights that have gone to NaN, as a too-large learning rate leaves them, saved as the run's checkpoint.
@@ -237,7 +236,7 @@ public sealed class ClassifierTrainerTests
         File.Delete(Path.Combine(run, RunFolder.ModelFile));
         byte[] checkpoint = File.ReadAllBytes(Path.Combine(run, RunFolder.CheckpointFile));
 
-        var e = Assert.Throws<InvalidOperationException>(() => ClassifierTrainer.Train(data, options with { Epochs = 2, Resume = true }));
+        var e = Assert.Throws<InvalidOperationException>(() => ClassifierTrainer.Train(data, options with { Epochs = 2, Run = options.Run with { Resume = true } }));
 
         Assert.That(e!.Message, Does.Contain("the loss became NaN at epoch 2, step 1").And.Contain("Lower --lr"));
         Assert.That(File.ReadAllBytes(Path.Combine(run, RunFolder.CheckpointFile)), Is.EqualTo(checkpoint), "the checkpoint is left as it was");
@@ -247,12 +246,12 @@ public sealed class ClassifierTrainerTests
     [Test]
     public void Train_ResumeWithoutCheckpoint_IsRefusedAndLeavesNoEmptyRunFolder()
     {
-        var options = Options("fresh") with { Resume = true };
+        var options = Options("fresh", resume: true);
 
         var e = Assert.Throws<InvalidOperationException>(() => ClassifierTrainer.Train(Digits.Subset(64, 16), options));
 
         Assert.That(e!.Message, Does.Contain("holds no checkpoint to resume"));
-        Assert.That(Directory.Exists(options.OutputDirectory), Is.False, "the folder this call created is removed again");
+        Assert.That(Directory.Exists(options.Run.OutputDirectory), Is.False, "the folder this call created is removed again");
     }
 
     [Test]
@@ -288,7 +287,7 @@ public sealed class ClassifierTrainerTests
     [TestCase(1, 64, 0.001, 100_000, "Threads", "from 1 to 256")]
     public void Validate_BadOption_ThrowsNamingItAndTheRange(int epochs, int batchSize, double lr, int threads, string name, string range)
     {
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new TrainingOptions { Epochs = epochs, BatchSize = batchSize, LearningRate = lr, Threads = threads }.Validate());
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new TrainingOptions { Epochs = epochs, BatchSize = batchSize, LearningRate = lr, Execution = new ExecutionOptions { Threads = threads } }.Validate());
 
         Assert.That(e!.ParamName, Is.EqualTo(name));
         Assert.That(e.Message, Does.Contain(range));

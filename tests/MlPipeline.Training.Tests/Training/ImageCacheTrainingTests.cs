@@ -19,15 +19,14 @@ public sealed class ImageCacheTrainingTests
         return model.Weights();
     }
 
-    TrainingOptions Options(string run, int epochs) => new()
+    TrainingOptions Options(string run, int epochs, bool? resume = null) => new()
     {
-        OutputDirectory = Path.Combine(dir, run),
+        Run = new RunFolderOptions { OutputDirectory = Path.Combine(dir, run), Resume = resume ?? epochs > 1 },
         Epochs = epochs,
         BatchSize = 16,
-        Threads = 1,
+        Execution = new ExecutionOptions { Threads = 1 },
         Seed = 5,
         Augmentation = Augmentation.Parse("rotate=10,shift=0.1"),
-        Resume = epochs > 1,
     };
 
     [Test]
@@ -38,7 +37,7 @@ public sealed class ImageCacheTrainingTests
         var folderOptions = new ImageFolderOptions { ValidationSplit = 0.25, Seed = 3 };
         var inMemory = ImageFolderData.Load(folder, folderOptions).Data;
 
-        ClassifierTrainer.Train(inMemory, Options("memory", 1) with { Resume = false });
+        ClassifierTrainer.Train(inMemory, Options("memory", 1, resume: false));
         ClassifierTrainer.Train(inMemory, Options("memory", 2));
         // Each call loads anew from the cache in the run folder, as a command run twice does; the second reuses it.
         foreach (int epochs in new[] { 1, 2 })
@@ -46,7 +45,7 @@ public sealed class ImageCacheTrainingTests
             using var run = RunFolder.Open(Path.Combine(dir, "disk"));
             var cached = ImageFolderData.Load(folder, folderOptions with { CacheDirectory = run.Path }).Data;
             Assert.That(cached.Train.CacheFile, Is.EqualTo(Path.Combine(run.Path, "images-training.bin")));
-            ClassifierTrainer.Train(cached, Options("disk", epochs) with { Resume = epochs > 1 }, run);
+            ClassifierTrainer.Train(cached, Options("disk", epochs, resume: epochs > 1), run);
         }
 
         var expected = Weights(Path.Combine(dir, "memory"));

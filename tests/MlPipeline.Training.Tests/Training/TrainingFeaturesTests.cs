@@ -24,12 +24,12 @@ public sealed class TrainingFeaturesTests
         return subset with { Test = test.Take(200), Validation = new ImageSet(test.ToArray()[(200 * 784)..], test.Labels[200..].ToArray(), 1, 28, 28, test.ClassNames) };
     }
 
-    TrainingOptions Options(string name, int epochs = 2) => new()
+    TrainingOptions Options(string name, int epochs = 2, bool resume = false) => new()
     {
-        OutputDirectory = Path.Combine(dir, name),
+        Run = new RunFolderOptions { OutputDirectory = Path.Combine(dir, name), Resume = resume },
         Epochs = epochs,
         BatchSize = 32,
-        Threads = 1,
+        Execution = new ExecutionOptions { Threads = 1 },
         Seed = 7,
     };
 
@@ -180,8 +180,8 @@ public sealed class TrainingFeaturesTests
 
         using var cancel = new CancellationTokenSource();
         var stopInEpoch2 = new Progress(p => { if (p is { Epoch: 2, Step: 5 }) { cancel.Cancel(); } });
-        var first = ClassifierTrainer.Train(data, options with { OutputDirectory = Path.Combine(dir, "resumed") }, stopInEpoch2, cancel.Token);
-        var second = ClassifierTrainer.Train(data, options with { OutputDirectory = Path.Combine(dir, "resumed"), Resume = true });
+        var first = ClassifierTrainer.Train(data, options with { Run = new RunFolderOptions { OutputDirectory = Path.Combine(dir, "resumed") } }, stopInEpoch2, cancel.Token);
+        var second = ClassifierTrainer.Train(data, options with { Run = new RunFolderOptions { OutputDirectory = Path.Combine(dir, "resumed"), Resume = true } });
 
         Assert.That(first.Completed, Is.False);
         Assert.That(second.History.Select(h => h.Epoch), Is.EqualTo(straight.History.Select(h => h.Epoch)));
@@ -200,8 +200,8 @@ public sealed class TrainingFeaturesTests
 
         using var cancel = new CancellationTokenSource();
         var stop = new Progress(p => { if (p is { Epoch: 1, Step: 9 }) { cancel.Cancel(); } });
-        ClassifierTrainer.Train(data, options with { OutputDirectory = Path.Combine(dir, "resumed") }, stop, cancel.Token);
-        var resumed = ClassifierTrainer.Train(data, options with { OutputDirectory = Path.Combine(dir, "resumed"), Resume = true });
+        ClassifierTrainer.Train(data, options with { Run = new RunFolderOptions { OutputDirectory = Path.Combine(dir, "resumed") } }, stop, cancel.Token);
+        var resumed = ClassifierTrainer.Train(data, options with { Run = new RunFolderOptions { OutputDirectory = Path.Combine(dir, "resumed"), Resume = true } });
 
         Assert.That(resumed.History.Select(h => h.LearningRate), Is.EqualTo(straight.History.Select(h => h.LearningRate)));
         var a = Weights(straight.RunDirectory);
@@ -267,7 +267,7 @@ public sealed class TrainingFeaturesTests
         var data = Data();
         ClassifierTrainer.Train(data, Options("run", 1));
 
-        var e = Assert.Throws<InvalidOperationException>(() => ClassifierTrainer.Train(data, Options("run", 2) with { Resume = true, Augmentation = Augmentation.Light }));
+        var e = Assert.Throws<InvalidOperationException>(() => ClassifierTrainer.Train(data, Options("run", 2, resume: true) with { Augmentation = Augmentation.Light }));
 
         Assert.That(e!.Message, Does.Contain("it was trained with augment none (now flip,shift=0.1). Resume with"), "that setting alone");
     }

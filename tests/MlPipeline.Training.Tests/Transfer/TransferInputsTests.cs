@@ -29,7 +29,7 @@ public sealed class TransferInputsTests
 
     static TrainingOptions Options(string output) => new()
     {
-        OutputDirectory = output,
+        Run = new RunFolderOptions { OutputDirectory = output },
         Backbone = Backbone.ResNet18,
         FineTuneBlocks = 1,
         Augmentation = Augmentation.Parse("flip,shift=0.1"),
@@ -38,7 +38,7 @@ public sealed class TransferInputsTests
         BatchSize = 8,
         LearningRate = 1e-4,
         // One thread, so that libtorch's reductions round the same in both runs.
-        Threads = 1,
+        Execution = new ExecutionOptions { Threads = 1 },
     };
 
     [Test]
@@ -49,7 +49,7 @@ public sealed class TransferInputsTests
         using var streamed = TrainedModel.Load(trained.RunDirectory);
 
         var plan = TrainingPlan.Create(data, options);
-        var (reference, features) = TrainInMemory(plan, options with { OutputDirectory = Path.Combine(dir, "in-memory") });
+        var (reference, features) = TrainInMemory(plan, options with { Run = options.Run with { OutputDirectory = Path.Combine(dir, "in-memory") } });
 
         Assert.That(trained.Features!.Computed + trained.Features.Cached, Is.EqualTo((20 * 3) + 8));
         // What the cache holds is what the whole-set computation gives, row for row.
@@ -74,7 +74,7 @@ public sealed class TransferInputsTests
         var small = data with { Train = data.Train.Take(4), Test = data.Test.Take(2) };
         var options = Options(Path.Combine(dir, "full-disk"));
         var plan = TrainingPlan.Create(small, options);
-        using var folder = RunFolder.Open(options.OutputDirectory);
+        using var folder = RunFolder.Open(options.Run.OutputDirectory);
         string cachePath = folder[RunFolder.FeaturesFile];
         using (var cache = FeatureCache.Open(cachePath, plan.Cut!.FeatureSize))
         {
@@ -106,7 +106,7 @@ public sealed class TransferInputsTests
     /// </summary>
     static (Dictionary<string, float[]> Weights, List<float[]> Features) TrainInMemory(TrainingPlan plan, TrainingOptions options)
     {
-        using var extractor = new FeatureExtractor(plan.Backbone!, plan.Cut!, options.Threads);
+        using var extractor = new FeatureExtractor(plan.Backbone!, plan.Cut!, options.Execution.Threads);
         var augmenter = new Augmenter(options.Augmentation, plan.Preprocessing, options.Seed);
         var training = new List<float[]> { Compute(extractor, plan.Train, null, 0) };
         for (int copy = 1; copy <= options.AugmentCopies; copy++) { training.Add(Compute(extractor, plan.Train, augmenter, copy)); }
@@ -118,14 +118,14 @@ public sealed class TransferInputsTests
             return new TensorInputs(tensor(all, [all.Length / cut.FeatureSize, cut.Channels, cut.Height, cut.Width]));
         }
 
-        torch.set_num_threads(options.Threads!.Value);
+        torch.set_num_threads(options.Execution.Threads!.Value);
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(options.Seed);
         var model = ModuleFactory.Build(plan.Spec);
         if (options.Initialization == WeightInitialization.Glorot) { ModuleFactory.InitializeGlorot(model); }
         ModuleFactory.Load(model, cut.Weights, requireAll: false);
         var optimizer = optim.Adam(model.parameters(), options.LearningRate);
-        using var folder = RunFolder.Open(options.OutputDirectory);
+        using var folder = RunFolder.Open(options.Run.OutputDirectory);
         using var loop = new EpochLoop(model, optimizer, plan, options, folder, Inputs);
         Assert.That(loop.Run(plan.FreshState(options), null, default).Completed, Is.True);
         var weights = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.to_type(ScalarType.Float32).data<float>().ToArray());

@@ -21,14 +21,14 @@ public sealed class TransferTrainingTests
 
     static TrainingOptions Options(string output) => new()
     {
-        OutputDirectory = output,
+        Run = new RunFolderOptions { OutputDirectory = output },
         Backbone = Backbone.ResNet18,
         Epochs = 15,
         BatchSize = 32,
         LearningRate = 0.003,
         // One thread: libtorch's multithreaded reductions may round differently from run to run (a 1-ulp difference in
         // the head's weights was seen with two), and these tests compare runs bit for bit.
-        Threads = 1,
+        Execution = new ExecutionOptions { Threads = 1 },
     };
 
     [OneTimeSetUp]
