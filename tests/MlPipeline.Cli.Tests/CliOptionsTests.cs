@@ -44,4 +44,29 @@ public sealed class CliOptionsTests
 
         Assert.That(option.HelpName, Is.EqualTo("nchw|nhwc"));
     }
+
+    static Option<MlPipeline.Training.EarlyStoppingMonitor> Monitor() => CliOptions.OneOf("--monitor", "What early stopping watches",
+        MlPipeline.Training.EarlyStoppingMonitor.ValLoss, ("val_loss", MlPipeline.Training.EarlyStoppingMonitor.ValLoss), ("val_accuracy", MlPipeline.Training.EarlyStoppingMonitor.ValAccuracy));
+
+    [TestCase(new string[0], MlPipeline.Training.EarlyStoppingMonitor.ValLoss)]
+    [TestCase(new[] { "--monitor", "val_loss" }, MlPipeline.Training.EarlyStoppingMonitor.ValLoss)]
+    [TestCase(new[] { "--monitor", "val_accuracy" }, MlPipeline.Training.EarlyStoppingMonitor.ValAccuracy)]
+    public void OneOf_ASpelling_GivesItsMember_AndNoneTheDefault(string[] args, MlPipeline.Training.EarlyStoppingMonitor expected)
+    {
+        var option = Monitor();
+        var parse = new RootCommand { option }.Parse(args);
+
+        Assert.That(parse.Errors, Is.Empty);
+        Assert.That(parse.GetValue(option), Is.EqualTo(expected));
+    }
+
+    [TestCase("ValAccuracy")]
+    [TestCase("1")]
+    [TestCase("val_acc")]
+    public void OneOf_AnotherSpelling_IsAnErrorNamingEverySpelling(string token)
+    {
+        var parse = new RootCommand { Monitor() }.Parse(["--monitor", token]);
+
+        Assert.That(parse.Errors.Select(e => e.Message), Is.EqualTo(new[] { $"--monitor must be one of val_loss, val_accuracy, but was '{token}'." }));
+    }
 }

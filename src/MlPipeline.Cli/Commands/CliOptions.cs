@@ -111,6 +111,36 @@ internal static class CliOptions
     /// <summary>The values of a list option, or null when it was not given (System.CommandLine reads an absent array option as empty).</summary>
     public static float[]? ChannelValues(ParseResult parse, Option<float[]?> option) => parse.GetValue(option) is { Length: > 0 } values ? values : null;
 
+    /// <summary>
+    /// An option bound to an enum: each of <paramref name="choices"/> is a spelling on the command line and the member
+    /// it stands for; any other value is an error naming them all. <see cref="Spelling"/> gives a member's spelling back.
+    /// </summary>
+    public static Option<TEnum> OneOf<TEnum>(string name, string description, TEnum defaultValue, params (string Spelling, TEnum Value)[] choices) where TEnum : struct, Enum
+    {
+        string allowed = string.Join(", ", choices.Select(c => c.Spelling));
+        return new Option<TEnum>(name)
+        {
+            Description = $"{description}: {allowed}",
+            HelpName = string.Join("|", choices.Select(c => c.Spelling)),
+            DefaultValueFactory = _ => defaultValue,
+            CustomParser = result =>
+            {
+                string value = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                foreach (var (spelling, member) in choices)
+                {
+                    if (spelling == value) { return member; }
+                }
+                result.AddError($"{name} must be one of {allowed}, but was '{value}'.");
+                return defaultValue;
+            },
+        };
+    }
+
+    /// <summary>The spelling of <paramref name="value"/> among <paramref name="choices"/> (as given to <see cref="OneOf{TEnum}"/>).</summary>
+    public static string Spelling<TEnum>(TEnum value, (string Spelling, TEnum Value)[] choices) where TEnum : struct, Enum =>
+        choices.First(c => c.Value.Equals(value)).Spelling;
+
+    /// <summary>A text option whose value is one of <paramref name="allowed"/> (names that are data, not an enum: data sets, architectures); any other value is an error naming them all.</summary>
     public static Option<string> OneOf(string name, string description, string defaultValue, IReadOnlyList<string> allowed)
     {
         var option = new Option<string>(name) { Description = $"{description}: {string.Join(", ", allowed)}", DefaultValueFactory = _ => defaultValue };

@@ -57,18 +57,6 @@ internal sealed class ScoringOptions
 
     public IEnumerable<Option> All => [Model, Size, Color, Resize, ResizeShorter, Layout, Background, IgnoreExif, FullDecode, Offset, Scale, Mean, Std, Labels, Threads, BatchSize];
 
-    /// <summary>A choice among <paramref name="values"/> read as text (train's --resize and --background; score's and evaluate's bind to enums through <see cref="CliOptions.OptionalChoice{TEnum}"/>).</summary>
-    internal static Option<string?> Choice(string name, string description, params string[] values)
-    {
-        var option = new Option<string?>(name) { Description = description };
-        option.AcceptOnlyFromAmong(values);
-        return option;
-    }
-
-    /// <summary>The enum member a <see cref="Choice"/> option's text names, or null when it was not given.</summary>
-    internal static T? Parse<T>(ParseResult parse, Option<string?> option) where T : struct, Enum =>
-        parse.GetValue(option) is { } value ? Enum.Parse<T>(value, ignoreCase: true) : null;
-
     /// <summary>
     /// Loads the classifier the options describe. <paramref name="outputs"/> are the files the command will write:
     /// none may be the model or the labels file.

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using MlPipeline.Training;
+using MlPipeline.Training.Models;
 
 namespace MlPipeline.Cli.Commands;
 
@@ -10,9 +12,9 @@ internal static partial class TrainCommand
     // head, a constant rate) stop a frozen backbone's head at 66 % while it still improves; this recipe reaches 81 %.
     // A cosine schedule over a fixed number of epochs ends at a rate of 0, so the last epoch is the model and no epoch
     // is chosen on the validation images, which without --test are also the test images.
-    internal const string BackboneHead = "mlp";
+    internal const HeadKind BackboneHead = HeadKind.Mlp;
     internal const int BackboneEpochs = 50;
-    internal const string BackboneSchedule = "cosine";
+    internal const LearningRateSchedule BackboneSchedule = LearningRateSchedule.Cosine;
     internal const double BackboneWeightDecay = 0.05;
     internal const double BackboneLabelSmoothing = 0.1;
 
@@ -35,9 +37,9 @@ internal static partial class TrainCommand
         if (!UsesBackboneDefaults(parse, backbone)) { return null; }
         (Option Option, string Value)[] defaults =
         [
-            (Head, BackboneHead),
+            (Head, CliOptions.Spelling(BackboneHead, Heads)),
             (Epochs, BackboneEpochs.ToString(CultureInfo.InvariantCulture)),
-            (Schedule, BackboneSchedule),
+            (Schedule, CliOptions.Spelling(BackboneSchedule, Schedules)),
             (WeightDecay, BackboneWeightDecay.ToString(CultureInfo.InvariantCulture)),
             (LabelSmoothing, BackboneLabelSmoothing.ToString(CultureInfo.InvariantCulture)),
         ];

@@ -39,7 +39,7 @@ internal static partial class TrainCommand
     static ImageFolderOptions FolderOptions(ParseResult parse, string? backbone, string? cacheDirectory, CliConsole console)
     {
         var size = CliOptions.ParseSize(parse.GetValue(Size), "--size", ImageFolderOptions.MaxSide);
-        var color = parse.GetValue(Color) is { } c ? Enum.Parse<MlPipeline.Scoring.ColorMode>(c, ignoreCase: true) : (MlPipeline.Scoring.ColorMode?)null;
+        var color = parse.GetValue(Color);
         if (backbone is not null)
         {
             // The backbone fixes the input: its size and RGB.
@@ -60,8 +60,8 @@ internal static partial class TrainCommand
             Width = size?.Width,
             Height = size?.Height,
             ColorMode = color,
-            Resize = ScoringOptions.Parse<MlPipeline.Scoring.ResizeMode>(parse, Resize) ?? MlPipeline.Scoring.ResizeMode.Stretch,
-            Background = ScoringOptions.Parse<MlPipeline.Scoring.BackgroundColor>(parse, Background),
+            Resize = parse.GetValue(Resize) ?? MlPipeline.Scoring.ResizeMode.Stretch,
+            Background = parse.GetValue(Background),
             IgnoreExifOrientation = parse.GetValue(IgnoreExif),
             ValidationSplit = parse.GetValue(ValSplit),
             Seed = parse.GetValue(Seed),

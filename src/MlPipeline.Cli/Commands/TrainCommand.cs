@@ -3,6 +3,7 @@ using System.Globalization;
 using MlPipeline.Data;
 using MlPipeline.Datasets;
 using MlPipeline.Internals;
+using MlPipeline.Scoring;
 using MlPipeline.Training;
 using MlPipeline.Training.Export;
 using MlPipeline.Training.Models;
@@ -15,7 +16,7 @@ internal static partial class TrainCommand
     static readonly Option<string?> Data = new("--data") { Description = "Training images: a folder per class (DIR/<class>/...), a path,label CSV, or a folder of idx files [default: --dataset from the per-user cache]" };
     static readonly Option<string> Dataset = CliOptions.OneOf("--dataset", "Built-in data set used without --data, or read from --data's idx files", IdxDataSet.Mnist.CacheName, [.. IdxDataSet.ByName.Keys]);
     static readonly Option<string?> Size = new("--size") { Description = $"Resize images to WxH (the scoring pipeline's resize), each from 1 to {ImageFolderOptions.MaxSide}; every set must fit in memory as bytes (images × W × H × channels) [default: the size all images share]" };
-    static readonly Option<string?> Color = CreateColor();
+    static readonly Option<ColorMode?> Color = CreateColor();
     static readonly Option<double> ValSplit = CreateValSplit();
     static readonly Option<string?> Val = new("--val") { Description = "Validation images (a folder per class or a CSV) instead of --val-split (not both); no file may also be in --data or --test" };
     static readonly Option<string?> Test = new("--test") { Description = "Test images (a folder per class or a CSV), evaluated once at the end; no file may also be in --data or --val [default: the validation images]" };
@@ -27,7 +28,7 @@ internal static partial class TrainCommand
     static readonly Option<int?> Threads = CliOptions.OptionalRange("--threads", $"libtorch threads, 1 to {ExecutionOptions.MaxThreads} [default: one per core]", 1, ExecutionOptions.MaxThreads);
     static readonly Option<int?> Limit = CliOptions.OptionalPositive("--limit", "Train on the first N images only");
     static readonly Option<string> Out = new("--out") { Description = "Run folder [default: runs/<data>-<model>]" };
-    static readonly Option<string> Init = CliOptions.OneOf("--init", "Weight initialisation", "glorot", ["glorot", "pytorch"]);
+    static readonly Option<WeightInitialization> Init = CliOptions.OneOf("--init", "Weight initialisation", WeightInitialization.Glorot, ("glorot", WeightInitialization.Glorot), ("pytorch", WeightInitialization.PyTorch));
     static readonly Option<string?> Onnx = new("--onnx") { Description = "Export the trained model to this ONNX file and verify it" };
     static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its checkpoint, on the same data (each class of each set compared by file count and checksum)" };
     static readonly Option<bool> ResumeChangedData = new("--resume-changed-data") { Description = "With --resume: continue although the data differs from the checkpoint's [default: changed data is refused, naming what changed]" };
@@ -36,18 +37,20 @@ internal static partial class TrainCommand
     static readonly Option<float[]?> Std = ScoringOptions.Stds();
     static readonly Option<string> Augment = CreateAugment();
     static readonly Option<int?> EarlyStop = CliOptions.OptionalRange("--early-stopping", "Stop after this many epochs without improvement on the validation set, keeping the best epoch's weights", 1, 10_000);
-    static readonly Option<string> MonitorOption = CliOptions.OneOf("--monitor", "What early stopping watches", "val_loss", ["val_loss", "val_accuracy"]);
+    static readonly Option<EarlyStoppingMonitor> MonitorOption = CliOptions.OneOf("--monitor", "What early stopping watches", EarlyStoppingMonitor.ValLoss, ("val_loss", EarlyStoppingMonitor.ValLoss), ("val_accuracy", EarlyStoppingMonitor.ValAccuracy));
     static readonly Option<double> MinDelta = CliOptions.NonNegative("--min-delta", "Smallest change early stopping counts as an improvement", 0);
-    static readonly Option<string> Schedule = CliOptions.OneOf("--lr-schedule", "Learning-rate schedule (cosine with a frozen --backbone)", "constant", ["constant", "onecycle", "cosine", "plateau"]);
+    static readonly (string, LearningRateSchedule)[] Schedules = [("constant", LearningRateSchedule.Constant), ("onecycle", LearningRateSchedule.OneCycle), ("cosine", LearningRateSchedule.Cosine), ("plateau", LearningRateSchedule.Plateau)];
+    static readonly Option<LearningRateSchedule> Schedule = CliOptions.OneOf("--lr-schedule", "Learning-rate schedule (cosine with a frozen --backbone)", LearningRateSchedule.Constant, Schedules);
     static readonly Option<double> WeightDecay = CliOptions.NonNegative("--weight-decay", "Decoupled weight decay (AdamW instead of Adam when above 0; 0.05 with a frozen --backbone)", 0, 1);
     static readonly Option<double> LabelSmoothing = CliOptions.NonNegative("--label-smoothing", "Label smoothing of the training loss (0.1 with a frozen --backbone)", 0, 1, maxInclusive: false);
-    static readonly Option<string> ClassWeights = CliOptions.OneOf("--class-weights", "Class weights in the loss (balanced: inverse frequency)", "none", ["none", "balanced"]);
-    static readonly Option<string?> Resize = ScoringOptions.Choice("--resize", "How image folders' images of another size are resized: stretch, pad or crop (recorded with the model) [default: stretch]", "stretch", "pad", "crop");
-    static readonly Option<string?> Background = ScoringOptions.Choice("--background", "Lay image folders' transparent pixels on black or white (recorded with the model) [default: colour values as stored]", "black", "white");
+    static readonly Option<ClassWeighting> ClassWeights = CliOptions.OneOf("--class-weights", "Class weights in the loss (balanced: inverse frequency)", ClassWeighting.None, ("none", ClassWeighting.None), ("balanced", ClassWeighting.Balanced));
+    static readonly Option<ResizeMode?> Resize = CliOptions.OptionalChoice<ResizeMode>("--resize", "How image folders' images of another size are resized: stretch, pad or crop (recorded with the model) [default: stretch]");
+    static readonly Option<BackgroundColor?> Background = CliOptions.OptionalChoice<BackgroundColor>("--background", "Lay image folders' transparent pixels on black or white (recorded with the model) [default: colour values as stored]");
     static readonly Option<bool> IgnoreExif = new("--ignore-exif") { Description = "Read image folders' pixels as stored, ignoring JPEG EXIF orientation tags (recorded with the model) [default: images turned upright as tagged]" };
     static readonly Option<string?> BackboneOption = CreateBackbone();
-    static readonly Option<string> ImageCacheOption = CliOptions.OneOf("--image-cache", "With image folders: where the decoded images are kept: disk (a cache file per set in the run folder, read a batch at a time, reused by --resume; memory stays small whatever the number of images) or memory (the whole set's bytes in memory)", "disk", ["disk", "memory"]);
-    static readonly Option<string> Head = CliOptions.OneOf("--head", "With --backbone: the head trained on its features (linear, or mlp: a hidden layer of 256; mlp when the backbone is frozen)", "linear", ["linear", "mlp"]);
+    static readonly Option<ImageCache> ImageCacheOption = CliOptions.OneOf("--image-cache", "With image folders: where the decoded images are kept: disk (a cache file per set in the run folder, read a batch at a time, reused by --resume; memory stays small whatever the number of images) or memory (the whole set's bytes in memory)", ImageCache.Disk, ("disk", ImageCache.Disk), ("memory", ImageCache.Memory));
+    static readonly (string, HeadKind)[] Heads = [("linear", HeadKind.Linear), ("mlp", HeadKind.Mlp)];
+    static readonly Option<HeadKind> Head = CliOptions.OneOf("--head", "With --backbone: the head trained on its features (linear, or mlp: a hidden layer of 256; mlp when the backbone is frozen)", HeadKind.Linear, Heads);
     static readonly Option<int> FineTune = CliOptions.Range("--fine-tune", "With --backbone: train its last N residual blocks with the head, from their pretrained weights (0: frozen)", 0, 0, 64);
     static readonly Option<int> AugmentCopies = CliOptions.Range("--augment-copies", $"With --backbone and --augment: features of N augmented copies of each training image, 0 to {TrainingOptions.MaxAugmentCopies}", 0, 0, TrainingOptions.MaxAugmentCopies);
 
@@ -68,9 +71,15 @@ internal static partial class TrainCommand
         return option;
     }
 
-    static Option<string?> CreateColor()
+    static Option<ColorMode?> CreateColor()
     {
-        var option = new Option<string?>("--color") { Description = "Colour mode of image folders: gray, rgb [default: rgb when any sampled image has colour]" };
+        var option = new Option<ColorMode?>("--color")
+        {
+            Description = "Colour mode of image folders: gray, rgb [default: rgb when any sampled image has colour]",
+            HelpName = "gray|rgb",
+            // AcceptOnlyFromAmong reports any other token; this only maps an accepted one to its member.
+            CustomParser = result => result.Tokens.Count > 0 && result.Tokens[^1].Value == "rgb" ? ColorMode.Rgb : ColorMode.Gray,
+        };
         option.AcceptOnlyFromAmong("gray", "rgb");
         return option;
     }
@@ -129,7 +138,7 @@ internal static partial class TrainCommand
         string? backbone = parse.GetValue(BackboneOption);
         RequireConsistent(parse, backbone);
         bool backboneDefaults = UsesBackboneDefaults(parse, backbone);
-        string model = backbone is null ? parse.GetValue(Model)! : $"{backbone}{(parse.GetValue(FineTune) is > 0 and var n ? $"-ft{n}" : "")}-{Value(parse, Head, backboneDefaults, BackboneHead)}";
+        string model = backbone is null ? parse.GetValue(Model)! : $"{backbone}{(parse.GetValue(FineTune) is > 0 and var n ? $"-ft{n}" : "")}-{CliOptions.Spelling(Value(parse, Head, backboneDefaults, BackboneHead), Heads)}";
         float[]? means = CliOptions.ChannelValues(parse, Mean), stds = CliOptions.ChannelValues(parse, Std);
         ScoringOptions.CheckMeanStd(means, stds);
         if (parse.GetValue(Normalize) && means is not null) { throw new ArgumentException("Give either --normalize (the training split's statistics) or --mean and --std, not both."); }
@@ -173,7 +182,7 @@ internal static partial class TrainCommand
         {
             // Before any image is read: a resume with nothing to resume or with other options, or a new run into a finished one.
             ClassifierTrainer.RequireResumable(folder, options);
-            var data = LoadData(parse, backbone, parse.GetValue(ImageCacheOption) == "disk" ? folder.Path : null, console, cancellationToken);
+            var data = LoadData(parse, backbone, parse.GetValue(ImageCacheOption) == ImageCache.Disk ? folder.Path : null, console, cancellationToken);
             if (DescribeBackboneDefaults(parse, backbone) is { } defaults) { console.Error.WriteLine(defaults); }
             var bar = new TrainingProgressBar(console);
             return (data, ClassifierTrainer.Train(data, options, folder, new SyncProgress<TrainingProgress>(bar.Report), cancellationToken));
@@ -216,7 +225,7 @@ internal static partial class TrainCommand
         {
             Model = backbone is null ? ModelChoice.FromName(model) : new TrainingOptions().Model,
             Backbone = backbone,
-            Head = Value(parse, Head, backboneDefaults, BackboneHead) == "mlp" ? HeadKind.Mlp : HeadKind.Linear,
+            Head = Value(parse, Head, backboneDefaults, BackboneHead),
             AugmentCopies = parse.GetValue(AugmentCopies),
             FineTuneBlocks = parse.GetValue(FineTune),
             Epochs = Value(parse, Epochs, backboneDefaults, BackboneEpochs),
@@ -230,19 +239,13 @@ internal static partial class TrainCommand
             Stds = stds,
             Augmentation = Augmentation.Parse(parse.GetValue(Augment)!),
             EarlyStopping = parse.GetValue(EarlyStop) is { } patience
-            ? new EarlyStopping(patience, parse.GetValue(MonitorOption) == "val_accuracy" ? EarlyStoppingMonitor.ValAccuracy : EarlyStoppingMonitor.ValLoss, parse.GetValue(MinDelta))
+            ? new EarlyStopping(patience, parse.GetValue(MonitorOption), parse.GetValue(MinDelta))
             : null,
-            Schedule = Value(parse, Schedule, backboneDefaults, BackboneSchedule) switch
-            {
-                "onecycle" => LearningRateSchedule.OneCycle,
-                "cosine" => LearningRateSchedule.Cosine,
-                "plateau" => LearningRateSchedule.Plateau,
-                _ => LearningRateSchedule.Constant,
-            },
+            Schedule = Value(parse, Schedule, backboneDefaults, BackboneSchedule),
             WeightDecay = Value(parse, WeightDecay, backboneDefaults, BackboneWeightDecay),
             LabelSmoothing = Value(parse, LabelSmoothing, backboneDefaults, BackboneLabelSmoothing),
-            ClassWeights = parse.GetValue(ClassWeights) == "balanced" ? ClassWeighting.Balanced : ClassWeighting.None,
-            Initialization = parse.GetValue(Init) == "pytorch" ? WeightInitialization.PyTorch : WeightInitialization.Glorot,
+            ClassWeights = parse.GetValue(ClassWeights),
+            Initialization = parse.GetValue(Init),
         };
     }
 
@@ -253,7 +256,7 @@ internal static partial class TrainCommand
     static void RequireModelTakesSize(ParseResult parse, string? backbone, TrainingOptions options)
     {
         if (backbone is not null || parse.GetValue(Data) is null || CliOptions.ParseSize(parse.GetValue(Size), "--size", ImageFolderOptions.MaxSide) is not { } size) { return; }
-        int channels = string.Equals(parse.GetValue(Color), "rgb", StringComparison.OrdinalIgnoreCase) ? 3 : 1;
+        int channels = parse.GetValue(Color) == ColorMode.Rgb ? 3 : 1;
         options.Model.Resolve(2, channels, size.Height, size.Width).Validate();
     }
 
@@ -288,4 +291,14 @@ internal static partial class TrainCommand
         }
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Test accuracy {metrics.MicroAccuracy:P2} after {EpochCount(result.History.Count)}{(result.BestEpoch is { } best ? $", with the weights of epoch {best}" : "")}. Run folder: {result.RunDirectory}"));
     }
+}
+
+/// <summary>Where train keeps image folders' decoded images (--image-cache).</summary>
+internal enum ImageCache
+{
+    /// <summary>A cache file per set in the run folder, read a batch at a time.</summary>
+    Disk,
+
+    /// <summary>The whole set's bytes in memory.</summary>
+    Memory,
 }
