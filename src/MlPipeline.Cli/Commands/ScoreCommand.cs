@@ -109,7 +109,7 @@ internal static class ScoreCommand
         // A file output grows in OUTPUT.partial, flushed every FlushEvery results, so that a killed run keeps what it
         // scored; --resume skips those files and appends. The finished file is published when the run ends.
         void Pause(string point) => console.Pause(point, cancellationToken);
-        var partial = output is null ? null : PartialOutput.Open(output, run, header, jsonl, resume, console, Pause);
+        var partial = output is null ? null : PartialOutput.Open(output, run, header, jsonl, resume, console.Error.WriteLine, Pause);
         // Released however the run ends (Publish also removes the lock file).
         using var heldLock = partial?.Lock;
         int given = images.Count;

@@ -10,9 +10,10 @@ namespace MlPipeline.Formats;
 /// The one owner of score's predictions files: the CSV (with a header) or JSON Lines rows, the errors file beside every
 /// output (<c>OUTPUT.errors.csv</c>), and the names of the files a file output keeps beside it while it is written
 /// (<c>OUTPUT.partial</c>, <c>OUTPUT.errors.csv.partial</c>, <c>OUTPUT.partial.json</c>, <c>OUTPUT.partial.lock</c>) or
-/// when it is a shard (<c>OUTPUT.shard.json</c>). <c>score</c> and <c>merge</c> write through it and
+/// when it is a shard (<c>OUTPUT.shard.json</c>, <see cref="ShardManifest"/>). <c>score</c> (through
+/// <see cref="PartialOutput"/>) and <c>merge</c> write through it, and
 /// <see cref="Evaluation.ClassifierEvaluation.FromPredictions"/> and <c>merge</c> read through it; the tool compiles
-/// this file in from source, so there is one definition.
+/// the files of this folder in from source, so there is one definition.
 /// </summary>
 internal static class PredictionsFile
 {

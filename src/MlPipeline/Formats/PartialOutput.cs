@@ -1,8 +1,7 @@
 using System.Text.Json;
-using MlPipeline.Formats;
 using MlPipeline.Internals;
 
-namespace MlPipeline.Cli.Commands;
+namespace MlPipeline.Formats;
 
 /// <summary>
 /// The resumable store of a file output of <c>score</c>: <c>OUTPUT.partial</c> and <c>OUTPUT.errors.csv.partial</c> grow
@@ -69,10 +68,10 @@ internal sealed class PartialOutput
 
     /// <summary>
     /// Takes the output's lock and opens its partial files: continues them when <paramref name="resume"/> is set and
-    /// they were scored as <paramref name="run"/>, else starts them afresh. <paramref name="pause"/> is the test seam
-    /// called at each step.
+    /// they were scored as <paramref name="run"/>, else starts them afresh. <paramref name="note"/> receives what the
+    /// user is told (nothing to resume, starting over); <paramref name="pause"/> is the test seam called at each step.
     /// </summary>
-    public static PartialOutput Open(string output, ScoringRun run, IReadOnlyList<string> header, bool jsonl, bool resume, CliConsole console, Action<string> pause)
+    public static PartialOutput Open(string output, ScoringRun run, IReadOnlyList<string> header, bool jsonl, bool resume, Action<string> note, Action<string> pause)
     {
         foreach (var (file, what) in new[] { (PredictionsFile.LockPath(output), "The lock file"), (PredictionsFile.PartialPath(output), "The partial output"), (PredictionsFile.PartialPath(PredictionsFile.ErrorsPath(output)), "The partial errors file"), (PredictionsFile.PartialSettingsPath(output), "The partial output's settings") })
         {
@@ -92,11 +91,11 @@ internal sealed class PartialOutput
             {
                 AtomicFile.RemoveLeftovers(file);
             }
-            if (resume && partial.CanResume(run, console)) { partial.Continue(header, jsonl); }
+            if (resume && partial.CanResume(run, note)) { partial.Continue(header, jsonl); }
             else
             {
                 starting = true;
-                partial.Start(run, header, jsonl, resume, console);
+                partial.Start(run, header, jsonl, resume, note);
             }
             return partial;
         }
@@ -113,11 +112,11 @@ internal sealed class PartialOutput
 
     string ErrorsPartial => PredictionsFile.PartialPath(PredictionsFile.ErrorsPath(Output));
 
-    bool CanResume(ScoringRun run, CliConsole console)
+    bool CanResume(ScoringRun run, Action<string> note)
     {
         if (!File.Exists(Path) || !File.Exists(PredictionsFile.PartialSettingsPath(Output)))
         {
-            console.Error.WriteLine($"Nothing to resume in {Path}; scoring from the start.");
+            note($"Nothing to resume in {Path}; scoring from the start.");
             return false;
         }
         var then = ScoringRun.Read<ScoringRun>(PredictionsFile.PartialSettingsPath(Output), "The partial output's settings");
@@ -130,9 +129,9 @@ internal sealed class PartialOutput
     }
 
     /// <summary>Starts afresh: the settings file goes first (nothing is resumable while the files are new), the headers are written and flushed, then the settings are written.</summary>
-    void Start(ScoringRun run, IReadOnlyList<string> header, bool jsonl, bool resume, CliConsole console)
+    void Start(ScoringRun run, IReadOnlyList<string> header, bool jsonl, bool resume, Action<string> note)
     {
-        if (!resume && File.Exists(Path)) { console.Error.WriteLine($"note: starting over; {Path} holds an interrupted run (add --resume to continue it instead)."); }
+        if (!resume && File.Exists(Path)) { note($"note: starting over; {Path} holds an interrupted run (add --resume to continue it instead)."); }
         File.Delete(PredictionsFile.PartialSettingsPath(Output));
         // Removed, then created anew: a link planted at a partial file's name is replaced, never written through.
         File.Delete(Path);

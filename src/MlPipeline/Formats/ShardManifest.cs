@@ -1,10 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using MlPipeline.Formats;
 using MlPipeline.Internals;
 using MlPipeline.Scoring;
 
-namespace MlPipeline.Cli.Commands;
+namespace MlPipeline.Formats;
 
 /// <summary>
 /// What <c>score --shard</c> writes beside its output (<c>OUTPUT.shard.json</c>) and <c>merge</c> checks: which shard of

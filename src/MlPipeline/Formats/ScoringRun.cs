@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 using MlPipeline.Internals;
 using MlPipeline.Scoring;
 
-namespace MlPipeline.Cli.Commands;
+namespace MlPipeline.Formats;
 
 /// <summary>
 /// What a run of <c>score</c> scored, and with what: the folder, the model by content (its SHA-256, whatever its path),
