@@ -28,7 +28,8 @@ internal static class ImageFolder
     /// <summary>
     /// Lists regular image files (extensions matched case-insensitively) and counts the rest. With
     /// <paramref name="recursive"/>, subfolders are walked too. A symbolic link to a folder is followed (it says so
-    /// explicitly, even when it leads outside the input folder), each real folder is listed once, and a link whose
+    /// explicitly, even when it leads outside the input folder), each real folder is listed once (under its own path when
+    /// one reaches it without a link), and a link whose
     /// real target is a folder on the current walk or one of its ancestors is a loop and is cut.
     /// </summary>
     public static FolderListing List(string folder, bool recursive)
@@ -39,11 +40,15 @@ internal static class ImageFolder
         int ignored = 0, special = 0, loops = 0;
         var unsupported = new Dictionary<string, int>(StringComparer.Ordinal);
         var visited = new HashSet<string>(StringComparer.Ordinal);
+        // Folders reached without a link are walked before any reached through one, and each in ordinal order, so
+        // that a real folder is listed under its own path when it has one (a link from one class folder into another
+        // does not move the other's images), and the listing does not depend on the order the file system returns.
         var pending = new Stack<(string Dir, string[] Chain)>();
+        var linked = new Queue<(string Dir, string[] Chain)>();
         pending.Push((root, []));
-        while (pending.Count > 0)
+        while (pending.Count > 0 || linked.Count > 0)
         {
-            var (dir, chain) = pending.Pop();
+            var (dir, chain) = pending.Count > 0 ? pending.Pop() : linked.Dequeue();
             string real = FileSystem.RealPath(dir);
             if (chain.Any(c => FileSystem.IsSameOrInside(c, real)))
             {
@@ -64,12 +69,17 @@ internal static class ImageFolder
             }
             if (!recursive) { continue; }
             string[] next = [.. chain, real];
-            foreach (string sub in Directory.EnumerateDirectories(dir)) { pending.Push((sub, next)); }
+            var subs = Directory.EnumerateDirectories(dir).Order(StringComparer.Ordinal).ToList();
+            foreach (string sub in subs.Where(IsLink)) { linked.Enqueue((sub, next)); }
+            // Pushed last first, so that they are walked in order.
+            foreach (string sub in Enumerable.Reverse(subs).Where(s => !IsLink(s))) { pending.Push((sub, next)); }
         }
         // Each relative path is made once, not once per comparison.
         var sorted = images.Select(f => (Key: Relative(root, f), File: f)).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.File).ToList();
         return new FolderListing(sorted, ignored, special, loops) { Unsupported = unsupported };
     }
+
+    static bool IsLink(string path) => new DirectoryInfo(path).LinkTarget is not null;
 
     /// <summary>Path relative to the folder, with forward slashes (a backslash is a separator only where the platform says so).</summary>
     public static string Relative(string root, string path)

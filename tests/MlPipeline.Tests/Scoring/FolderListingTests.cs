@@ -26,6 +26,26 @@ public sealed class FolderListingTests
     }
 
     [Test]
+    public void ListFolder_LinkIntoASiblingFolder_KeepsThatFolderUnderItsOwnPath_AndTheClassesTheirLabels()
+    {
+        // A link from one class folder into another, before it (zero/lnk -> one) and after it (a/lnk -> z) in order:
+        // the linked folder's images stay under its own path whatever order the file system lists entries in.
+        Write("input/one/1.png");
+        Write("input/zero/0.png");
+        Write("input/a/a.png");
+        Write("input/z/z.png");
+        string input = Path.Combine(dir, "input");
+        Directory.CreateSymbolicLink(Path.Combine(input, "zero", "lnk"), Path.Combine(input, "one"));
+        Directory.CreateSymbolicLink(Path.Combine(input, "a", "lnk"), Path.Combine(input, "z"));
+
+        var listing = ImageClassifier.ListFolder(input, recursive: true);
+        var labelled = MlPipeline.Evaluation.LabelledImages.FromFolder(input);
+
+        Assert.That(listing.Images.Select(i => ImageFolder.Relative(input, i)), Is.EqualTo(new[] { "a/a.png", "one/1.png", "z/z.png", "zero/0.png" }));
+        Assert.That(labelled.Items.Select(i => (Path.GetFileName(i.Path), i.Label)), Is.EquivalentTo(new[] { ("a.png", "a"), ("1.png", "one"), ("z.png", "z"), ("0.png", "zero") }));
+    }
+
+    [Test]
     public void ListFolder_LinkToAnAncestor_IsCutAndNothingOutsideIsListed()
     {
         Write("outside.png");
