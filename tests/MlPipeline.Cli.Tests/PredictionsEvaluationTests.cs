@@ -19,8 +19,9 @@ public sealed class PredictionsEvaluationTests
 
     string F(string name) => Path.Combine(dir, name);
 
-    [TestCase("negative", "probability -5 of class 1 is outside 0 to 1")]
-    [TestCase("above-one", "probability 7 of class 1 is outside 0 to 1")]
+    [TestCase("negative", "column p_0 holds -5, outside 0 to 1")]
+    [TestCase("above-one", "column p_0 holds 7, outside 0 to 1")]
+    [TestCase("column-twice", "has the column p_0 2 times; each class has one probability column")]
     [TestCase("zeros", "the class probabilities sum to 0; expected 1")]
     [TestCase("twice", "is in the file twice")]
     [TestCase("shifted", "field(s), but its header has")]
@@ -36,15 +37,16 @@ public sealed class PredictionsEvaluationTests
             case "above-one": fields[first] = "7"; break;
             case "zeros": for (int k = first; k < fields.Length; k++) { fields[k] = "0"; } break;
             case "shifted": fields = [fields[0], "zzz", .. fields[1..]]; break;
+            case "column-twice": lines[0] = lines[0].Replace("p_1", "p_0", StringComparison.Ordinal); break;
             default: lines.Add(lines[1]); break;
         }
-        if (edit != "twice") { lines[1] = string.Join(',', fields); }
+        if (edit is not ("twice" or "column-twice")) { lines[1] = string.Join(',', fields); }
         File.WriteAllLines(F("p.csv"), lines);
 
         var (exit, _, error) = await CliRunner.Run("evaluate", "--input", input, "--predictions", F("p.csv"));
 
         Assert.That(exit, Is.EqualTo(1), error);
-        Assert.That(error, Does.Contain($"Predictions file '{F("p.csv")}' line {(edit == "twice" ? lines.Count : 2)}"));
+        Assert.That(error, Does.Contain($"Predictions file '{F("p.csv")}' line {(edit == "twice" ? lines.Count : edit == "column-twice" ? 1 : 2)}"));
         Assert.That(error, Does.Contain(expected));
     }
 

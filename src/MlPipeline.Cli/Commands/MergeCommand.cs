@@ -77,7 +77,7 @@ internal static class MergeCommand
                 }
             }
             string manifest = PredictionsFile.ManifestPath(file);
-            if (!File.Exists(manifest)) { throw new InvalidDataException($"Shard file '{file}' has no manifest ('{manifest}'): merge takes the outputs of 'mlpipeline score --shard K/N --output FILE'."); }
+            if (!File.Exists(manifest)) { throw new InvalidDataException($"Shard file '{file}' has no manifest ('{manifest}'): merge takes the outputs of 'mlpipeline score --shard K/N --output FILE' (a shard whose run was interrupted writes it when the same command is run again with --resume)."); }
             shards.Add((file, ScoringRun.Read<ShardManifest>(manifest, "Shard manifest")));
         }
         return shards;

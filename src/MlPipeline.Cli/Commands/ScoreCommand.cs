@@ -122,8 +122,16 @@ internal static class ScoreCommand
         int scoredInAll = scored + (partial?.DoneScored ?? 0);
         // A manifest left by an earlier sharded run into this output would make merge take this file for a shard:
         // publishing removes it, and writes the new one for a shard.
-        partial?.Publish(failedInAll > 0, header, jsonl, PredictionsFile.ManifestPath(output!), shard is null ? (Func<string>?)null : () => ShardManifest.Write(
-            shard, given, [.. listing.Images.Select(f => FolderListing.RelativePath(input, f))], scoredInAll, failedInAll, run, output!));
+        try
+        {
+            partial?.Publish(failedInAll > 0, header, jsonl, PredictionsFile.ManifestPath(output!), shard is null ? (Func<string>?)null : () => ShardManifest.Write(
+                shard, given, [.. listing.Images.Select(f => FolderListing.RelativePath(input, f))], scoredInAll, failedInAll, run, output!));
+        }
+        catch (IOException e) when (partial is not null)
+        {
+            console.Error.WriteLine($"Publishing {output} failed ({e.Message}); every result is kept in {partial.Path}. Free space (or fix the error) and run the same command with --resume to publish it.");
+            throw;
+        }
         double seconds = clock.Elapsed.TotalSeconds;
         if (console.Interactive) { console.Error.WriteLine(); }
         console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -168,19 +176,34 @@ internal static class ScoreCommand
         pause("score.started");
         int scored = 0, failed = 0;
         var progress = new ScoreProgress(console, images.Count);
+        // A write that fails (a full disk) says how to go on: what was flushed before it is resumable.
+        void Guarded(Action write)
+        {
+            try
+            {
+                write();
+            }
+            catch (IOException e) when (partial is not null)
+            {
+                console.Error.WriteLine($"Writing {partial.Path} failed ({e.Message}); what was written before is kept. Free space (or fix the error) and run the same command with --resume to go on from there.");
+                throw;
+            }
+        }
         foreach (var result in Interruptible(classifier.ScoreFiles(input, images, cancellationToken), writer.Flush, partial, console))
         {
             if (result.Prediction is null) { failed++; } else { scored++; }
-            if (!writer.Write(result)) { console.Error.WriteLine($"failed: {result.Path}: {result.Error}"); }
+            bool written = true;
+            Guarded(() => written = writer.Write(result));
+            if (!written) { console.Error.WriteLine($"failed: {result.Path}: {result.Error}"); }
             if (scored + failed == 1) { pause("score.first-result"); }
             if (partial is not null && (scored + failed) % FlushEvery == 0)
             {
-                writer.Flush();
+                Guarded(writer.Flush);
                 if (scored + failed == FlushEvery) { pause("score.first-flush"); }
             }
             progress.Report(scored + failed);
         }
-        writer.Flush();
+        Guarded(writer.Flush);
         return (scored, failed);
     }
 

@@ -101,8 +101,8 @@ internal sealed class PartialOutput
         }
         catch
         {
-            partial.Predictions?.Dispose();
-            partial.Errors?.Dispose();
+            Close(partial.Predictions);
+            Close(partial.Errors);
             // A start that failed leaves nothing; an interrupted run that could not be resumed is left as it was.
             if (starting) { partial.Discard(); }
             else { held.Dispose(); }
@@ -198,12 +198,28 @@ internal sealed class PartialOutput
     /// <summary>Closes and removes the partial files: the run wrote nothing worth resuming.</summary>
     public void Discard()
     {
-        Predictions.Dispose();
-        Errors.Dispose();
+        Close(Predictions);
+        Close(Errors);
         File.Delete(PredictionsFile.PartialSettingsPath(Output));
         File.Delete(Path);
         File.Delete(ErrorsPartial);
         Release();
+    }
+
+    /// <summary>
+    /// Closes a stream whose contents are being given up: a write it still buffers may fail again (a full disk) and
+    /// must not stop the files from being removed.
+    /// </summary>
+    static void Close(Stream? stream)
+    {
+        try
+        {
+            stream?.Dispose();
+        }
+        catch (IOException)
+        {
+            // The buffered bytes are discarded with the file.
+        }
     }
 
     /// <summary>Removes the lock file and releases the lock.</summary>

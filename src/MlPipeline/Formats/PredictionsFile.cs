@@ -129,9 +129,13 @@ internal static class PredictionsFile
                 try
                 {
                     using var json = JsonDocument.Parse(line);
-                    rows.Add(new Row(json.RootElement.GetProperty("path").GetString() ?? "", file, null, line));
+                    if (json.RootElement.ValueKind != JsonValueKind.Object || !json.RootElement.TryGetProperty("path", out var path) || path.ValueKind != JsonValueKind.String)
+                    {
+                        throw new InvalidDataException($"'{file}' line {number} is not a prediction: expected a JSON object with a \"path\" string, as score writes.");
+                    }
+                    rows.Add(new Row(path.GetString()!, file, null, line));
                 }
-                catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+                catch (JsonException e)
                 {
                     throw new InvalidDataException($"'{file}' line {number} is not a prediction with a path: {e.Message}", e);
                 }
@@ -155,12 +159,17 @@ internal static class PredictionsFile
     /// <summary>
     /// The rows of an errors file as their line, path and error, each path once.
     /// </summary>
-    /// <exception cref="InvalidDataException">A row without exactly a path and an error, or a path listed twice; the message names the file and line.</exception>
+    /// <exception cref="InvalidDataException">The header is not path,error, a row is not exactly a path and an error, or a path is listed twice; the message names the file and line.</exception>
     public static List<(int Line, string Path, string Error)> ReadErrors(string file)
     {
         var failed = new List<(int, string, string)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (line, fields) in Csv.Read(file).Skip(1))
+        var records = Csv.Read(file).ToList();
+        if (records.Count == 0 || !records[0].Fields.SequenceEqual(ErrorColumns))
+        {
+            throw new InvalidDataException($"Errors file '{file}' does not start with the header {string.Join(",", ErrorColumns)}; it is not an errors file score wrote.");
+        }
+        foreach (var (line, fields) in records.Skip(1))
         {
             if (fields.Count != ErrorColumns.Count) { throw new InvalidDataException($"Errors file '{file}' line {line} has {fields.Count} field(s); expected 2: path,error."); }
             if (!seen.Add(fields[0])) { throw new InvalidDataException($"Errors file '{file}' line {line}: '{fields[0]}' is in the file twice."); }
@@ -188,6 +197,10 @@ internal static class PredictionsFile
         {
             throw new InvalidDataException($"Predictions file '{file}' has no class probabilities (p_<label> columns); score with every class probability (ImageClassifierOptions.IncludeProbabilities).");
         }
+        if (columns.GroupBy(c => c.name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw new InvalidDataException($"Predictions file '{file}' line 1 has the column {twice.Key} {twice.Count()} times; each class has one probability column.");
+        }
         var rows = new List<(int, string, float[])>();
         foreach (var (line, fields) in records.Skip(1))
         {
@@ -203,7 +216,7 @@ internal static class PredictionsFile
                     throw new InvalidDataException($"Predictions file '{file}' line {line}: column {columns[k].name} is not a probability.");
                 }
             }
-            RequireDistribution(file, line, values);
+            RequireDistribution(file, line, values, columns);
             rows.Add((line, fields[0], values));
         }
         return ([.. columns.Select(c => c.name[ProbabilityPrefix.Length..])], rows);
@@ -213,14 +226,14 @@ internal static class PredictionsFile
     /// Throws unless <paramref name="values"/> are probabilities of one distribution: each from 0 to 1 and summing to 1
     /// within 1e-5 plus 5e-7 per class (the rounding of the six decimals <see cref="CsvFields"/> writes).
     /// </summary>
-    static void RequireDistribution(string file, int line, float[] values)
+    static void RequireDistribution(string file, int line, float[] values, List<(string name, int i)> columns)
     {
         double sum = 0;
         for (int k = 0; k < values.Length; k++)
         {
             if (values[k] is < 0 or > 1)
             {
-                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"Predictions file '{file}' line {line}: probability {values[k]} of class {k + 1} is outside 0 to 1."));
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"Predictions file '{file}' line {line}: column {columns[k].name} holds {values[k]}, outside 0 to 1."));
             }
             sum += values[k];
         }

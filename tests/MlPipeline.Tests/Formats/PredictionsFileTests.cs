@@ -86,4 +86,40 @@ public sealed class PredictionsFileTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [TestCase("garbage\n")]
+    [TestCase("")]
+    [TestCase("file,reason\na.png,bad\n")]
+    public void ReadErrors_AFileWithoutTheErrorsHeader_IsRefused(string text)
+    {
+        string dir = Directory.CreateTempSubdirectory("mlp-predictions-").FullName;
+        try
+        {
+            string file = Path.Combine(dir, "p.csv.errors.csv");
+            File.WriteAllText(file, text);
+            Assert.That(() => PredictionsFile.ReadErrors(file), Throws.TypeOf<InvalidDataException>().With.Message.Contains("does not start with the header path,error"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestCase("{\"label\":\"cat\"}")]
+    [TestCase("{\"path\":7}")]
+    [TestCase("[1,2]")]
+    public void Read_AJsonLineWithoutAPath_IsRefusedNamingTheLine(string line)
+    {
+        string dir = Directory.CreateTempSubdirectory("mlp-predictions-").FullName;
+        try
+        {
+            string file = Path.Combine(dir, "p.jsonl");
+            File.WriteAllText(file, "{\"path\":\"a.png\"}\n" + line + "\n");
+            Assert.That(() => PredictionsFile.Read(file, jsonl: true), Throws.TypeOf<InvalidDataException>().With.Message.Contains("line 2 is not a prediction: expected a JSON object with a \"path\" string"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
