@@ -64,7 +64,9 @@ internal static class ImageFolder
                     ignored++;
                     if (UnsupportedExtensions.Contains(extension)) { unsupported[extension.ToLowerInvariant()] = unsupported.GetValueOrDefault(extension.ToLowerInvariant()) + 1; }
                 }
-                else if (FileSystem.IsSpecial(file)) { special++; }
+                // A name that is not UTF-8 reaches .NET with U+FFFD in place of its bytes, and no file of that name
+                // exists: it cannot be opened (and two such names can read the same), so it is skipped with the special files.
+                else if (FileSystem.IsSpecial(file) || (file.Contains('\uFFFD') && !File.Exists(file))) { special++; }
                 else { images.Add(file); }
             }
             if (!recursive) { continue; }

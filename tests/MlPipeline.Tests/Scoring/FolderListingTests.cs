@@ -46,6 +46,34 @@ public sealed class FolderListingTests
     }
 
     [Test]
+    public void ListFolder_NamesThatAreNotUtf8_AreSkippedAsSpecialFiles()
+    {
+        Assume.That(OperatingSystem.IsLinux(), Is.True, "Linux file names are bytes");
+        Write("input/a.png");
+        string input = Path.Combine(dir, "input");
+        // Two names .NET reads alike (each invalid byte becomes U+FFFD), written as raw bytes by Python.
+        using (var python = System.Diagnostics.Process.Start("python3", ["-c", "import sys,os; [open(os.path.join(os.fsencode(sys.argv[1]), n), 'wb').close() for n in (b'bad\\xff\\xfe.png', b'bad\\xfe\\xff.png')]", input])!)
+        {
+            python.WaitForExit();
+            Assume.That(python.ExitCode, Is.Zero, "python3 wrote the files");
+        }
+
+        try
+        {
+            var listing = ImageClassifier.ListFolder(input, recursive: true);
+
+            Assert.That(listing.Images.Select(i => ImageFolder.Relative(input, i)), Is.EqualTo(new[] { "a.png" }));
+            Assert.That(listing.Special, Is.EqualTo(2));
+        }
+        finally
+        {
+            // .NET cannot name these files to delete them either.
+            using var rm = System.Diagnostics.Process.Start("rm", ["-rf", input])!;
+            rm.WaitForExit();
+        }
+    }
+
+    [Test]
     public void ListFolder_LinkToAnAncestor_IsCutAndNothingOutsideIsListed()
     {
         Write("outside.png");
