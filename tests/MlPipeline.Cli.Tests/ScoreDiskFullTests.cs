@@ -69,4 +69,28 @@ public sealed class ScoreDiskFullTests
         Assert.That(exit, Is.Zero, error);
         Assert.That(File.ReadAllText(Path.Combine(mount, "p.csv")), Is.EqualTo(File.ReadAllText(Path.Combine(dir, "whole.csv"))));
     }
+
+    static long Pages(long bytes) => (bytes + 4095) / 4096 * 4096;
+
+    [Test]
+    public async Task Score_DiskFullWhilePublishing_LeavesThePreviousPairAsItWas()
+    {
+        File.WriteAllBytes(Path.Combine(input, "3", "broken.png"), [0x89, 0x50, 0x4E, 0x47, 1, 2, 3]);
+        string[] score = ["score", "--input", input, "--recursive", "--probabilities", "--output"];
+        var (exit, _, error) = await CliRunner.Run([.. score, Path.Combine(dir, "whole.csv")]);
+        Assert.That(exit, Is.EqualTo(3), error);
+        long predictions = new FileInfo(Path.Combine(dir, "whole.csv")).Length, errors = new FileInfo(Path.Combine(dir, "whole.csv.errors.csv")).Length;
+        // Room for the previous pair, the partial files and the settings file, but not for a second copy of them.
+        Mount(((2 * 4096) + Pages(predictions) + Pages(errors) + (2 * 4096)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        string output = Path.Combine(mount, "p.csv");
+        File.WriteAllText(output, "previous predictions\n");
+        File.WriteAllText(output + ".errors.csv", "previous errors\n");
+
+        (exit, _, error) = await CliRunner.Run([.. score, output]);
+
+        Assert.That(exit, Is.Not.Zero, error);
+        Assert.That(error, Does.Contain($"Publishing {output} failed"));
+        Assert.That(File.ReadAllText(output), Is.EqualTo("previous predictions\n"));
+        Assert.That(File.ReadAllText(output + ".errors.csv"), Is.EqualTo("previous errors\n"), "the errors file is not replaced while the predictions cannot be");
+    }
 }

@@ -229,12 +229,37 @@ internal sealed class PartialOutput
         Lock.Dispose();
     }
 
-    /// <summary>A copy rather than a rename, so that the partial file stays until the run is settled: a kill after publishing resumes to the same files.</summary>
-    static void CopyAtomically(string source, string target)
+    /// <summary>
+    /// The published form of a partial file, written to a temporary file beside <paramref name="target"/> and flushed to
+    /// disk, to be committed: a copy when written in one go (already in order; the partial file stays until the run is
+    /// settled, so a kill after publishing resumes to the same files), else its rows in the folder's order, each listed
+    /// file once (a row a hand-edit doubled, or one in both files, is kept once: the prediction).
+    /// </summary>
+    AtomicWriter Prepare(string partial, string target, IReadOnlyList<string> columns, bool lines, bool errors)
     {
-        using var writer = AtomicFile.Begin(target);
-        using (var from = File.OpenRead(source)) { from.CopyTo(writer.Stream); }
-        writer.Commit();
+        var writer = AtomicFile.Begin(target);
+        try
+        {
+            if (Resumed)
+            {
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                bool Predicted(string path) => Done.Contains(path) && !doneFailed.Contains(path);
+                bool Keep(PredictionsFile.Row row) => (listed is null || listed.Contains(row.Path)) && !(errors && Predicted(row.Path)) && seen.Add(row.Path);
+                writer.Stream.Write(System.Text.Encoding.UTF8.GetBytes(PredictionsFile.Format(columns, [.. PredictionsFile.Read(partial, lines).Rows.Where(Keep)], lines)));
+            }
+            else
+            {
+                using var from = File.OpenRead(partial);
+                from.CopyTo(writer.Stream);
+            }
+            writer.Stream.Flush(flushToDisk: true);
+            return writer;
+        }
+        catch
+        {
+            writer.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -249,25 +274,15 @@ internal sealed class PartialOutput
         Predictions.Dispose();
         Errors.Dispose();
         string errorsPath = PredictionsFile.ErrorsPath(Output);
-        void Settle(string partial, string target, IReadOnlyList<string> columns, bool lines, bool errors)
-        {
-            // Written in one go, the partial file is already in order and is renamed into place; grown over several
-            // runs, its rows are put in the folder's order first.
-            if (Resumed)
-            {
-                // One row per listed file: a row a hand-edit doubled, or one in both files, is kept once (the prediction).
-                var seen = new HashSet<string>(StringComparer.Ordinal);
-                bool Predicted(string path) => Done.Contains(path) && !doneFailed.Contains(path);
-                bool Keep(PredictionsFile.Row row) => (listed is null || listed.Contains(row.Path)) && !(errors && Predicted(row.Path)) && seen.Add(row.Path);
-                AtomicFile.WriteAllText(target, PredictionsFile.Format(columns, [.. PredictionsFile.Read(partial, lines).Rows.Where(Keep)], lines));
-            }
-            else { CopyAtomically(partial, target); }
-        }
+        // Both files are written out in full (and to disk) before either replaces its target, so that a disk that
+        // fills leaves the previous pair as it was; the renames that follow need no room.
+        using var errorsFile = anyFailed ? Prepare(ErrorsPartial, errorsPath, PredictionsFile.ErrorColumns, false, errors: true) : null;
+        using var outputFile = Prepare(Path, Output, header, jsonl, errors: false);
         File.Delete(manifestPath);
-        if (anyFailed) { Settle(ErrorsPartial, errorsPath, PredictionsFile.ErrorColumns, false, errors: true); }
+        if (errorsFile is not null) { errorsFile.Commit(); }
         else { File.Delete(errorsPath); }
         pause("score.errors-published");
-        Settle(Path, Output, header, jsonl, errors: false);
+        outputFile.Commit();
         pause("score.output-published");
         if (manifest is not null) { AtomicFile.WriteAllText(manifestPath, manifest()); }
         File.Delete(Path);

@@ -64,9 +64,7 @@ internal static class ImageFolder
                     ignored++;
                     if (UnsupportedExtensions.Contains(extension)) { unsupported[extension.ToLowerInvariant()] = unsupported.GetValueOrDefault(extension.ToLowerInvariant()) + 1; }
                 }
-                // A name that is not UTF-8 reaches .NET with U+FFFD in place of its bytes, and no file of that name
-                // exists: it cannot be opened (and two such names can read the same), so it is skipped with the special files.
-                else if (FileSystem.IsSpecial(file) || (file.Contains('\uFFFD') && !File.Exists(file))) { special++; }
+                else if (FileSystem.IsSpecial(file)) { special++; }
                 else { images.Add(file); }
             }
             if (!recursive) { continue; }
@@ -77,7 +75,9 @@ internal static class ImageFolder
             foreach (string sub in Enumerable.Reverse(subs).Where(s => !IsLink(s))) { pending.Push((sub, next)); }
         }
         // Each relative path is made once, not once per comparison.
-        var sorted = images.Select(f => (Key: Relative(root, f), File: f)).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.File).ToList();
+        // Names that are not UTF-8 reach .NET with U+FFFD in place of their bytes, so two of them can read alike: the
+        // path is listed once (and reported as a name that cannot be opened), never as two rows with one path.
+        var sorted = images.Distinct(StringComparer.Ordinal).Select(f => (Key: Relative(root, f), File: f)).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.File).ToList();
         return new FolderListing(sorted, ignored, special, loops) { Unsupported = unsupported };
     }
 
