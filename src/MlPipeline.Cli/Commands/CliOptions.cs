@@ -90,12 +90,13 @@ internal static class CliOptions
     }
 
     /// <summary>
-    /// An optional choice bound to <typeparamref name="TEnum"/>: the accepted spellings are its members' lowercase
-    /// names, listed in the help (<c>--name &lt;a|b&gt;</c>); any other token is a usage error naming them.
+    /// An optional choice bound to <typeparamref name="TEnum"/>: the accepted spellings are the lowercase names of
+    /// <paramref name="members"/> (all members when none are given), listed in the help (<c>--name &lt;a|b&gt;</c>);
+    /// any other token is a usage error naming them.
     /// </summary>
-    public static Option<TEnum?> OptionalChoice<TEnum>(string name, string description) where TEnum : struct, Enum
+    public static Option<TEnum?> OptionalChoice<TEnum>(string name, string description, params TEnum[] members) where TEnum : struct, Enum
     {
-        var values = Enum.GetValues<TEnum>();
+        var values = members.Length > 0 ? members : Enum.GetValues<TEnum>();
         string[] names = [.. values.Select(v => v.ToString().ToLowerInvariant())];
         var option = new Option<TEnum?>(name)
         {

@@ -16,7 +16,7 @@ internal static partial class TrainCommand
     static readonly Option<string?> Data = new("--data") { Description = "Training images: a folder per class (DIR/<class>/...), a path,label CSV, or a folder of idx files [default: --dataset from the per-user cache]" };
     static readonly Option<string> Dataset = CliOptions.OneOf("--dataset", "Built-in data set used without --data, or read from --data's idx files", IdxDataSet.Mnist.CacheName, [.. IdxDataSet.ByName.Keys]);
     static readonly Option<string?> Size = new("--size") { Description = $"Resize images to WxH (the scoring pipeline's resize), each from 1 to {ImageFolderOptions.MaxSide}; every set must fit in memory as bytes (images × W × H × channels) [default: the size all images share]" };
-    static readonly Option<ColorMode?> Color = CreateColor();
+    static readonly Option<ColorMode?> Color = CliOptions.OptionalChoice("--color", "Colour mode of image folders: gray, rgb [default: rgb when any sampled image has colour]", ColorMode.Gray, ColorMode.Rgb);
     static readonly Option<double> ValSplit = CreateValSplit();
     static readonly Option<string?> Val = new("--val") { Description = "Validation images (a folder per class or a CSV) instead of --val-split (not both); no file may also be in --data or --test" };
     static readonly Option<string?> Test = new("--test") { Description = "Test images (a folder per class or a CSV), evaluated once at the end; no file may also be in --data or --val [default: the validation images]" };
@@ -68,19 +68,6 @@ internal static partial class TrainCommand
     {
         var option = new Option<string?>("--backbone") { Description = $"Train a head on a pretrained backbone's features instead of --model from scratch: {string.Join(", ", MlPipeline.Training.Transfer.Backbone.KnownNames)} (ImageNet, from NuGet; images are read as 224x224 RGB)" };
         option.AcceptOnlyFromAmong([.. MlPipeline.Training.Transfer.Backbone.KnownNames]);
-        return option;
-    }
-
-    static Option<ColorMode?> CreateColor()
-    {
-        var option = new Option<ColorMode?>("--color")
-        {
-            Description = "Colour mode of image folders: gray, rgb [default: rgb when any sampled image has colour]",
-            HelpName = "gray|rgb",
-            // AcceptOnlyFromAmong reports any other token; this only maps an accepted one to its member.
-            CustomParser = result => result.Tokens.Count > 0 && result.Tokens[^1].Value == "rgb" ? ColorMode.Rgb : ColorMode.Gray,
-        };
-        option.AcceptOnlyFromAmong("gray", "rgb");
         return option;
     }
 

@@ -12,7 +12,6 @@ namespace MlPipeline.Formats;
 internal sealed class PredictionsWriter : IDisposable
 {
     readonly TextWriter predictions;
-    readonly StreamWriter? ownedPredictions;
     readonly StreamWriter? errors;
     readonly SepWriter? csv;
     readonly SepWriter? errorCsv;
@@ -23,24 +22,18 @@ internal sealed class PredictionsWriter : IDisposable
     /// file's <paramref name="errors"/> stream; the streams stay open.
     /// </summary>
     public PredictionsWriter(TextWriter predictions, Stream? errors, bool jsonl, int topK)
-        : this(predictions, null, errors, jsonl, topK)
     {
-    }
-
-    /// <summary>A writer into the <paramref name="predictions"/> and <paramref name="errors"/> streams (UTF-8, line feeds); the streams stay open.</summary>
-    public PredictionsWriter(Stream predictions, Stream errors, bool jsonl, int topK)
-        : this(null, Text(predictions, 1 << 16), errors, jsonl, topK)
-    {
-    }
-
-    PredictionsWriter(TextWriter? text, StreamWriter? owned, Stream? errors, bool jsonl, int topK)
-    {
-        ownedPredictions = owned;
-        predictions = text ?? owned!;
+        this.predictions = predictions;
         this.errors = errors is null ? null : Text(errors, 1 << 12);
         this.topK = topK;
         csv = jsonl ? null : Csv.Writer(predictions);
         errorCsv = this.errors is null ? null : Csv.Writer(this.errors);
+    }
+
+    /// <summary>A writer into the <paramref name="predictions"/> and <paramref name="errors"/> streams (UTF-8, line feeds); the streams stay open.</summary>
+    public PredictionsWriter(Stream predictions, Stream errors, bool jsonl, int topK)
+        : this(Text(predictions, 1 << 16), errors, jsonl, topK)
+    {
     }
 
     static StreamWriter Text(Stream stream, int buffer) => new(stream, new UTF8Encoding(false), buffer, leaveOpen: true) { NewLine = "\n" };
@@ -65,15 +58,13 @@ internal sealed class PredictionsWriter : IDisposable
         return true;
     }
 
-    /// <summary>Passes everything written so far on to the streams (and flushes them).</summary>
+    /// <summary>Passes everything written so far on to the streams (a text writer's flush flushes its stream too).</summary>
     public void Flush()
     {
         csv?.Flush();
         errorCsv?.Flush();
         predictions.Flush();
         errors?.Flush();
-        if (ownedPredictions is not null) { ownedPredictions.BaseStream.Flush(); }
-        errors?.BaseStream.Flush();
     }
 
     /// <summary>

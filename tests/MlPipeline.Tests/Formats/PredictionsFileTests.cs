@@ -7,6 +7,14 @@ namespace MlPipeline.Tests.Formats;
 /// <summary>score's predictions files, written and read by their one owner, against the formats' literal text.</summary>
 public sealed class PredictionsFileTests
 {
+    string dir = "";
+
+    [SetUp]
+    public void SetUp() => dir = TempDirectory.Create();
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(dir, recursive: true);
+
     static readonly Prediction Cat = new("a/cat, \"1\".png", "cat", 0.75f, [new("cat", 0.75f), new("dog", 0.2f)], [0.75f, 0.2f, 0.05f]);
 
     static string Written(bool jsonl, ScoreResult[] results, out string errors)
@@ -48,43 +56,27 @@ public sealed class PredictionsFileTests
     [Test]
     public void ReadProbabilities_ReadsWhatScoreWrites_AndRefusesARowThatIsNotADistribution()
     {
-        string dir = Directory.CreateTempSubdirectory("mlp-predictions-").FullName;
-        try
+        string file = Path.Combine(dir, "p.csv");
+        File.WriteAllText(file, Written(jsonl: false, [new(Cat.Path!, Cat, null)], out _));
+        var (labels, rows) = PredictionsFile.ReadProbabilities(file);
+        Assert.Multiple(() =>
         {
-            string file = Path.Combine(dir, "p.csv");
-            File.WriteAllText(file, Written(jsonl: false, [new(Cat.Path!, Cat, null)], out _));
-            var (labels, rows) = PredictionsFile.ReadProbabilities(file);
-            Assert.Multiple(() =>
-            {
-                Assert.That(labels, Is.EqualTo(new[] { "cat", "dog", "bird" }));
-                Assert.That(rows.Single().Path, Is.EqualTo(Cat.Path));
-                Assert.That(rows.Single().Probabilities, Is.EqualTo(new[] { 0.75f, 0.2f, 0.05f }));
-            });
-            File.AppendAllText(file, "b.png,cat,0.9,cat,0.9,dog,0.1,0.9,0.1,0.1\n");
-            Assert.That(() => PredictionsFile.ReadProbabilities(file), Throws.TypeOf<InvalidDataException>()
-                .With.Message.Contains("line 3: the class probabilities sum to 1.1"));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+            Assert.That(labels, Is.EqualTo(new[] { "cat", "dog", "bird" }));
+            Assert.That(rows.Single().Path, Is.EqualTo(Cat.Path));
+            Assert.That(rows.Single().Probabilities, Is.EqualTo(new[] { 0.75f, 0.2f, 0.05f }));
+        });
+        File.AppendAllText(file, "b.png,cat,0.9,cat,0.9,dog,0.1,0.9,0.1,0.1\n");
+        Assert.That(() => PredictionsFile.ReadProbabilities(file), Throws.TypeOf<InvalidDataException>()
+            .With.Message.Contains("line 3: the class probabilities sum to 1.1"));
     }
 
     [Test]
     public void CompleteLength_EndsAtTheLastRecord_NotAtALineFeedInsideQuotes()
     {
-        string dir = Directory.CreateTempSubdirectory("mlp-predictions-").FullName;
-        try
-        {
-            string file = Path.Combine(dir, "p.csv.partial");
-            const string Complete = "path,label\n\"a\nb.png\",cat\n";
-            File.WriteAllText(file, Complete + "\"c\nd.png\",d");
-            Assert.That(PredictionsFile.CompleteLength(file, csv: true), Is.EqualTo(Complete.Length));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        string file = Path.Combine(dir, "p.csv.partial");
+        const string Complete = "path,label\n\"a\nb.png\",cat\n";
+        File.WriteAllText(file, Complete + "\"c\nd.png\",d");
+        Assert.That(PredictionsFile.CompleteLength(file, csv: true), Is.EqualTo(Complete.Length));
     }
 
     [TestCase("garbage\n")]
@@ -92,17 +84,9 @@ public sealed class PredictionsFileTests
     [TestCase("file,reason\na.png,bad\n")]
     public void ReadErrors_AFileWithoutTheErrorsHeader_IsRefused(string text)
     {
-        string dir = Directory.CreateTempSubdirectory("mlp-predictions-").FullName;
-        try
-        {
-            string file = Path.Combine(dir, "p.csv.errors.csv");
-            File.WriteAllText(file, text);
-            Assert.That(() => PredictionsFile.ReadErrors(file), Throws.TypeOf<InvalidDataException>().With.Message.Contains("does not start with the header path,error"));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        string file = Path.Combine(dir, "p.csv.errors.csv");
+        File.WriteAllText(file, text);
+        Assert.That(() => PredictionsFile.ReadErrors(file), Throws.TypeOf<InvalidDataException>().With.Message.Contains("does not start with the header path,error"));
     }
 
     [TestCase("{\"label\":\"cat\"}")]
@@ -110,16 +94,8 @@ public sealed class PredictionsFileTests
     [TestCase("[1,2]")]
     public void Read_AJsonLineWithoutAPath_IsRefusedNamingTheLine(string line)
     {
-        string dir = Directory.CreateTempSubdirectory("mlp-predictions-").FullName;
-        try
-        {
-            string file = Path.Combine(dir, "p.jsonl");
-            File.WriteAllText(file, "{\"path\":\"a.png\"}\n" + line + "\n");
-            Assert.That(() => PredictionsFile.Read(file, jsonl: true), Throws.TypeOf<InvalidDataException>().With.Message.Contains("line 2 is not a prediction: expected a JSON object with a \"path\" string"));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        string file = Path.Combine(dir, "p.jsonl");
+        File.WriteAllText(file, "{\"path\":\"a.png\"}\n" + line + "\n");
+        Assert.That(() => PredictionsFile.Read(file, jsonl: true), Throws.TypeOf<InvalidDataException>().With.Message.Contains("line 2 is not a prediction: expected a JSON object with a \"path\" string"));
     }
 }
